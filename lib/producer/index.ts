@@ -1,0 +1,34 @@
+export { parseEnvelope, serializeEnvelope } from '../envelope/create.js';
+export type { AggregateRef, EventEnvelope, EventInput } from '../envelope/envelope.js';
+export { EnvelopeDefaults } from '../envelope/envelope.js';
+export { InvalidEventError } from '../envelope/errors.js';
+export { newEventId } from '../envelope/event-id.js';
+export type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
+export { EventBoxError, InvalidOptionsError } from '../shared/errors.js';
+export { Limits } from '../shared/limits.js';
+export { OutboxItem } from '../shared/outbox-item.js';
+export type {
+  ActionFailure,
+  ActionKind,
+  ActionSummary,
+  GuardOptions,
+  Item,
+  Key,
+} from './actions.js';
+export type { Condition } from './conditions.js';
+export {
+  AlreadyExistsError,
+  ConditionFailedError,
+  DuplicateActionError,
+  EventTooLargeError,
+  InvalidActionError,
+  ItemTooLargeError,
+  TransactionCanceledError,
+  TransactionConflictError,
+  TransactionStateError,
+  TransactionTooLargeError,
+  VersionConflictError,
+} from './errors.js';
+export { EventBox, type EventBoxOptions } from './event-box.js';
+export { EventBoxDefaults } from './options.js';
+export { type CommitResult, Transaction, type TransactionSettings } from './transaction.js';

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { InvalidOptionsError } from '../shared/errors.js';
+import { Limits } from '../shared/limits.js';
+import { OutboxItem } from '../shared/outbox-item.js';
+import { describeIssues } from '../shared/zod-problems.js';
+
+const name = z.string().min(1, 'must not be empty');
+
+export const eventBoxOptionsSchema = z
+  .strictObject({
+    tableName: name,
+    source: name.refine(
+      (s) => !s.toLowerCase().startsWith('aws.'),
+      'must not start with "aws." (reserved by AWS)',
+    ),
+    client: z.unknown().optional(),
+    clientConfig: z.record(z.string(), z.unknown()).optional(),
+    keys: z.strictObject({ partitionKey: name.optional(), sortKey: name.optional() }).optional(),
+    versionAttribute: name.optional(),
+    outbox: z
+      .strictObject({
+        tableName: name.optional(),
+        ttlSeconds: z.number().int().min(60, 'must be at least 60 seconds').optional(),
+        ttlAttribute: name.optional(),
+      })
+      .optional(),
+    maxEventBytes: z
+      .number()
+      .int()
+      .min(Limits.minEventBytes, `must be at least ${Limits.minEventBytes}`)
+      .max(Limits.maxEventBytes, `must be at most ${Limits.maxEventBytes}`)
+      .optional(),
+  })
+  .refine((o) => !(o.client !== undefined && o.clientConfig !== undefined), {
+    message: 'give either client or clientConfig, not both',
+  });
+
+/** Checks options once, at construction, and rejects unknown keys. */
+export function validateOptions<T>(schema: z.ZodType, options: T, what: string): T {
+  const result = schema.safeParse(options);
+  if (!result.success) throw new InvalidOptionsError(what, describeIssues(result.error));
+  return options;
+}
+
+export const EventBoxDefaults = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  versionAttribute: 'version',
+  outboxTtlSeconds: OutboxItem.defaultTtlSeconds,
+  ttlAttribute: OutboxItem.defaultTtlAttribute,
+  maxEventBytes: Limits.maxEventBytes,
+} as const;

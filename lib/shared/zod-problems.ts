@@ -1,0 +1,9 @@
+import type { z } from 'zod';
+
+/** Turns zod issues into one readable line each: `path: message`. */
+export function describeIssues(error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? issue.path.join('.') : '(root)';
+    return `${path}: ${issue.message}`;
+  });
+}
