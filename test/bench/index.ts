@@ -1,0 +1,38 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startEmulators } from '../emulator/environment.js';
+import { projectRoot } from '../emulator/paths.js';
+import { benchCommitCpu, benchCommitLatency } from './producer.js';
+
+/**
+ * `npm run bench`: every benchmark in one run, printed as JSON and written to
+ * .eventbox/bench/results.json. Numbers are measurements, never assertions.
+ */
+async function main(): Promise<void> {
+  const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+  results.commitCpu = await benchCommitCpu();
+  process.stderr.write(`commit CPU: ${JSON.stringify(results.commitCpu)}\n`);
+
+  const environment = await startEmulators();
+  try {
+    const latency = [];
+    for (const engine of environment.dynamoDbEngines) {
+      const r = await benchCommitLatency(engine, environment.env);
+      process.stderr.write(`commit latency on ${engine.name}: ${JSON.stringify(r)}\n`);
+      latency.push(r);
+    }
+    results.commitLatency = latency;
+  } finally {
+    await environment.stop();
+  }
+
+  const dir = join(projectRoot, '.eventbox', 'bench');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
