@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
+import { validateOptions } from '../shared/validate-options.js';
 import type { TableLayout } from './actions.js';
-import { EventBoxDefaults, eventBoxOptionsSchema, validateOptions } from './options.js';
+import { EventBoxDefaults, eventBoxOptionsSchema } from './options.js';
 import { Transaction, type TransactionSettings } from './transaction.js';
 
 export type EventBoxOptions = {

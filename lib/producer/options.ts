@@ -1,8 +1,6 @@
 import { z } from 'zod';
-import { InvalidOptionsError } from '../shared/errors.js';
 import { Limits } from '../shared/limits.js';
 import { OutboxItem } from '../shared/outbox-item.js';
-import { describeIssues } from '../shared/zod-problems.js';
 
 const name = z.string().min(1, 'must not be empty');
 
@@ -34,13 +32,6 @@ export const eventBoxOptionsSchema = z
   .refine((o) => !(o.client !== undefined && o.clientConfig !== undefined), {
     message: 'give either client or clientConfig, not both',
   });
-
-/** Checks options once, at construction, and rejects unknown keys. */
-export function validateOptions<T>(schema: z.ZodType, options: T, what: string): T {
-  const result = schema.safeParse(options);
-  if (!result.success) throw new InvalidOptionsError(what, describeIssues(result.error));
-  return options;
-}
 
 export const EventBoxDefaults = {
   partitionKey: 'pk',

@@ -157,6 +157,8 @@ export class Transaction {
       aggregateId: aggregate.id,
       aggregateVersion: aggregate.version,
       ...(envelope.tenantId === undefined ? {} : { tenantId: envelope.tenantId }),
+      // Lambda sets this per invocation; carrying it lets the trace continue across the bus.
+      ...(process.env._X_AMZN_TRACE_ID ? { traceHeader: process.env._X_AMZN_TRACE_ID } : {}),
       detail,
     };
     const item: Item = {

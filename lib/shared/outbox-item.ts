@@ -39,6 +39,8 @@ export interface OutboxAttributes {
   readonly aggregateId: string;
   readonly aggregateVersion: number;
   readonly tenantId?: string;
+  /** The X-Ray trace header of the producing invocation, passed on to PutEvents. */
+  readonly traceHeader?: string;
   /** The envelope as JSON: published as the EventBridge `detail` exactly as stored. */
   readonly detail: string;
 }

@@ -9,7 +9,10 @@ import { benchCommitCpu, benchCommitLatency } from './producer.js';
  * .eventbox/bench/results.json. Numbers are measurements, never assertions.
  */
 async function main(): Promise<void> {
-  const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+  const results: Record<string, unknown> = {
+    node: process.version,
+    date: new Date().toISOString(),
+  };
   results.commitCpu = await benchCommitCpu();
   process.stderr.write(`commit CPU: ${JSON.stringify(results.commitCpu)}\n`);
 
@@ -33,6 +36,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

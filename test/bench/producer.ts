@@ -2,8 +2,8 @@ import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBox } from '../../lib/producer/event-box.js';
 import type { DynamoDbEngine } from '../emulator/environment.js';
-import { createTableAt } from './tables.js';
 import { round, summarize } from './stats.js';
+import { createTableAt } from './tables.js';
 
 const WARMUP = 30;
 const ROUNDS = 300;
@@ -12,7 +12,10 @@ const ROUNDS = 300;
  * Commit latency of an entity write with its outbox item versus the same write alone,
  * interleaved so drift in the engine affects both equally.
  */
-export async function benchCommitLatency(engine: DynamoDbEngine, credentials: Record<string, string>) {
+export async function benchCommitLatency(
+  engine: DynamoDbEngine,
+  credentials: Record<string, string>,
+) {
   const table = await createTableAt(engine.endpoint, credentials);
   const box = new EventBox({ tableName: table.tableName, source: 'bench', client: table.client });
   const withOutbox: number[] = [];
@@ -20,13 +23,21 @@ export async function benchCommitLatency(engine: DynamoDbEngine, credentials: Re
   try {
     for (let i = 0; i < WARMUP + ROUNDS; i++) {
       const id = `o-${i}`;
-      const a = box.transaction().put({ pk: `A#${id}`, sk: 'ORDER', total: i }, { expectedVersion: 0 });
+      const a = box
+        .transaction()
+        .put({ pk: `A#${id}`, sk: 'ORDER', total: i }, { expectedVersion: 0 });
       let start = performance.now();
       await a.commit();
       const aloneMs = performance.now() - start;
 
-      const b = box.transaction().put({ pk: `B#${id}`, sk: 'ORDER', total: i }, { expectedVersion: 0 });
-      b.publish({ type: 'OrderPlaced', aggregate: { type: 'Order', id, version: 1 }, payload: { total: i } });
+      const b = box
+        .transaction()
+        .put({ pk: `B#${id}`, sk: 'ORDER', total: i }, { expectedVersion: 0 });
+      b.publish({
+        type: 'OrderPlaced',
+        aggregate: { type: 'Order', id, version: 1 },
+        payload: { total: i },
+      });
       start = performance.now();
       await b.commit();
       const outboxMs = performance.now() - start;
@@ -56,7 +67,10 @@ export async function benchCommitLatency(engine: DynamoDbEngine, credentials: Re
  */
 export async function benchCommitCpu() {
   const iterations = 20_000;
-  const client = new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = new DynamoDBClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
   client.middlewareStack.add(() => async () => ({ output: { $metadata: {} }, response: {} }), {
     step: 'finalizeRequest',
     name: 'shortCircuit',
@@ -64,8 +78,14 @@ export async function benchCommitCpu() {
   });
   const box = new EventBox({ tableName: 'bench', source: 'bench', client });
   const build = (i: number) => {
-    const tx = box.transaction().put({ pk: `ORDER#${i}`, sk: 'ORDER', total: i, status: 'placed' }, { expectedVersion: 0 });
-    tx.publish({ type: 'OrderPlaced', aggregate: { type: 'Order', id: String(i), version: 1 }, payload: { total: i, lines: [{ sku: 'A', qty: 2 }] } });
+    const tx = box
+      .transaction()
+      .put({ pk: `ORDER#${i}`, sk: 'ORDER', total: i, status: 'placed' }, { expectedVersion: 0 });
+    tx.publish({
+      type: 'OrderPlaced',
+      aggregate: { type: 'Order', id: String(i), version: 1 },
+      payload: { total: i, lines: [{ sku: 'A', qty: 2 }] },
+    });
     return tx;
   };
   for (let i = 0; i < 2_000; i++) build(i).params();

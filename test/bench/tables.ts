@@ -12,7 +12,12 @@ export async function createTableAt(endpoint: string, credentials: Record<string
     endpoint,
     region: credentials.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(credentials.AWS_ACCESS_KEY_ID
-      ? { credentials: { accessKeyId: credentials.AWS_ACCESS_KEY_ID, secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY ?? 'test' } }
+      ? {
+          credentials: {
+            accessKeyId: credentials.AWS_ACCESS_KEY_ID,
+            secretAccessKey: credentials.AWS_SECRET_ACCESS_KEY ?? 'test',
+          },
+        }
       : {}),
   });
   const tableName = `bench-${randomUUID().slice(0, 8)}`;

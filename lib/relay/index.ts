@@ -1,0 +1,11 @@
+export { deadLetterBody, type RelayDeadLetterMessage } from './dead-letter.js';
+export { classifyEntryError, EntryErrorClass } from './error-codes.js';
+export { createRelayHandler, type RelayHandler } from './handler.js';
+export { RelayDefaults, type RelayOptions } from './options.js';
+export { type DeadLetter, type PublishOutcome, publishRecords } from './publisher.js';
+export {
+  type ClassifiedRecord,
+  classifyRecord,
+  type PoisonRecord,
+  type PublishableRecord,
+} from './stream-records.js';
