@@ -16,7 +16,7 @@ export type RelayOptions = {
   readonly deadLetterQueueUrl?: string;
   /** Largest PutEvents entry, and largest call, in bytes: 262144 to 1048576. @default 1048576 */
   readonly maxEntryBytes?: number;
-  /** PutEvents calls in flight at once, 1 to 50. @default 10 */
+  /** PutEvents calls in flight at once, 1 to 50. @default 20 */
   readonly concurrency?: number;
   /** Attempts per entry on retryable errors (throttling, internal failure), 1 to 20. @default 6 */
   readonly maxAttempts?: number;
@@ -42,7 +42,7 @@ export type RelayOptions = {
 
 export const RelayDefaults = {
   maxEntryBytes: Limits.maxEventBytes,
-  concurrency: 10,
+  concurrency: 20,
   maxAttempts: 6,
   backoff: { baseMs: 50, capMs: 2_000 },
   safetyMarginMs: 1_500,

@@ -72,9 +72,12 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * Publishes a batch of outbox records to EventBridge.
  *
  * - A call carries at most 10 entries and `maxEntryBytes` in all.
- * - Calls run concurrently up to `concurrency`, but an event is sent only after every earlier
- *   event of its aggregate in the batch was accepted (or dead-lettered), so one aggregate's
- *   events reach the bus in order, also across retries.
+ * - Calls run concurrently up to `concurrency`, but never two calls carrying the same
+ *   aggregate at once, and an aggregate's events go out in batch order, so one aggregate's
+ *   events reach the bus in order. The one exception: EventBridge accepts or rejects each
+ *   entry of a call on its own, so if it rejects an earlier event of an aggregate and accepts
+ *   a later one of the same call, the retried earlier event arrives after it. Consumers
+ *   order by version, never by arrival.
  * - Retryable entry errors are retried with capped, jittered backoff within the time left;
  *   entries rejected for good are dead-lettered; anything else stops the batch at the
  *   first record that is still unpublished, which the caller reports as the batch item
@@ -119,14 +122,55 @@ export async function publishRecords(
     if (queue) queue.push(slot);
     else queues.set(slot.record.aggregateKey, [slot]);
   }
-  const heads = () => {
-    const ready: Slot[] = [];
+  /**
+   * Per aggregate, its events that may go next, in order: the pending ones up to the first
+   * that is in flight, backing off or past the first failure, skipping those published. An
+   * aggregate with an event in flight thus has none, so no two calls carry it at once.
+   */
+  const sendable = (now: number): Slot[][] => {
+    const runs: Slot[][] = [];
     for (const queue of queues.values()) {
       while (queue[0] && queue[0].state === 'done') queue.shift();
-      const head = queue[0];
-      if (head && head.state === 'pending' && head.record.index < firstFailure) ready.push(head);
+      const run: Slot[] = [];
+      for (const slot of queue) {
+        if (slot.state === 'done') continue;
+        if (slot.state !== 'pending' || slot.readyAt > now || slot.record.index >= firstFailure)
+          break;
+        run.push(slot);
+      }
+      if (run.length > 0) runs.push(run);
     }
-    return ready.sort((a, b) => a.record.index - b.record.index);
+    return runs.sort((a, b) => (a[0]?.record.index ?? 0) - (b[0]?.record.index ?? 0));
+  };
+
+  /** The earliest time a slot that is backing off may go again. */
+  const nextRetryAt = (): number | undefined => {
+    let next: number | undefined;
+    for (const queue of queues.values()) {
+      const head = queue.find((s) => s.state !== 'done');
+      if (head?.state === 'pending' && head.record.index < firstFailure)
+        next = Math.min(next ?? head.readyAt, head.readyAt);
+    }
+    return next;
+  };
+
+  /** Fills one call: whole prefixes of aggregates' runs, lowest stream position first. */
+  const nextChunk = (runs: Slot[][]): Slot[] => {
+    const chunk: Slot[] = [];
+    let bytes = 0;
+    for (const run of runs) {
+      for (const slot of run) {
+        if (
+          chunk.length >= Limits.maxPutEventsEntries ||
+          bytes + slot.record.bytes > settings.maxEntryBytes
+        )
+          break;
+        chunk.push(slot);
+        bytes += slot.record.bytes;
+      }
+      if (chunk.length >= Limits.maxPutEventsEntries) break;
+    }
+    return chunk;
   };
 
   const retryOrFail = (slot: Slot, reason: string) => {
@@ -214,41 +258,26 @@ export async function publishRecords(
 
   const inflight = new Set<Promise<void>>();
   for (;;) {
-    const now = Date.now();
-    const candidates = heads();
-    // Everything left is either waiting for its aggregate's earlier event or backing off.
     if (settings.remainingMs() <= settings.safetyMarginMs) {
-      for (const slot of candidates) {
+      for (const slot of slots) {
+        if (slot.state !== 'pending' || slot.record.index >= firstFailure) continue;
         slot.state = 'failed';
         fail(slot.record.index);
         observer.onGiveUp?.(slot.record, 'the invocation is running out of time');
       }
     } else {
-      let pool = candidates.filter((s) => s.readyAt <= now);
-      while (inflight.size < settings.concurrency && pool.length > 0) {
-        const chunk: Slot[] = [];
-        let bytes = 0;
-        const rest: Slot[] = [];
-        for (const slot of pool) {
-          if (
-            chunk.length < Limits.maxPutEventsEntries &&
-            bytes + slot.record.bytes <= settings.maxEntryBytes
-          ) {
-            chunk.push(slot);
-            bytes += slot.record.bytes;
-          } else rest.push(slot);
-        }
-        pool = rest;
+      while (inflight.size < settings.concurrency) {
+        const chunk = nextChunk(sendable(Date.now()));
+        if (chunk.length === 0) break;
         for (const slot of chunk) slot.state = 'inflight';
         const task = send(chunk).finally(() => inflight.delete(task));
         inflight.add(task);
       }
     }
-    const now2 = Date.now();
-    const backingOff = heads().filter((s) => s.readyAt > now2);
     const waitFor: Array<Promise<void>> = [...inflight];
-    if (backingOff.length > 0 && inflight.size < settings.concurrency) {
-      waitFor.push(sleep(Math.min(...backingOff.map((s) => s.readyAt)) - now2));
+    const retryAt = nextRetryAt();
+    if (retryAt !== undefined && inflight.size < settings.concurrency) {
+      waitFor.push(sleep(Math.max(0, retryAt - Date.now())));
     }
     if (waitFor.length === 0) break;
     await Promise.race(waitFor);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { startEmulators } from '../emulator/environment.js';
 import { projectRoot } from '../emulator/paths.js';
 import { benchCommitCpu, benchCommitLatency } from './producer.js';
+import { benchRelayThroughput } from './relay.js';
 
 /**
  * `npm run bench`: every benchmark in one run, printed as JSON and written to
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
   };
   results.commitCpu = await benchCommitCpu();
   process.stderr.write(`commit CPU: ${JSON.stringify(results.commitCpu)}\n`);
+
+  results.relayThroughput = await benchRelayThroughput();
+  process.stderr.write(`relay throughput: ${JSON.stringify(results.relayThroughput)}\n`);
 
   const environment = await startEmulators();
   try {
