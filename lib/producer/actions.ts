@@ -310,3 +310,39 @@ export function planCreate(
     },
   };
 }
+
+/**
+ * Writes an entity snapshot only if the item is absent or its stored version is lower than
+ * `version`: a newer snapshot wins, a stale one fails its condition (and is skipped by the
+ * consumer, not treated as an error).
+ */
+export function planSynchronize(
+  layout: TableLayout,
+  snapshot: Item,
+  version: number,
+): PlannedAction {
+  const key = keyOf(layout, snapshot, 'synchronize');
+  checkVersion(version, 'synchronize', 1);
+  const given = snapshot[layout.versionAttribute];
+  if (given !== undefined && given !== version) {
+    throw new InvalidActionError(
+      `synchronize on ${layout.tableName}: the snapshot's "${layout.versionAttribute}" is ${JSON.stringify(given)} but version is ${version}`,
+    );
+  }
+  const item = { ...snapshot, [layout.versionAttribute]: version };
+  const attributes = new ExpressionAttributes();
+  const condition = `attribute_not_exists(${attributes.name(layout.partitionKey)}) OR ${attributes.name(layout.versionAttribute)} < ${attributes.value(version)}`;
+  return {
+    summary: { kind: 'synchronize', tableName: layout.tableName, key },
+    item,
+    transactItem: {
+      Put: {
+        TableName: layout.tableName,
+        Item: item,
+        ConditionExpression: condition,
+        ...attributes.toParams(),
+        ...onFailure,
+      },
+    },
+  };
+}

@@ -1,0 +1,73 @@
+import type { SQSBatchResponse } from 'aws-lambda';
+import type { InboxEngine, InboxHandler, Outcome } from './engine.js';
+import type { InboxMessage } from './messages.js';
+import type { Settler } from './settle.js';
+
+/** Runs `work` over items with at most `limit` in flight. */
+async function pool<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const run = async () => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
+}
+
+/**
+ * Handles an SQS batch and answers with the messages that must come back.
+ * Standard queues: messages run concurrently. FIFO queues: each group runs in order, and
+ * after its first failure the group's later messages are failed without running, so the
+ * group keeps its order; other groups go on.
+ * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
+ */
+export async function handleSqsBatch<TPayload>(
+  engine: InboxEngine,
+  settler: Settler,
+  messages: readonly InboxMessage[],
+  handler: InboxHandler<TPayload>,
+  concurrency: number,
+): Promise<SQSBatchResponse> {
+  const failed = new Set<string>();
+  const one = async (message: InboxMessage): Promise<boolean> => {
+    let outcome: Outcome;
+    try {
+      outcome = await engine.process(message, handler);
+    } catch (error) {
+      outcome = { status: 'failed', error };
+    }
+    const done = await settler.settle(message, outcome);
+    if (!done) failed.add(message.messageId);
+    return done;
+  };
+
+  const fifo = messages.some((m) => m.groupId !== undefined);
+  if (fifo) {
+    const groups = new Map<string, InboxMessage[]>();
+    for (const message of messages) {
+      const key = message.groupId ?? message.messageId;
+      groups.set(key, [...(groups.get(key) ?? []), message]);
+    }
+    await pool([...groups.values()], concurrency, async (group) => {
+      let blocked = false;
+      for (const message of group) {
+        if (blocked) failed.add(message.messageId);
+        else blocked = !(await one(message));
+      }
+    });
+  } else {
+    await pool(messages, concurrency, async (message) => {
+      await one(message);
+    });
+  }
+  return {
+    batchItemFailures: messages
+      .filter((m) => failed.has(m.messageId))
+      .map((m) => ({ itemIdentifier: m.messageId })),
+  };
+}

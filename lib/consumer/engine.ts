@@ -1,0 +1,328 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventEnvelope } from '../envelope/envelope.js';
+import { type Item, type Key, planCreate, type TableLayout } from '../producer/actions.js';
+import {
+  TransactionCanceledError,
+  TransactionConflictError,
+  VersionConflictError,
+} from '../producer/errors.js';
+import type { TransactionSettings } from '../producer/transaction.js';
+import { jitteredDelay } from '../shared/backoff.js';
+import { documentClient } from '../shared/dynamodb-client.js';
+import { validateOptions } from '../shared/validate-options.js';
+import { ConsumerTransaction } from './consumer-transaction.js';
+import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js';
+import { InboxItem, inboxItem, inboxKey } from './inbox-item.js';
+import { acquireLock, type Lock, planCompletion, releaseLock } from './lock.js';
+import { envelopeOf, type InboxMessage } from './messages.js';
+import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
+import { validatePayload } from './schemas.js';
+
+/** What a handler gets besides the event. */
+export interface InboxContext {
+  /** The unit of work, committed with the inbox record after the handler returns. */
+  readonly tx: ConsumerTransaction;
+  readonly consumerName: string;
+  /** 1 on the first delivery of this message, then 2, 3, ... */
+  readonly attempt: number;
+  readonly messageId: string;
+  /** For reads; writes go through `tx`. */
+  readonly client: DynamoDBDocumentClient;
+  readonly logger: Logger;
+  /** A consistent read of one item of the consumer's table (or `tableName`). */
+  get(key: Key, options?: { readonly tableName?: string }): Promise<Item | undefined>;
+  /** Ends the handler: a causal predecessor is missing; the message returns later. */
+  notYet(reason: string): never;
+}
+
+export type InboxHandler<TPayload = unknown> = (
+  event: EventEnvelope<TPayload>,
+  context: InboxContext,
+) => Promise<void> | void;
+
+/** How handling one message ended; the adapters turn this into an SQS answer. */
+export type Outcome =
+  | {
+      readonly status: 'handled';
+      readonly event: EventEnvelope;
+      readonly staleSkipped: number;
+      readonly published: readonly EventEnvelope[];
+    }
+  | { readonly status: 'duplicate'; readonly event: EventEnvelope }
+  | {
+      readonly status: 'retry';
+      readonly kind: 'not-yet' | 'locked' | 'conflict';
+      readonly event: EventEnvelope;
+      readonly reason: string;
+      readonly delaySeconds: number;
+    }
+  | { readonly status: 'dead-letter'; readonly event?: EventEnvelope; readonly reason: string }
+  | { readonly status: 'failed'; readonly event?: EventEnvelope; readonly error: unknown };
+
+/** An event being handled: its transaction, and in lock mode the lock it holds. */
+export interface Attempt {
+  readonly message: InboxMessage;
+  readonly event: EventEnvelope;
+  readonly tx: ConsumerTransaction;
+  readonly lock?: Lock;
+}
+
+/**
+ * The one engine behind `withInbox` and the `inbox` middleware: validates a message,
+ * deduplicates it, opens the transaction the handler writes into, commits it with the
+ * inbox record (skipping stale snapshots) and decides what happens to the message.
+ */
+export class InboxEngine {
+  readonly consumerName: string;
+  readonly client: DynamoDBDocumentClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly options: InboxOptions;
+  readonly #layout: TableLayout;
+  readonly #settings: TransactionSettings;
+
+  constructor(options: InboxOptions) {
+    validateOptions(inboxOptionsSchema, options, 'inbox options');
+    this.options = options;
+    this.consumerName = options.consumerName;
+    this.client = documentClient(options);
+    this.logger = options.logger ?? new Logger({ serviceName: options.consumerName });
+    this.metrics =
+      options.metrics ??
+      new Metrics({ namespace: InboxDefaults.metricsNamespace, serviceName: options.consumerName });
+    this.#layout = {
+      tableName: options.tableName,
+      partitionKey: options.keys?.partitionKey ?? 'pk',
+      sortKey: options.keys?.sortKey ?? 'sk',
+      versionAttribute: options.versionAttribute ?? 'version',
+    };
+    this.#settings = {
+      client: this.client,
+      layout: this.#layout,
+      outbox: {
+        layout: { ...this.#layout, tableName: options.outbox?.tableName ?? options.tableName },
+        ttlSeconds: options.outbox?.ttlSeconds ?? InboxDefaults.inboxTtlSeconds,
+        ttlAttribute: options.ttlAttribute ?? InboxDefaults.ttlAttribute,
+      },
+      source: options.source ?? options.consumerName,
+      maxEventBytes: 1024 * 1024,
+      now: () => new Date(),
+    };
+  }
+
+  /** The validated envelope of a message, or the outcome for a message that can never be handled. */
+  async prepare(message: InboxMessage): Promise<{ event: EventEnvelope } | { outcome: Outcome }> {
+    try {
+      const envelope = envelopeOf(message);
+      const strict = (this.options.unknownEventTypes ?? 'dead-letter') === 'dead-letter';
+      return { event: await validatePayload(envelope, this.options.schemas, strict) };
+    } catch (error) {
+      if (error instanceof InvalidMessageError)
+        return { outcome: { status: 'dead-letter', reason: error.message } };
+      return { outcome: { status: 'failed', error } };
+    }
+  }
+
+  /** Opens the attempt, or says why the handler must not run (duplicate, locked). */
+  async begin(
+    message: InboxMessage,
+    event: EventEnvelope,
+  ): Promise<{ attempt: Attempt } | { outcome: Outcome }> {
+    const now = new Date();
+    const key = inboxKey(this.#layout, this.consumerName, event.id);
+    const ttl = {
+      now,
+      ttlSeconds: this.options.inboxTtlSeconds ?? InboxDefaults.inboxTtlSeconds,
+      ttlAttribute: this.options.ttlAttribute ?? InboxDefaults.ttlAttribute,
+    };
+    if ((this.options.mode ?? InboxDefaults.mode) === InboxMode.lockThenComplete) {
+      const lockTtl = this.options.lockTtlSeconds ?? InboxDefaults.lockTtlSeconds;
+      const item = inboxItem(
+        this.#layout,
+        this.consumerName,
+        event,
+        ttl,
+        InboxItem.status.inProgress,
+      );
+      const result = await acquireLock(
+        this.client,
+        this.#layout,
+        item,
+        key,
+        lockTtl,
+        now.getTime(),
+      );
+      if ('completed' in result) return { outcome: { status: 'duplicate', event } };
+      if ('heldUntil' in result) {
+        const error = new EventLockedError(event.id, result.heldUntil);
+        const delaySeconds = Math.max(1, Math.ceil((result.heldUntil - now.getTime()) / 1000));
+        return {
+          outcome: { status: 'retry', kind: 'locked', event, reason: error.message, delaySeconds },
+        };
+      }
+      const tx = new ConsumerTransaction(
+        this.#settings,
+        planCompletion(this.#layout, result.acquired, now),
+        event,
+      );
+      return { attempt: { message, event, tx, lock: result.acquired } };
+    }
+    // A cheap read first, so a duplicate does not run the handler; the transaction's
+    // condition on the inbox record is what guarantees it.
+    const seen = await this.client.send(
+      new GetCommand({ TableName: this.#layout.tableName, Key: key, ConsistentRead: true }),
+    );
+    if (seen.Item) return { outcome: { status: 'duplicate', event } };
+    const item = inboxItem(this.#layout, this.consumerName, event, ttl, InboxItem.status.completed);
+    const tx = new ConsumerTransaction(
+      this.#settings,
+      planCreate(this.#layout, 'inbox', item, { eventId: event.id }),
+      event,
+    );
+    return { attempt: { message, event, tx } };
+  }
+
+  /** The handler's second argument. */
+  context(attempt: Attempt): InboxContext {
+    const { client, logger, consumerName } = this;
+    const layout = this.#layout;
+    return {
+      tx: attempt.tx,
+      consumerName,
+      attempt: attempt.message.receiveCount,
+      messageId: attempt.message.messageId,
+      client,
+      logger,
+      async get(key, options = {}) {
+        const { Item } = await client.send(
+          new GetCommand({
+            TableName: options.tableName ?? layout.tableName,
+            Key: key,
+            ConsistentRead: true,
+          }),
+        );
+        return Item;
+      },
+      notYet(reason: string): never {
+        throw new NotYetError(reason);
+      },
+    };
+  }
+
+  /**
+   * Commits the handler's writes with the inbox record. A duplicate cancels on the inbox
+   * record alone; snapshots that turned out stale are dropped and the rest commits.
+   */
+  async complete(attempt: Attempt): Promise<Outcome> {
+    let tx = attempt.tx;
+    let staleSkipped = 0;
+    for (;;) {
+      try {
+        const { events } = await tx.commit();
+        return { status: 'handled', event: attempt.event, staleSkipped, published: events };
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledError)) return this.fail(attempt, error);
+        const failed = error.failures;
+        if (failed.some((f) => f.action.kind === 'inbox' && f.code === 'ConditionalCheckFailed')) {
+          if (attempt.lock)
+            return this.fail(
+              attempt,
+              new Error('the lock expired and another delivery took the event over'),
+            );
+          return { status: 'duplicate', event: attempt.event };
+        }
+        const stale = failed.filter(
+          (f) => f.action.kind === 'synchronize' && f.code === 'ConditionalCheckFailed',
+        );
+        if (stale.length === 0 || stale.length !== failed.length) return this.fail(attempt, error);
+        staleSkipped += stale.length;
+        tx = tx.without(new Set(stale.map((f) => f.action.index)));
+      }
+    }
+  }
+
+  /** What a handler or commit error means for the message. */
+  async fail(
+    attempt: Attempt | { message: InboxMessage; event: EventEnvelope },
+    error: unknown,
+  ): Promise<Outcome> {
+    if ('lock' in attempt && attempt.lock) {
+      await releaseLock(this.client, this.#layout, attempt.lock).catch((e: unknown) =>
+        this.logger.warn('could not release the lock; it expires on its own', {
+          eventId: attempt.event.id,
+          error: e,
+        }),
+      );
+    }
+    const { message, event } = attempt;
+    if (error instanceof NotYetError) {
+      const maxAttempts = this.options.notYet?.maxAttempts ?? InboxDefaults.notYetMaxAttempts;
+      if (message.receiveCount >= maxAttempts) {
+        return {
+          status: 'dead-letter',
+          event,
+          reason: `${error.message} (still after ${message.receiveCount} attempts)`,
+        };
+      }
+      return {
+        status: 'retry',
+        kind: 'not-yet',
+        event,
+        reason: error.reason,
+        delaySeconds: this.backoffSeconds(message.receiveCount),
+      };
+    }
+    if (error instanceof VersionConflictError || error instanceof TransactionConflictError) {
+      return {
+        status: 'retry',
+        kind: 'conflict',
+        event,
+        reason: error.message,
+        delaySeconds: this.backoffSeconds(message.receiveCount, 1),
+      };
+    }
+    if (error instanceof InvalidMessageError)
+      return { status: 'dead-letter', event, reason: error.message };
+    return { status: 'failed', event, error };
+  }
+
+  /** Handles one message end to end: what `withInbox` does for each message of a batch. */
+  async process<TPayload>(
+    message: InboxMessage,
+    handler: InboxHandler<TPayload>,
+  ): Promise<Outcome> {
+    const prepared = await this.prepare(message);
+    if ('outcome' in prepared) return prepared.outcome;
+    let begun: Awaited<ReturnType<InboxEngine['begin']>>;
+    try {
+      begun = await this.begin(message, prepared.event);
+    } catch (error) {
+      return this.fail({ message, event: prepared.event }, error);
+    }
+    if ('outcome' in begun) return begun.outcome;
+    const { attempt } = begun;
+    try {
+      await handler(attempt.event as EventEnvelope<TPayload>, this.context(attempt));
+    } catch (error) {
+      return this.fail(attempt, error);
+    }
+    return this.complete(attempt);
+  }
+
+  /** Seconds to keep a message invisible before its next attempt: capped, jittered. */
+  backoffSeconds(receiveCount: number, baseOverride?: number): number {
+    const base =
+      baseOverride ??
+      this.options.notYet?.backoff?.baseSeconds ??
+      InboxDefaults.notYetBackoff.baseSeconds;
+    const cap = this.options.notYet?.backoff?.capSeconds ?? InboxDefaults.notYetBackoff.capSeconds;
+    const ceiling = Math.min(cap, base * 2 ** Math.max(0, receiveCount - 1));
+    // Half fixed, half jitter: never retries at once, and spreads retries of a burst.
+    return Math.min(
+      43_200,
+      Math.ceil(ceiling / 2 + jitteredDelay({ baseMs: ceiling / 2, capMs: ceiling / 2 }, 0)),
+    );
+  }
+}

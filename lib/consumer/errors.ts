@@ -1,0 +1,55 @@
+import { EventBoxError } from '../shared/errors.js';
+
+/**
+ * Thrown by a handler when a causal predecessor of the event has not been applied yet.
+ * The message comes back later with backoff; after the maximum attempts it goes to the
+ * dead-letter queue with this reason.
+ */
+export class NotYetError extends EventBoxError {
+  override name = 'NotYetError';
+
+  constructor(
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Not yet: ${reason}`, options);
+  }
+}
+
+/** A message that can never be handled as it is (not an event, invalid envelope, schema failure). */
+export class InvalidMessageError extends EventBoxError {
+  override name = 'InvalidMessageError';
+
+  constructor(
+    readonly reason: string,
+    readonly problems: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Invalid message: ${reason}${problems.length > 0 ? `: ${problems.join('; ')}` : ''}`,
+      options,
+    );
+  }
+}
+
+/**
+ * In lock-then-complete mode, another invocation holds the lock on this event: it is being
+ * handled right now. The message is retried after the lock expires.
+ */
+export class EventLockedError extends EventBoxError {
+  override name = 'EventLockedError';
+
+  constructor(
+    readonly eventId: string,
+    readonly lockExpiresAt: number,
+  ) {
+    super(
+      `Event ${eventId} is being handled by another invocation until ${new Date(lockExpiresAt).toISOString()}`,
+    );
+  }
+}
+
+/** The inbox middleware was given an invocation it cannot handle. */
+export class UnsupportedInvocationError extends EventBoxError {
+  override name = 'UnsupportedInvocationError';
+}

@@ -1,0 +1,22 @@
+export type { EventEnvelope } from '../envelope/envelope.js';
+export { ConsumerTransaction, type SynchronizeOptions } from './consumer-transaction.js';
+export type { ConsumerDeadLetterMessage } from './dead-letter.js';
+export {
+  type Attempt,
+  type InboxContext,
+  InboxEngine,
+  type InboxHandler,
+  type Outcome,
+} from './engine.js';
+export {
+  EventLockedError,
+  InvalidMessageError,
+  NotYetError,
+  UnsupportedInvocationError,
+} from './errors.js';
+export { InboxItem } from './inbox-item.js';
+export { envelopeOf, type InboxMessage, messagesOf } from './messages.js';
+export { inbox, type MiddyLikeMiddleware, type MiddyLikeRequest } from './middleware.js';
+export { InboxDefaults, InboxMode, type InboxOptions } from './options.js';
+export type { PayloadSchemas } from './schemas.js';
+export { InboxRetryError, withInbox } from './with-inbox.js';

@@ -1,0 +1,133 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { z } from 'zod';
+import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
+import { OutboxItem } from '../shared/outbox-item.js';
+import { InboxItem } from './inbox-item.js';
+import type { PayloadSchemas } from './schemas.js';
+
+export const InboxMode = {
+  /** Inbox record and the handler's writes in one transaction: exactly-once effects. */
+  transaction: 'transaction',
+  /**
+   * For effects outside DynamoDB: an in-progress record with an expiry, then a completed
+   * record. At-least-once for the external effect.
+   */
+  lockThenComplete: 'lockThenComplete',
+} as const;
+export type InboxMode = (typeof InboxMode)[keyof typeof InboxMode];
+
+export type InboxOptions = {
+  /** Names this consumer in inbox records and metrics; one inbox per consumer. */
+  readonly consumerName: string;
+  /** The consumer's table: inbox records, and the default target of the handler's writes. */
+  readonly tableName: string;
+  /** `source` of follow-up events the handler publishes. @default consumerName */
+  readonly source?: string;
+  /** @default { partitionKey: 'pk', sortKey: 'sk' } */
+  readonly keys?: { readonly partitionKey?: string; readonly sortKey?: string };
+  /** @default 'version' */
+  readonly versionAttribute?: string;
+  /** How long inbox records live; longer than any redelivery. @default 604800 (7 days) */
+  readonly inboxTtlSeconds?: number;
+  /** The table's TTL attribute, for inbox and outbox items. @default 'ttl' */
+  readonly ttlAttribute?: string;
+  /** Follow-up events' outbox. @default { tableName, ttlSeconds: 604800 } */
+  readonly outbox?: { readonly tableName?: string; readonly ttlSeconds?: number };
+  readonly notYet?: {
+    /** Deliveries before a "not yet" event goes to the dead-letter queue. @default 10 */
+    readonly maxAttempts?: number;
+    /** Visibility delay: `min(capSeconds, baseSeconds * 2^(attempt-1))`, jittered. @default { baseSeconds: 2, capSeconds: 300 } */
+    readonly backoff?: { readonly baseSeconds?: number; readonly capSeconds?: number };
+  };
+  /**
+   * Where messages that can never be handled go, with their reason: invalid events and
+   * events still "not yet" after `notYet.maxAttempts`. Without it they are reported as
+   * failed and reach the queue's own dead-letter queue through its redrive policy.
+   */
+  readonly deadLetterQueueUrl?: string;
+  /** Payload schemas by event type (zod or any Standard Schema). */
+  readonly schemas?: PayloadSchemas;
+  /** With `schemas`: what to do with a type that has none. @default 'dead-letter' */
+  readonly unknownEventTypes?: 'dead-letter' | 'handle';
+  /** @default 'transaction' */
+  readonly mode?: InboxMode;
+  /** Lock-then-complete: how long a lock holds before another delivery may take over. @default 300 */
+  readonly lockTtlSeconds?: number;
+  /** Messages of a standard-queue batch handled at once; FIFO groups go one by one. @default 10 */
+  readonly concurrency?: number;
+  /** Powertools Logger; one is created (service = consumerName) if omitted. */
+  readonly logger?: Logger;
+  /** Powertools Metrics; one is created (namespace `Eventbox`, service = consumerName) if omitted. */
+  readonly metrics?: Metrics;
+} & DynamoDbClientOptions &
+  (
+    | { readonly sqsClient?: SQSClient; readonly sqsClientConfig?: never }
+    | { readonly sqsClientConfig?: SQSClientConfig; readonly sqsClient?: never }
+  );
+
+export const InboxDefaults = {
+  inboxTtlSeconds: InboxItem.defaultTtlSeconds,
+  ttlAttribute: OutboxItem.defaultTtlAttribute,
+  notYetMaxAttempts: 10,
+  notYetBackoff: { baseSeconds: 2, capSeconds: 300 },
+  mode: InboxMode.transaction,
+  lockTtlSeconds: 300,
+  concurrency: 10,
+  metricsNamespace: 'Eventbox',
+} as const;
+
+const int = (min: number, max: number) =>
+  z
+    .number()
+    .int('must be an integer')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+const name = z.string().min(1, 'must not be empty');
+
+export const inboxOptionsSchema = z
+  .strictObject({
+    consumerName: name.regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"'),
+    tableName: name,
+    source: name.optional(),
+    keys: z.strictObject({ partitionKey: name.optional(), sortKey: name.optional() }).optional(),
+    versionAttribute: name.optional(),
+    inboxTtlSeconds: int(60, 365 * 24 * 3600).optional(),
+    ttlAttribute: name.optional(),
+    outbox: z
+      .strictObject({ tableName: name.optional(), ttlSeconds: int(60, 365 * 24 * 3600).optional() })
+      .optional(),
+    notYet: z
+      .strictObject({
+        maxAttempts: int(1, 100).optional(),
+        backoff: z
+          .strictObject({
+            baseSeconds: int(0, 43_200).optional(),
+            capSeconds: int(0, 43_200).optional(),
+          })
+          .optional(),
+      })
+      .optional(),
+    deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
+    schemas: z.record(z.string(), z.unknown()).optional(),
+    unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),
+    mode: z.enum([InboxMode.transaction, InboxMode.lockThenComplete]).optional(),
+    lockTtlSeconds: int(1, 43_200).optional(),
+    concurrency: int(1, 100).optional(),
+    logger: z.unknown().optional(),
+    metrics: z.unknown().optional(),
+    client: z.unknown().optional(),
+    clientConfig: z.record(z.string(), z.unknown()).optional(),
+    sqsClient: z.unknown().optional(),
+    sqsClientConfig: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((o) => !(o.client && o.clientConfig), {
+    message: 'give either client or clientConfig, not both',
+  })
+  .refine((o) => !(o.sqsClient && o.sqsClientConfig), {
+    message: 'give either sqsClient or sqsClientConfig, not both',
+  })
+  .refine((o) => !(o.unknownEventTypes && !o.schemas), {
+    message: 'unknownEventTypes needs schemas',
+  });

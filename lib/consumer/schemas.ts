@@ -1,0 +1,42 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { EventEnvelope } from '../envelope/envelope.js';
+import { InvalidMessageError } from './errors.js';
+
+/** Payload schemas by event type: zod, valibot, arktype or any Standard Schema. */
+export type PayloadSchemas = Readonly<Record<string, StandardSchemaV1>>;
+
+function describe(issue: StandardSchemaV1.Issue): string {
+  const path = (issue.path ?? [])
+    .map((segment) =>
+      typeof segment === 'object' && segment !== null ? String(segment.key) : String(segment),
+    )
+    .join('.');
+  return `payload${path ? `.${path}` : ''}: ${issue.message}`;
+}
+
+/**
+ * Validates the payload against its type's schema and returns the envelope with the
+ * schema's output (so transforms and defaults apply).
+ * @throws InvalidMessageError for a schema failure, or an unknown type when `strict`.
+ */
+export async function validatePayload(
+  envelope: EventEnvelope,
+  schemas: PayloadSchemas | undefined,
+  strict: boolean,
+): Promise<EventEnvelope> {
+  if (!schemas) return envelope;
+  const schema = schemas[envelope.type];
+  if (!schema) {
+    if (strict)
+      throw new InvalidMessageError(`unknown event type "${envelope.type}": no schema for it`);
+    return envelope;
+  }
+  const result = await schema['~standard'].validate(envelope.payload);
+  if (result.issues) {
+    throw new InvalidMessageError(
+      `the payload of ${envelope.type} fails its schema`,
+      result.issues.map(describe),
+    );
+  }
+  return { ...envelope, payload: result.value };
+}

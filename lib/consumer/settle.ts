@@ -1,0 +1,136 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { sendConsumerDeadLetter } from './dead-letter.js';
+import type { InboxEngine, Outcome } from './engine.js';
+import type { InboxMessage } from './messages.js';
+
+/**
+ * Carries out an outcome: metrics and logs, the retry delay (ChangeMessageVisibility) and
+ * dead letters. Resolves whether the message is done (true) or must come back (false).
+ */
+export class Settler {
+  readonly #engine: InboxEngine;
+  readonly #sqs: SQSClient;
+  readonly #queueUrls = new Map<string, Promise<string>>();
+
+  constructor(engine: InboxEngine) {
+    this.#engine = engine;
+    const { sqsClient, sqsClientConfig } = engine.options;
+    this.#sqs = sqsClient ?? new SQSClient(sqsClientConfig ?? {});
+  }
+
+  async settle(message: InboxMessage, outcome: Outcome): Promise<boolean> {
+    const { metrics, logger } = this.#engine;
+    const eventId = 'event' in outcome ? outcome.event?.id : undefined;
+    switch (outcome.status) {
+      case 'handled':
+        metrics.addMetric('Handled', MetricUnit.Count, 1);
+        if (outcome.staleSkipped > 0)
+          metrics.addMetric('StaleSkipped', MetricUnit.Count, outcome.staleSkipped);
+        logger.info('handled', {
+          eventId,
+          eventType: outcome.event.type,
+          staleSkipped: outcome.staleSkipped,
+          published: outcome.published.map((e) => e.id),
+        });
+        return true;
+      case 'duplicate':
+        metrics.addMetric('Duplicates', MetricUnit.Count, 1);
+        logger.info('duplicate ignored', { eventId, messageId: message.messageId });
+        return true;
+      case 'retry':
+        metrics.addMetric(
+          outcome.kind === 'not-yet' ? 'NotYetRetries' : 'ConflictRetries',
+          MetricUnit.Count,
+          1,
+        );
+        logger.info('retry later', {
+          eventId,
+          kind: outcome.kind,
+          reason: outcome.reason,
+          delaySeconds: outcome.delaySeconds,
+          attempt: message.receiveCount,
+        });
+        await this.#delay(message, outcome.delaySeconds);
+        return false;
+      case 'dead-letter':
+        return this.#deadLetter(message, outcome.reason, outcome.event);
+      case 'failed':
+        metrics.addMetric('Failures', MetricUnit.Count, 1);
+        logger.error('handler failed; the message comes back', {
+          eventId,
+          messageId: message.messageId,
+          error: outcome.error,
+        });
+        return false;
+    }
+  }
+
+  async #deadLetter(
+    message: InboxMessage,
+    reason: string,
+    event: Parameters<typeof sendConsumerDeadLetter>[5],
+  ): Promise<boolean> {
+    const { metrics, logger, options, consumerName } = this.#engine;
+    logger.error('dead-lettering message', {
+      eventId: event?.id,
+      messageId: message.messageId,
+      reason,
+    });
+    if (!options.deadLetterQueueUrl) {
+      metrics.addMetric('Failures', MetricUnit.Count, 1);
+      return false;
+    }
+    try {
+      await sendConsumerDeadLetter(
+        this.#sqs,
+        options.deadLetterQueueUrl,
+        consumerName,
+        message,
+        reason,
+        event,
+      );
+      metrics.addMetric('DeadLettered', MetricUnit.Count, 1);
+      return true;
+    } catch (error) {
+      metrics.addMetric('Failures', MetricUnit.Count, 1);
+      logger.error('dead-letter send failed; the message comes back', {
+        messageId: message.messageId,
+        error,
+      });
+      return false;
+    }
+  }
+
+  /** Keeps a message invisible for `seconds`; without it, the queue's visibility timeout applies. */
+  async #delay(message: InboxMessage, seconds: number): Promise<void> {
+    if (message.origin !== 'sqs' || !message.receiptHandle || !message.queueArn) return;
+    try {
+      await this.#sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: await this.#queueUrl(message.queueArn),
+          ReceiptHandle: message.receiptHandle,
+          VisibilityTimeout: seconds,
+        }),
+      );
+    } catch (error) {
+      this.#engine.logger.warn(
+        'could not delay the message; the queue visibility timeout applies',
+        { messageId: message.messageId, error },
+      );
+    }
+  }
+
+  #queueUrl(arn: string): Promise<string> {
+    let url = this.#queueUrls.get(arn);
+    if (!url) {
+      const [, , , , account, name] = arn.split(':');
+      url = this.#sqs
+        .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
+        .then((r) => r.QueueUrl ?? '');
+      url.catch(() => this.#queueUrls.delete(arn));
+      this.#queueUrls.set(arn, url);
+    }
+    return url;
+  }
+}

@@ -1,0 +1,48 @@
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { handleSqsBatch } from './batch.js';
+import { InboxEngine, type InboxHandler } from './engine.js';
+import { messagesOf } from './messages.js';
+import { InboxDefaults, type InboxOptions } from './options.js';
+import { Settler } from './settle.js';
+
+/** Thrown to Lambda when an event delivered directly by EventBridge must be retried. */
+export class InboxRetryError extends Error {
+  override name = 'InboxRetryError';
+}
+
+/**
+ * Wraps a handler of one event into a Lambda handler that applies every event exactly once:
+ * for SQS batches (answering with `batchItemFailures`) and for EventBridge events delivered
+ * directly (throwing, so Lambda's asynchronous retries apply).
+ *
+ * @example
+ * export const handler = withInbox(async (event, { tx, get, notYet }) => {
+ *   if (event.type === 'OrderPaid') {
+ *     const user = await get({ pk: `USER#${event.payload.userId}`, sk: 'USER' });
+ *     if (!user) notYet('the user is not known yet');
+ *     tx.update({ pk: user.pk, sk: 'USER' }, { score: user.score + 10 }, { expectedVersion: user.version });
+ *   }
+ * }, { consumerName: 'user-score', tableName: 'user-score' });
+ */
+export function withInbox<TPayload = unknown>(
+  handler: InboxHandler<TPayload>,
+  options: InboxOptions | InboxEngine,
+): (event: unknown, context?: Context) => Promise<SQSBatchResponse | undefined> {
+  const engine = options instanceof InboxEngine ? options : new InboxEngine(options);
+  const settler = new Settler(engine);
+  const concurrency = engine.options.concurrency ?? InboxDefaults.concurrency;
+  return async function inboxHandler(event) {
+    const messages = messagesOf(event);
+    try {
+      const [first] = messages;
+      if (first?.origin === 'eventbridge') {
+        const done = await settler.settle(first, await engine.process(first, handler));
+        if (!done) throw new InboxRetryError(`Event ${first.messageId} was not handled; retry`);
+        return undefined;
+      }
+      return await handleSqsBatch(engine, settler, messages, handler, concurrency);
+    } finally {
+      engine.metrics.publishStoredMetrics();
+    }
+  };
+}
