@@ -4,6 +4,7 @@ import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { type Item, type Key, planCreate, type TableLayout } from '../producer/actions.js';
 import {
+  AlreadyExistsError,
   TransactionCanceledError,
   TransactionConflictError,
   VersionConflictError,
@@ -274,7 +275,12 @@ export class InboxEngine {
         delaySeconds: this.backoffSeconds(message.receiveCount),
       };
     }
-    if (error instanceof VersionConflictError || error instanceof TransactionConflictError) {
+    // Another delivery changed the same entity first: reading again and retrying resolves it.
+    if (
+      error instanceof VersionConflictError ||
+      error instanceof AlreadyExistsError ||
+      error instanceof TransactionConflictError
+    ) {
       return {
         status: 'retry',
         kind: 'conflict',
