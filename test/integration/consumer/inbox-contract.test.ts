@@ -1,0 +1,285 @@
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type EventEnvelope, InboxEngine, type InboxHandler } from '../../../lib/consumer/index.js';
+import { createTable, type TestTable } from '../../helpers/aws.js';
+import { envelope, sqsMessage } from '../../helpers/inbox.js';
+
+/**
+ * The inbox's transactional guarantees, on every DynamoDB engine: what a delivery writes
+ * is the inbox record and the handler's writes together, or nothing.
+ */
+describe.each(inject('dynamoDbEngines'))('Inbox contract on $name', ({ endpoint }) => {
+  let table: TestTable;
+  let engine: InboxEngine;
+
+  beforeAll(async () => {
+    table = await createTable(endpoint, 'inbox');
+    engine = new InboxEngine({
+      consumerName: 'contract',
+      tableName: table.tableName,
+      client: table.client,
+    });
+  });
+
+  afterAll(async () => {
+    await table.drop();
+  });
+
+  const itemOf = async (pk: string, sk = 'COUNTER') =>
+    (
+      await table.document.send(
+        new GetCommand({ TableName: table.tableName, Key: { pk, sk }, ConsistentRead: true }),
+      )
+    ).Item;
+  const inboxRecords = async (eventId: string) =>
+    (
+      await table.document.send(
+        new QueryCommand({
+          TableName: table.tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': `INBOX#contract#${eventId}` },
+          ConsistentRead: true,
+        }),
+      )
+    ).Items ?? [];
+
+  /** Adds the payload's amount to a counter item, guarded by its version. */
+  const addToCounter: InboxHandler<{ counter: string; amount: number }> = async (
+    event,
+    { tx, get },
+  ) => {
+    const counter = await get({ pk: event.payload.counter, sk: 'COUNTER' });
+    tx.put(
+      {
+        pk: event.payload.counter,
+        sk: 'COUNTER',
+        total: ((counter?.total as number) ?? 0) + event.payload.amount,
+      },
+      { expectedVersion: (counter?.version as number) ?? 0 },
+    );
+  };
+  const credit = (
+    counter: string,
+    amount: number,
+  ): EventEnvelope<{ counter: string; amount: number }> =>
+    envelope({
+      type: 'Credited',
+      aggregate: { type: 'Counter', id: counter, version: 1 },
+      payload: { counter, amount },
+    });
+
+  it('applies a duplicate delivery once', async () => {
+    // Prepare
+    const event = credit('dup', 5);
+
+    // Act
+    const first = await engine.process(sqsMessage(event), addToCounter);
+    const second = await engine.process(sqsMessage(event), addToCounter);
+
+    // Assess
+    expect([first.status, second.status]).toStrictEqual(['handled', 'duplicate']);
+    expect(await itemOf('dup')).toMatchObject({ total: 5, version: 1 });
+    expect(await inboxRecords(event.id)).toMatchObject([
+      { _eventbox: 'inbox', consumer: 'contract', eventId: event.id, status: 'COMPLETED' },
+    ]);
+  });
+
+  it('applies one of two concurrent deliveries of the same event', async () => {
+    const event = credit('race', 7);
+
+    const outcomes = await Promise.all(
+      [1, 2, 3].map(() => engine.process(sqsMessage(event), addToCounter)),
+    );
+
+    expect(outcomes.filter((o) => o.status === 'handled')).toHaveLength(1);
+    expect(outcomes.every((o) => ['handled', 'duplicate', 'retry'].includes(o.status))).toBe(true);
+    expect(await itemOf('race')).toMatchObject({ total: 7, version: 1 });
+  });
+
+  it('skips a stale snapshot and commits the rest of the transaction', async () => {
+    // Prepare: version 3 of the user is already there
+    const sync =
+      (version: number, name: string): InboxHandler =>
+      async (_event, { tx }) => {
+        tx.synchronize({ pk: 'USER#s', sk: 'USER', name }, { version });
+        tx.put({ pk: `AUDIT#${version}`, sk: 'AUDIT', seen: true });
+      };
+    const newer = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 's', version: 3 },
+      payload: {},
+    });
+    const older = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 's', version: 2 },
+      payload: {},
+    });
+    expect((await engine.process(sqsMessage(newer), sync(3, 'newest'))).status).toBe('handled');
+
+    // Act
+    const outcome = await engine.process(sqsMessage(older), sync(2, 'stale'));
+
+    // Assess
+    expect(outcome).toMatchObject({ status: 'handled', staleSkipped: 1 });
+    expect(await itemOf('USER#s', 'USER')).toMatchObject({ name: 'newest', version: 3 });
+    expect(await itemOf('AUDIT#2', 'AUDIT')).toMatchObject({ seen: true });
+    expect(await inboxRecords(older.id)).toHaveLength(1);
+  });
+
+  it('retries a "not yet" event and applies both in causal order once the predecessor arrives', async () => {
+    // Prepare: the debit needs the account the open event creates
+    const open = envelope({
+      type: 'Opened',
+      aggregate: { type: 'Account', id: 'n', version: 1 },
+      payload: {},
+    });
+    const debit = envelope({
+      type: 'Debited',
+      aggregate: { type: 'Account', id: 'n', version: 2 },
+      payload: { amount: 3 },
+    });
+    const handler: InboxHandler = async (event, { tx, get, notYet }) => {
+      if (event.type === 'Opened')
+        tx.put({ pk: 'ACCOUNT#n', sk: 'ACCOUNT', balance: 10 }, { expectedVersion: 0 });
+      else {
+        const account = await get({ pk: 'ACCOUNT#n', sk: 'ACCOUNT' });
+        if (!account) return notYet('account n is not open yet');
+        tx.update(
+          { pk: 'ACCOUNT#n', sk: 'ACCOUNT' },
+          { balance: (account.balance as number) - 3 },
+          { expectedVersion: account.version as number },
+        );
+      }
+    };
+
+    // Act
+    const early = await engine.process(sqsMessage(debit), handler);
+    const opened = await engine.process(sqsMessage(open), handler);
+    const later = await engine.process(sqsMessage(debit, 2), handler);
+
+    // Assess
+    expect(early).toMatchObject({
+      status: 'retry',
+      kind: 'not-yet',
+      reason: 'account n is not open yet',
+    });
+    expect(early.status === 'retry' && early.delaySeconds).toBeGreaterThanOrEqual(1);
+    expect(await inboxRecords(debit.id)).toHaveLength(1);
+    expect([opened.status, later.status]).toStrictEqual(['handled', 'handled']);
+    expect(await itemOf('ACCOUNT#n', 'ACCOUNT')).toMatchObject({ balance: 7, version: 2 });
+  });
+
+  it('dead-letters a "not yet" event after the maximum attempts, with the reason', async () => {
+    const orphan = envelope({
+      type: 'Debited',
+      aggregate: { type: 'Account', id: 'ghost', version: 2 },
+      payload: {},
+    });
+
+    const outcome = await engine.process(sqsMessage(orphan, 10), async (_e, { notYet }) =>
+      notYet('account ghost is not open yet'),
+    );
+
+    expect(outcome).toMatchObject({
+      status: 'dead-letter',
+      reason: 'Not yet: account ghost is not open yet (still after 10 attempts)',
+    });
+    expect(await inboxRecords(orphan.id)).toStrictEqual([]);
+  });
+
+  it('writes nothing when the handler throws, and applies the event on the retry', async () => {
+    const event = credit('throws', 4);
+    let calls = 0;
+    const flaky: InboxHandler<{ counter: string; amount: number }> = async (e, ctx) => {
+      await addToCounter(e, ctx);
+      calls++;
+      if (calls === 1) throw new Error('downstream timeout');
+    };
+
+    const first = await engine.process(sqsMessage(event), flaky);
+    const afterFailure = await itemOf('throws');
+    const second = await engine.process(sqsMessage(event, 2), flaky);
+
+    expect(first).toMatchObject({ status: 'failed', error: new Error('downstream timeout') });
+    expect(afterFailure).toBeUndefined();
+    expect(await inboxRecords(event.id)).toHaveLength(1);
+    expect(second.status).toBe('handled');
+    expect(await itemOf('throws')).toMatchObject({ total: 4 });
+  });
+
+  it('leaves nothing half-applied when it crashes after the handler ran but before the commit', async () => {
+    // Prepare: a client whose TransactWriteItems dies on the way out, like a process killed mid-flight
+    const crashing = new InboxEngine({
+      consumerName: 'contract',
+      tableName: table.tableName,
+      client: table.client,
+    });
+    const event = envelope({
+      type: 'Credited',
+      aggregate: { type: 'Counter', id: 'crash', version: 1 },
+      payload: { counter: 'crash', amount: 9 },
+    });
+    const handler: InboxHandler<{ counter: string; amount: number }> = async (e, ctx) => {
+      await addToCounter(e, ctx);
+      ctx.tx.publish({
+        type: 'CounterChanged',
+        aggregate: { type: 'Counter', id: 'crash', version: 1 },
+        payload: {},
+      });
+    };
+    let crash = true;
+    const crashOnCommit =
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) =>
+      async (args: unknown) => {
+        if (crash && context.commandName === 'TransactWriteItemsCommand')
+          throw new Error('process killed');
+        return next(args);
+      };
+    table.client.middlewareStack.add(crashOnCommit as never, {
+      step: 'initialize',
+      name: 'crashOnCommit',
+    });
+
+    // Act
+    const crashed = await crashing.process(sqsMessage(event), handler);
+    crash = false;
+    const state = {
+      counter: await itemOf('crash'),
+      inbox: await inboxRecords(event.id),
+      outbox: (
+        await table.document.send(
+          new QueryCommand({
+            TableName: table.tableName,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': 'OUTBOX#Counter#crash' },
+          }),
+        )
+      ).Items,
+    };
+    const redelivered = await crashing.process(sqsMessage(event, 2), handler);
+    table.client.middlewareStack.remove('crashOnCommit');
+
+    // Assess
+    expect(crashed.status).toBe('failed');
+    expect(state).toStrictEqual({ counter: undefined, inbox: [], outbox: [] });
+    expect(redelivered.status).toBe('handled');
+    expect(await itemOf('crash')).toMatchObject({ total: 9 });
+  });
+
+  it('does not run the handler again when it crashes after the commit, before the message is acknowledged', async () => {
+    const event = credit('acked', 2);
+    let runs = 0;
+    const counting: InboxHandler<{ counter: string; amount: number }> = async (e, ctx) => {
+      runs++;
+      await addToCounter(e, ctx);
+    };
+
+    await engine.process(sqsMessage(event), counting);
+    // The acknowledgement was lost: SQS delivers the message again.
+    const again = await engine.process(sqsMessage(event, 2), counting);
+
+    expect(again.status).toBe('duplicate');
+    expect(runs).toBe(1);
+    expect(await itemOf('acked')).toMatchObject({ total: 2, version: 1 });
+  });
+});
