@@ -1,0 +1,140 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type EventEnvelope, type InboxContext, inbox } from '../../../lib/consumer/index.js';
+import { clientConfig, createTable, type TestTable } from '../../helpers/aws.js';
+import { bridgeEvent, envelope } from '../../helpers/inbox.js';
+import { lambdaContext } from '../../helpers/lambda-context.js';
+
+function sqsEventOf(events: EventEnvelope[], receiveCount = 1) {
+  return {
+    Records: events.map((event, i) => ({
+      messageId: `m-${event.id}-${i}`,
+      receiptHandle: 'rh',
+      body: JSON.stringify(bridgeEvent(event)),
+      attributes: {
+        ApproximateReceiveCount: String(receiveCount),
+        SentTimestamp: '0',
+        SenderId: 's',
+        ApproximateFirstReceiveTimestamp: '0',
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:does-not-matter',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+describe('Middleware: inbox (middy) on the emulator', () => {
+  let table: TestTable;
+  let handler: (event: unknown, context: Context) => Promise<unknown>;
+  let runs = 0;
+
+  beforeAll(async () => {
+    table = await createTable(inject('awsEndpoint'), 'middy');
+    handler = middy(
+      async (
+        event: EventEnvelope<{ name: string }>,
+        context: Context & { inbox: InboxContext },
+      ) => {
+        runs++;
+        if (event.payload.name === 'later') context.inbox.notYet('waiting for something');
+        context.inbox.tx.synchronize(
+          { pk: `USER#${event.aggregate.id}`, sk: 'USER', name: event.payload.name },
+          { version: event.aggregate.version },
+        );
+      },
+    ).use(
+      inbox({
+        consumerName: 'middy',
+        tableName: table.tableName,
+        client: table.client,
+        sqsClientConfig: { region: 'us-east-1' },
+      }),
+    ) as never;
+  });
+
+  afterAll(async () => {
+    await table.drop();
+  });
+
+  const user = async (id: string) =>
+    (
+      await table.document.send(
+        new GetCommand({
+          TableName: table.tableName,
+          Key: { pk: `USER#${id}`, sk: 'USER' },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+
+  it('applies an SQS message once and answers with no failures', async () => {
+    const event = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'm1', version: 4 },
+      payload: { name: 'Mia' },
+    });
+    runs = 0;
+
+    const first = await handler(sqsEventOf([event]), lambdaContext());
+    const duplicate = await handler(sqsEventOf([event], 2), lambdaContext());
+
+    expect(first).toStrictEqual({ batchItemFailures: [] });
+    expect(duplicate).toStrictEqual({ batchItemFailures: [] });
+    expect(runs).toBe(1);
+    expect(await user('m1')).toMatchObject({ name: 'Mia', version: 4 });
+  });
+
+  it('applies an EventBridge event delivered directly', async () => {
+    const event = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'm2', version: 1 },
+      payload: { name: 'Max' },
+    });
+
+    await handler(bridgeEvent(event), lambdaContext());
+
+    expect(await user('m2')).toMatchObject({ name: 'Max', version: 1 });
+  });
+
+  it('reports a "not yet" SQS message as a batch item failure and writes nothing', async () => {
+    const event = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'm3', version: 1 },
+      payload: { name: 'later' },
+    });
+
+    const response = await handler(sqsEventOf([event]), lambdaContext());
+
+    expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: `m-${event.id}-0` }] });
+    expect(await user('m3')).toBeUndefined();
+  });
+
+  it('throws for a "not yet" EventBridge event so that Lambda retries it', async () => {
+    const event = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'm4', version: 1 },
+      payload: { name: 'later' },
+    });
+
+    await expect(handler(bridgeEvent(event), lambdaContext())).rejects.toThrow(
+      /was not handled; retry/,
+    );
+  });
+
+  it('refuses a batch of several messages, pointing to withInbox', async () => {
+    const a = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'm5', version: 1 },
+      payload: { name: 'A' },
+    });
+
+    await expect(handler(sqsEventOf([a, a]), lambdaContext())).rejects.toThrow(
+      /one message per invocation; got 2/,
+    );
+  });
+});

@@ -1,0 +1,323 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  InboxEngine,
+  type InboxMessage,
+  type Outcome,
+  withInbox,
+} from '../../../lib/consumer/index.js';
+import { bridgeEvent, envelope, sqsMessage } from '../../helpers/inbox.js';
+
+const sqs = new SQSClient({ region: 'us-east-1' });
+const sq = mockClient(sqs);
+const event = envelope({
+  type: 'Tested',
+  aggregate: { type: 'T', id: '1', version: 1 },
+  payload: {},
+});
+
+function engineWith(
+  outcomes: (message: InboxMessage) => Outcome | Promise<Outcome>,
+  extra: Record<string, unknown> = {},
+) {
+  const engine = new InboxEngine({
+    consumerName: 'unit',
+    tableName: 'unit',
+    client: new DynamoDBClient({ region: 'us-east-1' }),
+    sqsClient: sqs,
+    deadLetterQueueUrl: 'http://localhost/000000000000/unit-dlq',
+    ...extra,
+  });
+  vi.spyOn(engine, 'process').mockImplementation(async (message) => outcomes(message));
+  return engine;
+}
+
+function sqsEvent(messages: InboxMessage[]) {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle ?? '',
+      body: String(m.body),
+      attributes: {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: '0',
+        SenderId: 'x',
+        ApproximateFirstReceiveTimestamp: '0',
+        ...(m.groupId ? { MessageGroupId: m.groupId } : {}),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: m.queueArn ?? '',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}
+
+const handled: Outcome = { status: 'handled', event, staleSkipped: 0, published: [] };
+
+describe('Function: withInbox', () => {
+  beforeEach(() => {
+    sq.reset();
+    sq.on(GetQueueUrlCommand).resolves({ QueueUrl: 'http://localhost/000000000000/user-score' });
+    sq.on(ChangeMessageVisibilityCommand).resolves({});
+    sq.on(SendMessageCommand).resolves({ MessageId: 'dl-1' });
+  });
+
+  describe('SQS batches', () => {
+    it('reports exactly the messages that must come back', async () => {
+      // Prepare
+      const messages = [sqsMessage(event), sqsMessage(event), sqsMessage(event), sqsMessage(event)];
+      const byId: Record<string, Outcome> = {
+        [messages[0]?.messageId ?? '']: handled,
+        [messages[1]?.messageId ?? '']: { status: 'failed', event, error: new Error('boom') },
+        [messages[2]?.messageId ?? '']: { status: 'duplicate', event },
+        [messages[3]?.messageId ?? '']: {
+          status: 'retry',
+          kind: 'not-yet',
+          event,
+          reason: 'later',
+          delaySeconds: 8,
+        },
+      };
+      const handler = withInbox(
+        async () => {},
+        engineWith((m) => byId[m.messageId] as Outcome),
+      );
+
+      // Act
+      const response = await handler(sqsEvent(messages));
+
+      // Assess
+      expect(response).toStrictEqual({
+        batchItemFailures: [
+          { itemIdentifier: messages[1]?.messageId },
+          { itemIdentifier: messages[3]?.messageId },
+        ],
+      });
+    });
+
+    it('delays a "not yet" message with ChangeMessageVisibility on its queue', async () => {
+      const message = sqsMessage(event, 3);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({
+          status: 'retry',
+          kind: 'not-yet',
+          event,
+          reason: 'later',
+          delaySeconds: 8,
+        })),
+      );
+
+      await handler(sqsEvent([message]));
+
+      expect(sq.commandCalls(GetQueueUrlCommand)[0]?.args[0].input).toStrictEqual({
+        QueueName: 'user-score',
+        QueueOwnerAWSAccountId: '000000000000',
+      });
+      expect(sq.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input).toStrictEqual({
+        QueueUrl: 'http://localhost/000000000000/user-score',
+        ReceiptHandle: message.receiptHandle,
+        VisibilityTimeout: 8,
+      });
+    });
+
+    it('still reports the message when the visibility change fails', async () => {
+      sq.on(ChangeMessageVisibilityCommand).rejects(new Error('SQS down'));
+      const message = sqsMessage(event);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({
+          status: 'retry',
+          kind: 'not-yet',
+          event,
+          reason: 'later',
+          delaySeconds: 8,
+        })),
+      );
+
+      expect(await handler(sqsEvent([message]))).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: message.messageId }],
+      });
+    });
+
+    it('dead-letters with the reason and the original body, then acknowledges', async () => {
+      const message = sqsMessage(event, 10);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({
+          status: 'dead-letter',
+          event,
+          reason: 'Not yet: x (still after 10 attempts)',
+        })),
+      );
+
+      const response = await handler(sqsEvent([message]));
+
+      expect(response).toStrictEqual({ batchItemFailures: [] });
+      const sent = sq.commandCalls(SendMessageCommand)[0]?.args[0].input;
+      expect(sent?.QueueUrl).toBe('http://localhost/000000000000/unit-dlq');
+      expect(JSON.parse(sent?.MessageBody ?? '')).toStrictEqual({
+        kind: 'eventbox.consumer.dead-letter',
+        consumer: 'unit',
+        reason: 'Not yet: x (still after 10 attempts)',
+        eventId: event.id,
+        eventType: 'Tested',
+        messageId: message.messageId,
+        receiveCount: 10,
+        deadLetteredAt: expect.any(String),
+        body: message.body,
+      });
+    });
+
+    it('keeps a message to dead-letter in the queue when the dead-letter send fails', async () => {
+      sq.on(SendMessageCommand).rejects(new Error('SQS down'));
+      const message = sqsMessage(event);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ status: 'dead-letter', reason: 'bad' })),
+      );
+
+      expect(await handler(sqsEvent([message]))).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: message.messageId }],
+      });
+    });
+
+    it('keeps a message to dead-letter in the queue when no dead-letter queue is configured', async () => {
+      const message = sqsMessage(event);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ status: 'dead-letter', reason: 'bad' }), {
+          deadLetterQueueUrl: undefined,
+        }),
+      );
+
+      expect(await handler(sqsEvent([message]))).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: message.messageId }],
+      });
+      expect(sq.commandCalls(SendMessageCommand)).toHaveLength(0);
+    });
+
+    it('on FIFO queues, fails the rest of a group after its first failure while other groups go on', async () => {
+      // Prepare: group A fails at its second message; group B is fine
+      const a = [1, 2, 3].map(() => sqsMessage(event, 1, { groupId: 'A' }));
+      const b = [1, 2].map(() => sqsMessage(event, 1, { groupId: 'B' }));
+      const interleaved = [a[0], b[0], a[1], a[2], b[1]] as InboxMessage[];
+      const ran: string[] = [];
+      const engine = engineWith((m) => {
+        ran.push(m.messageId);
+        return m.messageId === a[1]?.messageId
+          ? { status: 'failed', event, error: new Error('x') }
+          : handled;
+      });
+
+      // Act
+      const response = await withInbox(async () => {}, engine)(sqsEvent(interleaved));
+
+      // Assess
+      expect(response).toStrictEqual({
+        batchItemFailures: [
+          { itemIdentifier: a[1]?.messageId },
+          { itemIdentifier: a[2]?.messageId },
+        ],
+      });
+      expect(ran).not.toContain(a[2]?.messageId);
+      expect(ran.filter((id) => id === a[0]?.messageId || id === a[1]?.messageId)).toStrictEqual([
+        a[0]?.messageId,
+        a[1]?.messageId,
+      ]);
+      expect(ran).toContain(b[1]?.messageId);
+    });
+
+    it('handles the messages of a standard batch concurrently, up to the limit', async () => {
+      let inflight = 0;
+      let peak = 0;
+      const engine = engineWith(
+        async () => {
+          inflight++;
+          peak = Math.max(peak, inflight);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          inflight--;
+          return handled;
+        },
+        { concurrency: 3 },
+      );
+
+      await withInbox(async () => {}, engine)(
+        sqsEvent(Array.from({ length: 8 }, () => sqsMessage(event))),
+      );
+
+      expect(peak).toBe(3);
+    });
+  });
+
+  describe('EventBridge events delivered directly', () => {
+    it('returns nothing when handled', async () => {
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => handled),
+      );
+
+      expect(await handler(bridgeEvent(event))).toBeUndefined();
+    });
+
+    it('throws so that Lambda retries when the event must come back', async () => {
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({
+          status: 'retry',
+          kind: 'not-yet',
+          event,
+          reason: 'later',
+          delaySeconds: 2,
+        })),
+      );
+
+      await expect(handler(bridgeEvent(event))).rejects.toThrow(/was not handled; retry/);
+      expect(sq.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+    });
+  });
+
+  it('rejects an invocation that is neither SQS nor EventBridge', async () => {
+    const handler = withInbox(
+      async () => {},
+      engineWith(() => handled),
+    );
+
+    await expect(handler({ hello: 'world' })).rejects.toThrow(
+      /SQS events whose bodies are EventBridge events/,
+    );
+  });
+});
+
+describe('Method: InboxEngine.backoffSeconds', () => {
+  it('grows exponentially from the base, jittered between half and the whole, and stops at the cap', () => {
+    const engine = new InboxEngine({
+      consumerName: 'u',
+      tableName: 't',
+      clientConfig: {},
+      notYet: { backoff: { baseSeconds: 2, capSeconds: 60 } },
+    });
+
+    for (const [attempt, ceiling] of [
+      [1, 2],
+      [2, 4],
+      [3, 8],
+      [5, 32],
+      [6, 60],
+      [12, 60],
+    ] as const) {
+      const delays = Array.from({ length: 200 }, () => engine.backoffSeconds(attempt));
+      expect(Math.min(...delays)).toBeGreaterThanOrEqual(ceiling / 2);
+      expect(Math.max(...delays)).toBeLessThanOrEqual(ceiling);
+    }
+  });
+});
