@@ -8,6 +8,7 @@ export {
   type InboxHandler,
   type Outcome,
 } from './engine.js';
+export { ConsumerEnvironment, inboxOptionsFromEnvironment } from './environment.js';
 export {
   EventLockedError,
   InvalidMessageError,

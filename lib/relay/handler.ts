@@ -38,7 +38,11 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
   const logger = options.logger ?? new Logger({ serviceName: 'eventbox-relay' });
   const metrics =
     options.metrics ??
-    new Metrics({ namespace: RelayDefaults.metricsNamespace, serviceName: 'relay' });
+    new Metrics({
+      namespace: RelayDefaults.metricsNamespace,
+      // The construct names each relay through POWERTOOLS_SERVICE_NAME; Powertools reads it.
+      ...(process.env.POWERTOOLS_SERVICE_NAME ? {} : { serviceName: 'relay' }),
+    });
   const maxEntryBytes = options.maxEntryBytes ?? RelayDefaults.maxEntryBytes;
   const backoff = {
     baseMs: options.backoff?.baseMs ?? RelayDefaults.backoff.baseMs,

@@ -1,0 +1,42 @@
+import { EventBox } from '../../lib/producer/index.js';
+import { CommandRejectedError, type OrdersCommand, OrdersService } from './service.js';
+
+/**
+ * The orders service Lambda of the example app. Takes `{ commands: [...] }` and answers,
+ * per command, the events it committed or why it was rejected.
+ */
+const tableName = process.env.TABLE_NAME;
+if (!tableName) throw new Error('TABLE_NAME is not set');
+const service = new OrdersService(
+  new EventBox({ tableName, source: process.env.EVENT_SOURCE ?? 'orders' }),
+);
+
+export interface OrdersResult {
+  readonly command: OrdersCommand['command'];
+  readonly events?: ReadonlyArray<{
+    id: string;
+    type: string;
+    time: string;
+    aggregate: { type: string; id: string; version: number };
+  }>;
+  readonly rejected?: string;
+}
+
+export async function handler(input: {
+  commands: OrdersCommand[];
+}): Promise<{ results: OrdersResult[] }> {
+  const results: OrdersResult[] = [];
+  for (const command of input.commands ?? []) {
+    try {
+      const events = await service.execute(command);
+      results.push({
+        command: command.command,
+        events: events.map(({ id, type, time, aggregate }) => ({ id, type, time, aggregate })),
+      });
+    } catch (error) {
+      if (!(error instanceof CommandRejectedError)) throw error;
+      results.push({ command: command.command, rejected: error.message });
+    }
+  }
+  return { results };
+}

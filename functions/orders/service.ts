@@ -1,0 +1,209 @@
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { EventEnvelope } from '../../lib/producer/index.js';
+import {
+  type EventBox,
+  type Transaction,
+  TransactionConflictError,
+  VersionConflictError,
+} from '../../lib/producer/index.js';
+
+/** A command the orders service accepts. */
+export type OrdersCommand =
+  | {
+      readonly command: 'createUser';
+      readonly userId: string;
+      readonly name: string;
+      readonly region: string;
+    }
+  | { readonly command: 'renameUser'; readonly userId: string; readonly name: string }
+  | { readonly command: 'changeRegion'; readonly userId: string; readonly region: string }
+  | {
+      readonly command: 'placeOrder';
+      readonly orderId: string;
+      readonly userId: string;
+      readonly amount: number;
+    }
+  | { readonly command: 'payOrder'; readonly orderId: string }
+  | { readonly command: 'cancelOrder'; readonly orderId: string };
+
+interface User {
+  readonly userId: string;
+  readonly name: string;
+  readonly region: string;
+  readonly regionVersion: number;
+  readonly version: number;
+}
+
+interface Order {
+  readonly orderId: string;
+  readonly userId: string;
+  readonly amount: number;
+  readonly status: 'placed' | 'paid' | 'canceled';
+  readonly paidTime: string | null;
+  readonly userRegionVersion: number;
+  readonly version: number;
+}
+
+/** The business refused a command (unknown user, order already canceled, ...). */
+export class CommandRejectedError extends Error {
+  override name = 'CommandRejectedError';
+}
+
+const userKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'USER' });
+const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' });
+const MAX_ATTEMPTS = 5;
+
+/**
+ * The orders service of the example: users and orders, each change written together with
+ * its event in one transaction. Events about users carry the whole user snapshot.
+ */
+export class OrdersService {
+  readonly #box: EventBox;
+
+  constructor(box: EventBox) {
+    this.#box = box;
+  }
+
+  /** Runs a command, re-reading and retrying when a concurrent change won the version race. */
+  async execute(command: OrdersCommand): Promise<readonly EventEnvelope[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const tx = this.#box.transaction();
+        await this.#plan(command, tx);
+        return (await tx.commit()).events;
+      } catch (error) {
+        const raced =
+          error instanceof VersionConflictError || error instanceof TransactionConflictError;
+        if (!raced || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async #plan(c: OrdersCommand, tx: Transaction): Promise<void> {
+    switch (c.command) {
+      case 'createUser': {
+        const user = { userId: c.userId, name: c.name, region: c.region, regionVersion: 0 };
+        tx.put({ ...userKey(c.userId), ...user }, { expectedVersion: 0 });
+        tx.publish({
+          type: 'UserCreated',
+          aggregate: { type: 'User', id: c.userId, version: 1 },
+          payload: user,
+        });
+        return;
+      }
+      case 'renameUser':
+      case 'changeRegion': {
+        const user = await this.#user(c.userId);
+        const changed =
+          c.command === 'renameUser'
+            ? { name: c.name }
+            : {
+                region: c.region,
+                regionVersion: user.regionVersion + (c.region === user.region ? 0 : 1),
+              };
+        const next = {
+          userId: user.userId,
+          name: user.name,
+          region: user.region,
+          regionVersion: user.regionVersion,
+          ...changed,
+        };
+        tx.update(userKey(c.userId), changed, { expectedVersion: user.version });
+        tx.publish({
+          type: c.command === 'renameUser' ? 'UserUpdated' : 'UserRegionChanged',
+          aggregate: { type: 'User', id: c.userId, version: user.version + 1 },
+          payload: next,
+        });
+        return;
+      }
+      case 'placeOrder': {
+        const user = await this.#user(c.userId);
+        tx.put(
+          {
+            ...orderKey(c.orderId),
+            orderId: c.orderId,
+            userId: c.userId,
+            amount: c.amount,
+            status: 'placed',
+            paidTime: null,
+            userRegionVersion: user.regionVersion,
+          },
+          { expectedVersion: 0 },
+        );
+        tx.check(userKey(c.userId), { attr: 'version', eq: user.version });
+        tx.publish({
+          type: 'OrderPlaced',
+          aggregate: { type: 'Order', id: c.orderId, version: 1 },
+          payload: { orderId: c.orderId, userId: c.userId, amount: c.amount },
+        });
+        return;
+      }
+      case 'payOrder': {
+        const order = await this.#order(c.orderId);
+        if (order.status !== 'placed')
+          throw new CommandRejectedError(`order ${c.orderId} is ${order.status}, not placed`);
+        const user = await this.#user(order.userId);
+        const paidTime = new Date().toISOString();
+        tx.update(
+          orderKey(c.orderId),
+          { status: 'paid', paidTime, userRegionVersion: user.regionVersion },
+          { expectedVersion: order.version },
+        );
+        // The score goes to the region the user is in when paying (case 4 of the article).
+        tx.check(userKey(order.userId), { attr: 'version', eq: user.version });
+        tx.publish({
+          type: 'OrderPaid',
+          aggregate: { type: 'Order', id: c.orderId, version: order.version + 1 },
+          payload: {
+            orderId: c.orderId,
+            userId: order.userId,
+            amount: order.amount,
+            userRegionVersion: user.regionVersion,
+          },
+        });
+        return;
+      }
+      case 'cancelOrder': {
+        const order = await this.#order(c.orderId);
+        if (order.status === 'canceled')
+          throw new CommandRejectedError(`order ${c.orderId} is already canceled`);
+        tx.update(orderKey(c.orderId), { status: 'canceled' }, { expectedVersion: order.version });
+        tx.publish({
+          type: 'OrderCanceled',
+          aggregate: { type: 'Order', id: c.orderId, version: order.version + 1 },
+          payload: {
+            orderId: c.orderId,
+            userId: order.userId,
+            paidTime: order.paidTime,
+            userRegionVersion: order.userRegionVersion,
+          },
+        });
+        return;
+      }
+    }
+  }
+
+  async #user(userId: string): Promise<User> {
+    const { Item } = await this.#box.client.send(
+      new GetCommand({
+        TableName: this.#box.settings.layout.tableName,
+        Key: userKey(userId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) throw new CommandRejectedError(`user ${userId} does not exist`);
+    return Item as User;
+  }
+
+  async #order(orderId: string): Promise<Order> {
+    const { Item } = await this.#box.client.send(
+      new GetCommand({
+        TableName: this.#box.settings.layout.tableName,
+        Key: orderKey(orderId),
+        ConsistentRead: true,
+      }),
+    );
+    if (!Item) throw new CommandRejectedError(`order ${orderId} does not exist`);
+    return Item as Order;
+  }
+}

@@ -1,0 +1,31 @@
+import { Duration } from 'aws-cdk-lib';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * How Eventbox functions are built: ESM, minified, with the AWS SDK bundled rather than
+ * taken from the runtime, so every function runs the SDK version it was tested with.
+ */
+export const eventboxBundling: BundlingOptions = {
+  format: OutputFormat.ESM,
+  target: 'node20',
+  minify: true,
+  sourceMap: true,
+  externalModules: [],
+  // Bundled CommonJS dependencies call require(); ESM output has none without this.
+  banner:
+    "import { createRequire as __eventboxCreateRequire } from 'node:module'; const require = __eventboxCreateRequire(import.meta.url);",
+};
+
+/**
+ * The defaults every Eventbox function shares. The log format stays text: Powertools writes
+ * JSON lines itself, and Lambda's JSON format would wrap the EMF metric lines.
+ */
+export const eventboxFunctionDefaults = {
+  runtime: Runtime.NODEJS_24_X,
+  architecture: Architecture.ARM_64,
+  bundling: eventboxBundling,
+  environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Eventbox' },
+} as const;
+
+export const DEFAULT_RELAY_TIMEOUT = Duration.seconds(60);

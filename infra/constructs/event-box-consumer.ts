@@ -1,0 +1,261 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { eventboxFunctionDefaults } from './bundling.js';
+import { checkExclusive, checkRange } from './validation.js';
+
+export interface EventBoxConsumerProps {
+  /** Names the consumer in inbox records, metrics and resources: letters, digits, ".", "_", "-". */
+  readonly consumerName: string;
+  /** The bus the events come from. */
+  readonly eventBus: events.IEventBus;
+  /** Which events this consumer receives. */
+  readonly eventPattern: events.EventPattern;
+  /** The handler's source file, bundled with esbuild (a module exporting a `withInbox` handler). */
+  readonly entry: string;
+  /** The exported handler. @default 'handler' */
+  readonly handler?: string;
+  /** A table that already exists for inbox records and the consumer's entities. @default a new table */
+  readonly existingTable?: dynamodb.ITable;
+  /** Overrides for the new table (string keys `pk`/`sk`, TTL on `ttl`, PITR). */
+  readonly tableProps?: Partial<dynamodb.TableProps>;
+  /** Messages per invocation, 1 to 10000 (over 10 needs `maxBatchingWindow`). @default 10 */
+  readonly batchSize?: number;
+  /** @default no wait */
+  readonly maxBatchingWindow?: Duration;
+  /** Most concurrent invocations the queue may drive, 2 to 1000. @default no limit */
+  readonly maxConcurrency?: number;
+  /** Deliveries before a "not yet" event is dead-lettered with its reason, 1 to 100. @default 10 */
+  readonly notYetMaxAttempts?: number;
+  /** Deliveries before the queue itself moves a message to the dead-letter queue; above `notYetMaxAttempts`. @default notYetMaxAttempts + 5 */
+  readonly maxReceiveCount?: number;
+  /** @default 30 seconds; the queue's visibility timeout is six times this */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** More environment variables for the handler. */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Create alarms on dead-letter depth, function errors and retries. @default true */
+  readonly alarms?: boolean;
+  /** Topic the alarms notify. @default a new topic */
+  readonly existingAlarmTopic?: sns.ITopic;
+  /** Alarm when "not yet" retries, or conflict retries, exceed this in 5 minutes. @default 100 */
+  readonly retriesAlarmThreshold?: number;
+  /** Add this consumer's widgets to a dashboard (the EventBox's, say). */
+  readonly dashboard?: cloudwatch.Dashboard;
+}
+
+/**
+ * The consumer side: rule → SQS queue (with a dead-letter queue) → consumer function whose
+ * `withInbox` handler applies each event exactly once, with its inbox table and alarms.
+ */
+export class EventBoxConsumer extends Construct {
+  readonly table: dynamodb.ITable;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly function: NodejsFunction;
+  readonly rule: events.Rule;
+  readonly alarmTopic: sns.ITopic | undefined;
+  readonly alarms: readonly cloudwatch.Alarm[];
+  readonly consumerName: string;
+
+  constructor(scope: Construct, id: string, props: EventBoxConsumerProps) {
+    super(scope, id);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(props.consumerName)) {
+      throw new Error(
+        `consumerName must be 1 to 64 letters, digits, ".", "_" or "-"; got "${props.consumerName}"`,
+      );
+    }
+    checkExclusive('existingTable', 'tableProps', {
+      existing: props.existingTable,
+      props: props.tableProps,
+    });
+    const notYetMaxAttempts = props.notYetMaxAttempts ?? 10;
+    checkRange('notYetMaxAttempts', notYetMaxAttempts, 1, 100);
+    const maxReceiveCount = props.maxReceiveCount ?? notYetMaxAttempts + 5;
+    checkRange('maxReceiveCount', maxReceiveCount, notYetMaxAttempts + 1, 1000);
+    checkRange('batchSize', props.batchSize, 1, 10_000);
+    checkRange('maxConcurrency', props.maxConcurrency, 2, 1000);
+    checkRange('memorySize', props.memorySize, 128, 10_240);
+    if ((props.batchSize ?? 10) > 10 && !props.maxBatchingWindow) {
+      throw new Error(
+        `batchSize over 10 needs maxBatchingWindow; got batchSize ${props.batchSize}`,
+      );
+    }
+    this.consumerName = props.consumerName;
+
+    this.table =
+      props.existingTable ??
+      new dynamodb.Table(this, 'Table', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'ttl',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy: RemovalPolicy.RETAIN,
+        ...props.tableProps,
+      });
+
+    const timeout = props.timeout ?? Duration.seconds(30);
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      // Six times the function timeout, as Lambda recommends for SQS event sources.
+      visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(14),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
+    });
+
+    this.function = new NodejsFunction(this, 'Function', {
+      ...eventboxFunctionDefaults,
+      entry: props.entry,
+      handler: props.handler ?? 'handler',
+      timeout,
+      memorySize: props.memorySize ?? 512,
+      description: `Eventbox consumer ${props.consumerName}`,
+      logGroup: new logs.LogGroup(this, 'Logs', {
+        retention: logs.RetentionDays.ONE_MONTH,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      environment: {
+        ...eventboxFunctionDefaults.environment,
+        ...props.environment,
+        TABLE_NAME: this.table.tableName,
+        CONSUMER_NAME: props.consumerName,
+        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        NOT_YET_MAX_ATTEMPTS: String(notYetMaxAttempts),
+        POWERTOOLS_SERVICE_NAME: props.consumerName,
+      },
+    });
+    this.table.grantReadWriteData(this.function);
+    this.table.grant(this.function, 'dynamodb:ConditionCheckItem');
+    this.deadLetterQueue.grantSendMessages(this.function);
+    // "Not yet" retries delay the message they are handling.
+    this.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl'],
+        resources: [this.queue.queueArn],
+      }),
+    );
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? 10,
+        ...(props.maxBatchingWindow ? { maxBatchingWindow: props.maxBatchingWindow } : {}),
+        ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
+        reportBatchItemFailures: true,
+      }),
+    );
+
+    this.rule = new events.Rule(this, 'Rule', {
+      eventBus: props.eventBus,
+      eventPattern: props.eventPattern,
+      description: `Events for the Eventbox consumer ${props.consumerName}`,
+      targets: [
+        new targets.SqsQueue(this.queue, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    const wantsAlarms = props.alarms ?? true;
+    this.alarmTopic = wantsAlarms
+      ? (props.existingAlarmTopic ?? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true }))
+      : undefined;
+    this.alarms = wantsAlarms ? this.#createAlarms(props.retriesAlarmThreshold ?? 100) : [];
+    props.dashboard?.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `${props.consumerName}: handled and duplicates`,
+        left: [this.metric('Handled'), this.metric('Duplicates'), this.metric('StaleSkipped')],
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${props.consumerName}: retries`,
+        left: [this.metricRetries()],
+        right: [this.metricDeadLetterDepth()],
+      }),
+    );
+  }
+
+  /** One of the inbox's own metrics: Handled, Duplicates, StaleSkipped, NotYetRetries, ConflictRetries, DeadLettered, Failures. */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'Eventbox',
+      metricName,
+      dimensionsMap: { service: this.consumerName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** "Not yet" and conflict retries together. */
+  metricRetries(props?: cloudwatch.MathExpressionOptions): cloudwatch.MathExpression {
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(notYet, 0) + FILL(conflicts, 0)',
+      usingMetrics: {
+        notYet: this.metric('NotYetRetries'),
+        conflicts: this.metric('ConflictRetries'),
+      },
+      label: 'Retries',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  metricDeadLetterDepth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  #createAlarms(retriesThreshold: number): cloudwatch.Alarm[] {
+    const alarms = [
+      this.metricDeadLetterDepth().createAlarm(this, 'DeadLetterAlarm', {
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        alarmDescription: `Messages the consumer ${this.consumerName} could not handle are in its dead-letter queue`,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      this.function.metricErrors({ period: Duration.minutes(5) }).createAlarm(this, 'ErrorsAlarm', {
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        alarmDescription: `The consumer ${this.consumerName} failed whole invocations`,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      // One alarm per kind of retry: simple metrics, which every CloudWatch implementation evaluates.
+      ...(['NotYetRetries', 'ConflictRetries'] as const).map((name) =>
+        this.metric(name).createAlarm(this, `${name}Alarm`, {
+          threshold: retriesThreshold,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          alarmDescription: `The consumer ${this.consumerName} keeps retrying events (${name})`,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+    ];
+    if (this.alarmTopic) {
+      const action = new SnsAction(this.alarmTopic);
+      for (const alarm of alarms) alarm.addAlarmAction(action);
+    }
+    return alarms;
+  }
+}

@@ -1,0 +1,9 @@
+export { eventboxBundling, eventboxFunctionDefaults } from './bundling.js';
+export {
+  EventBox,
+  type EventBoxProps,
+  type OperationsProps,
+  OUTBOX_INSERT_FILTER,
+  type RelayProps,
+} from './event-box.js';
+export { EventBoxConsumer, type EventBoxConsumerProps } from './event-box-consumer.js';

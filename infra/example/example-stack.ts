@@ -1,0 +1,114 @@
+import { fileURLToPath } from 'node:url';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { eventboxFunctionDefaults } from '../constructs/bundling.js';
+import { EventBox } from '../constructs/event-box.js';
+import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
+
+export interface ExampleStackProps extends StackProps {
+  /**
+   * Deploying to the local emulator: leave out the bus archive, a resource type its
+   * CloudFormation does not know. Everything else is deployed as on AWS.
+   */
+  readonly emulator?: boolean;
+  /** Extra environment for every function of the example (fault injection in tests). */
+  readonly functionEnvironment?: Readonly<Record<string, string>>;
+}
+
+const source = (path: string) => fileURLToPath(new URL(`../../functions/${path}`, import.meta.url));
+
+/** The events the user-score service consumes. */
+export const USER_SCORE_EVENTS = [
+  'UserCreated',
+  'UserUpdated',
+  'UserRegionChanged',
+  'OrderPaid',
+  'OrderCanceled',
+];
+
+/**
+ * The example app: an orders service (producer) publishing through an EventBox, and the
+ * user-score service of the disordering article consuming through an EventBoxConsumer.
+ */
+export class ExampleStack extends Stack {
+  readonly box: EventBox;
+  readonly orders: NodejsFunction;
+  readonly userScore: EventBoxConsumer;
+  readonly audit: sqs.Queue;
+
+  constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
+    super(scope, id, props);
+    const extra = props.functionEnvironment ?? {};
+
+    this.box = new EventBox(this, 'Orders', {
+      tableProps: { removalPolicy: RemovalPolicy.DESTROY },
+      ...(props.emulator ? { archiveRetention: false as const } : {}),
+      relay: { batchSize: 100 },
+    });
+    this.box.relayFunction.addEnvironment('EVENTBOX_EXAMPLE', '1');
+    for (const [name, value] of Object.entries(extra))
+      this.box.relayFunction.addEnvironment(name, value);
+
+    this.orders = new NodejsFunction(this, 'OrdersFunction', {
+      ...eventboxFunctionDefaults,
+      entry: source('orders/index.ts'),
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      description: 'Example orders service: users and orders, each change with its event',
+      logGroup: new logs.LogGroup(this, 'OrdersLogs', {
+        retention: logs.RetentionDays.ONE_WEEK,
+        removalPolicy: RemovalPolicy.DESTROY,
+      }),
+      environment: {
+        ...eventboxFunctionDefaults.environment,
+        ...extra,
+        TABLE_NAME: this.box.table.tableName,
+        EVENT_SOURCE: 'orders',
+      },
+    });
+    this.box.grantReadWrite(this.orders);
+
+    this.userScore = new EventBoxConsumer(this, 'UserScore', {
+      consumerName: 'user-score',
+      eventBus: this.box.eventBus,
+      eventPattern: { source: ['orders'], detailType: USER_SCORE_EVENTS },
+      entry: source('user-score/index.ts'),
+      tableProps: { removalPolicy: RemovalPolicy.DESTROY },
+      environment: extra,
+      ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
+      ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
+    });
+
+    // A tap on the bus: every event the relay publishes, so the demo can count them.
+    this.audit = new sqs.Queue(this, 'AuditQueue', {
+      retentionPeriod: Duration.days(1),
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    new events.Rule(this, 'AuditRule', {
+      eventBus: this.box.eventBus,
+      eventPattern: { source: ['orders'] },
+      description: 'Copies every orders event to the audit queue',
+      targets: [new targets.SqsQueue(this.audit)],
+    });
+
+    const outputs: Record<string, string> = {
+      OrdersFunctionName: this.orders.functionName,
+      OrdersTableName: this.box.table.tableName,
+      EventBusName: this.box.eventBus.eventBusName,
+      RelayFunctionName: this.box.relayFunction.functionName,
+      RelayDeadLetterQueueUrl: this.box.deadLetterQueue.queueUrl,
+      UserScoreTableName: this.userScore.table.tableName,
+      UserScoreFunctionName: this.userScore.function.functionName,
+      UserScoreQueueUrl: this.userScore.queue.queueUrl,
+      UserScoreDeadLetterQueueUrl: this.userScore.deadLetterQueue.queueUrl,
+      AuditQueueUrl: this.audit.queueUrl,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}
