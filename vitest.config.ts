@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
 
 // Powertools writes JSON logs and EMF to stdout; tests assert on behaviour, not on that noise.
-const quietPowertools = { POWERTOOLS_LOG_LEVEL: 'SILENT', POWERTOOLS_METRICS_DISABLED: 'true' };
+const quietPowertools = {
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+};
 
 export default defineConfig({
   test: {

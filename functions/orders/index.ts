@@ -1,4 +1,4 @@
-import { EventBox } from '../../lib/producer/index.js';
+import { EventBox, type EventEnvelope } from '../../lib/producer/index.js';
 import { CommandRejectedError, type OrdersCommand, OrdersService } from './service.js';
 
 /**
@@ -13,12 +13,7 @@ const service = new OrdersService(
 
 export interface OrdersResult {
   readonly command: OrdersCommand['command'];
-  readonly events?: ReadonlyArray<{
-    id: string;
-    type: string;
-    time: string;
-    aggregate: { type: string; id: string; version: number };
-  }>;
+  readonly events?: readonly EventEnvelope[];
   readonly rejected?: string;
 }
 
@@ -28,11 +23,7 @@ export async function handler(input: {
   const results: OrdersResult[] = [];
   for (const command of input.commands ?? []) {
     try {
-      const events = await service.execute(command);
-      results.push({
-        command: command.command,
-        events: events.map(({ id, type, time, aggregate }) => ({ id, type, time, aggregate })),
-      });
+      results.push({ command: command.command, events: await service.execute(command) });
     } catch (error) {
       if (!(error instanceof CommandRejectedError)) throw error;
       results.push({ command: command.command, rejected: error.message });

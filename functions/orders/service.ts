@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../../lib/producer/index.js';
 import {
+  ConditionFailedError,
   type EventBox,
   type Transaction,
   TransactionConflictError,
@@ -51,7 +52,7 @@ export class CommandRejectedError extends Error {
 
 const userKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'USER' });
 const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' });
-const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 10;
 
 /**
  * The orders service of the example: users and orders, each change written together with
@@ -72,9 +73,16 @@ export class OrdersService {
         await this.#plan(command, tx);
         return (await tx.commit()).events;
       } catch (error) {
+        // A check on the user's version fails when the user changed meanwhile: a race too.
         const raced =
-          error instanceof VersionConflictError || error instanceof TransactionConflictError;
+          error instanceof VersionConflictError ||
+          error instanceof ConditionFailedError ||
+          error instanceof TransactionConflictError;
         if (!raced || attempt >= MAX_ATTEMPTS) throw error;
+        // Jittered backoff so that racing writers do not collide again at once.
+        await new Promise((resolve) =>
+          setTimeout(resolve, Math.random() * 20 * 2 ** Math.min(attempt, 5)),
+        );
       }
     }
   }

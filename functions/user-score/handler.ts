@@ -24,7 +24,7 @@ export async function handleUserScoreEvent(event: EventEnvelope, ctx: InboxConte
   }
 }
 
-/** Cases 1, 4 and 5: keep the newest user snapshot; open a region the first time it is seen. */
+/** Cases 1, 4 and 5: keep the newest user snapshot; a new region version starts at zero. */
 async function applyUser(event: EventEnvelope<UserSnapshot>, ctx: InboxContext): Promise<void> {
   const user = event.payload;
   ctx.tx.synchronize(
@@ -37,6 +37,8 @@ async function applyUser(event: EventEnvelope<UserSnapshot>, ctx: InboxContext):
     },
     { version: event.aggregate.version },
   );
+  // Only the events that start a region version open it, so no two deliveries race to create it.
+  if (event.type === 'UserUpdated') return;
   const region = await ctx.get(regionKey(user.userId, user.regionVersion));
   if (!region) {
     ctx.tx.put(

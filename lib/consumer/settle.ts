@@ -55,14 +55,19 @@ export class Settler {
         return false;
       case 'dead-letter':
         return this.#deadLetter(message, outcome.reason, outcome.event);
-      case 'failed':
+      case 'failed': {
         metrics.addMetric('Failures', MetricUnit.Count, 1);
+        // Back off as for "not yet", rather than wait out the whole visibility timeout.
+        const delaySeconds = this.#engine.backoffSeconds(message.receiveCount);
         logger.error('handler failed; the message comes back', {
           eventId,
           messageId: message.messageId,
+          delaySeconds,
           error: outcome.error,
         });
+        await this.#delay(message, delaySeconds);
         return false;
+      }
     }
   }
 

@@ -126,6 +126,36 @@ describe.each(inject('dynamoDbEngines'))('Inbox contract on $name', ({ endpoint 
     expect(await inboxRecords(older.id)).toHaveLength(1);
   });
 
+  it('drops a stale snapshot even when another action fails too, and retries the rest as a conflict', async () => {
+    // Prepare: the user is at version 5, and the audit item the handler creates already exists
+    const handler: InboxHandler = async (event, { tx }) => {
+      tx.synchronize(
+        { pk: 'USER#both', sk: 'USER', name: 'old' },
+        { version: event.aggregate.version },
+      );
+      tx.put({ pk: 'AUDIT#both', sk: 'AUDIT', by: event.id }, { expectedVersion: 0 });
+    };
+    const newest = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'both', version: 5 },
+      payload: {},
+    });
+    expect((await engine.process(sqsMessage(newest), handler)).status).toBe('handled');
+    const stale = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'both', version: 3 },
+      payload: {},
+    });
+
+    // Act
+    const outcome = await engine.process(sqsMessage(stale), handler);
+
+    // Assess: not a failure waiting out the visibility timeout, but a conflict retried soon
+    expect(outcome).toMatchObject({ status: 'retry', kind: 'conflict' });
+    expect(await itemOf('USER#both', 'USER')).toMatchObject({ version: 5 });
+    expect(await inboxRecords(stale.id)).toStrictEqual([]);
+  });
+
   it('retries a "not yet" event and applies both in causal order once the predecessor arrives', async () => {
     // Prepare: the debit needs the account the open event creates
     const open = envelope({

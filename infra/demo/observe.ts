@@ -1,0 +1,169 @@
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+
+/** Receives and deletes every message of a queue until it stays empty; returns the bodies. */
+export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if (Messages.length === 0) return bodies;
+    bodies.push(...Messages.map((m) => m.Body ?? ''));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+      }),
+    );
+  }
+}
+
+/** Reads a queue's messages without consuming them (they become visible again at once). */
+export async function peekQueue(sqs: SQSClient, queueUrl: string): Promise<string[]> {
+  const seen = new Map<string, string>();
+  for (let round = 0; round < 50; round++) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
+    if (fresh.length === 0) break;
+    for (const m of fresh) seen.set(m.MessageId ?? '', m.Body ?? '');
+  }
+  return [...seen.values()];
+}
+
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
+  );
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0)
+  );
+}
+
+/** The consumer's inbox: when each event id was applied. */
+export async function inboxRecords(
+  ddb: DynamoDBClient,
+  tableName: string,
+  consumer: string,
+): Promise<Map<string, string>> {
+  const applied = new Map<string, string>();
+  for await (const page of paginateScan(
+    { client: ddb },
+    {
+      TableName: tableName,
+      FilterExpression: 'begins_with(pk, :prefix)',
+      ExpressionAttributeValues: { ':prefix': { S: `INBOX#${consumer}#` } },
+      ConsistentRead: true,
+    },
+  )) {
+    for (const raw of page.Items ?? []) {
+      const item = unmarshall(raw);
+      applied.set(item.eventId as string, item.processedAt as string);
+    }
+  }
+  return applied;
+}
+
+/** Every item of a table whose partition key starts with one of the prefixes. */
+export async function itemsWithPrefix(
+  ddb: DynamoDBClient,
+  tableName: string,
+  prefix: string,
+): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan(
+    { client: ddb },
+    {
+      TableName: tableName,
+      FilterExpression: 'begins_with(pk, :prefix)',
+      ExpressionAttributeValues: { ':prefix': { S: prefix } },
+      ConsistentRead: true,
+    },
+  )) {
+    items.push(...(page.Items ?? []).map((i) => unmarshall(i)));
+  }
+  return items;
+}
+
+/** What the inbox's log lines say about some events: how often each was handled, and so on. */
+export interface ConsumerLogFacts {
+  readonly handled: Map<string, number>;
+  readonly duplicates: number;
+  readonly staleSkipped: number;
+  readonly notYetRetries: number;
+  readonly conflictRetries: number;
+}
+
+/**
+ * Reads a consumer function's Powertools log lines since `since` and counts, for the given
+ * event ids only, what the inbox did: so several runs can share one deployment.
+ */
+export async function consumerLogFacts(
+  lambda: LambdaClient,
+  logs: CloudWatchLogsClient,
+  functionName: string,
+  since: number,
+  eventIds: ReadonlySet<string>,
+): Promise<ConsumerLogFacts> {
+  const config = await lambda.send(
+    new GetFunctionConfigurationCommand({ FunctionName: functionName }),
+  );
+  const logGroupName = config.LoggingConfig?.LogGroup ?? `/aws/lambda/${functionName}`;
+  const facts = {
+    handled: new Map<string, number>(),
+    duplicates: 0,
+    staleSkipped: 0,
+    notYetRetries: 0,
+    conflictRetries: 0,
+  };
+  let nextToken: string | undefined;
+  do {
+    const page = await logs.send(
+      new FilterLogEventsCommand({ logGroupName, startTime: since, nextToken }),
+    );
+    for (const event of page.events ?? []) {
+      const start = event.message?.indexOf('{') ?? -1;
+      if (start < 0 || !event.message) continue;
+      let line: { message?: string; eventId?: string; staleSkipped?: number; kind?: string };
+      try {
+        line = JSON.parse(event.message.slice(start));
+      } catch {
+        continue;
+      }
+      if (!line.eventId || !eventIds.has(line.eventId)) continue;
+      if (line.message === 'handled') {
+        facts.handled.set(line.eventId, (facts.handled.get(line.eventId) ?? 0) + 1);
+        facts.staleSkipped += line.staleSkipped ?? 0;
+      } else if (line.message === 'duplicate ignored') facts.duplicates++;
+      else if (line.message === 'retry later' && line.kind === 'not-yet') facts.notYetRetries++;
+      else if (line.message === 'retry later') facts.conflictRetries++;
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return facts;
+}
+
+export { CloudWatchLogsClient };
