@@ -22,6 +22,43 @@ and prints what happened to every event.
 // The SDK warns that it will need Node.js 22 from 2027; the demo's output is not the place.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
+/** Progress bars on a terminal; a line per tenth of the work otherwise (CI logs). */
+function progressReporter(operations: number) {
+  if (process.stderr.isTTY) {
+    const bars = new MultiBar(
+      {
+        format: ' {stage} [{bar}] {value}/{total}',
+        clearOnComplete: false,
+        hideCursor: true,
+        stream: process.stderr,
+      },
+      Presets.shades_classic,
+    );
+    const drive = bars.create(operations, 0, { stage: 'operations' });
+    const wait = bars.create(1, 0, { stage: 'applied   ' });
+    return {
+      drive: (done: number) => drive.update(done),
+      wait: (applied: number, expected: number) => {
+        wait.setTotal(expected);
+        wait.update(applied);
+      },
+      stop: () => bars.stop(),
+    };
+  }
+  const reported = { drive: -1, wait: -1 };
+  const line = (stage: 'drive' | 'wait', done: number, total: number) => {
+    const tenth = total === 0 ? 10 : Math.floor((done / total) * 10);
+    if (tenth === reported[stage]) return;
+    reported[stage] = tenth;
+    process.stderr.write(`${stage === 'drive' ? 'operations' : 'applied'}: ${done}/${total}\n`);
+  };
+  return {
+    drive: (done: number) => line('drive', done, operations),
+    wait: (applied: number, expected: number) => line('wait', applied, expected),
+    stop: () => {},
+  };
+}
+
 async function main(): Promise<number> {
   const { values } = parseArgs({
     options: {
@@ -59,29 +96,16 @@ async function main(): Promise<number> {
       emulator: !external || process.env.EVENTBOX_EMULATOR === '1',
     });
 
-    const bars = new MultiBar(
-      {
-        format: ' {stage} [{bar}] {value}/{total}',
-        clearOnComplete: false,
-        hideCursor: true,
-        stream: process.stderr,
-      },
-      Presets.shades_classic,
-    );
-    const drive = bars.create(operations, 0, { stage: 'operations'.padEnd(10) });
-    const wait = bars.create(1, 0, { stage: 'applied'.padEnd(10) });
+    const progress = progressReporter(operations);
     const summary = await runDemo({
       endpoint: environment.endpoint,
       env: environment.env,
       outputs,
       operations,
       seed: Number(values.seed),
-      onDriveProgress: (done) => drive.update(done, { stage: 'operations'.padEnd(10) }),
-      onWaitProgress: (applied, expected) => {
-        wait.setTotal(expected);
-        wait.update(applied, { stage: 'applied'.padEnd(10) });
-      },
-    }).finally(() => bars.stop());
+      onDriveProgress: progress.drive,
+      onWaitProgress: progress.wait,
+    }).finally(progress.stop);
 
     if (values.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
     else

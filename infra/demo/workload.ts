@@ -58,14 +58,16 @@ export async function driveWorkload(
     return { command: 'createUser', userId, name: `User ${userCount}`, region: pick(regions) };
   };
 
+  // Users created in the current round may not exist yet when its other commands run.
+  let existing: string[] = [];
   const nextCommand = (busy: Set<string>): OrdersCommand => {
     // Enough users that concurrent commands do not all fight over the same few.
-    if (users.length < Math.min(20, 3 + done / 10)) return newUser();
+    if (existing.length < 3 || users.length < Math.min(20, 3 + done / 10)) return newUser();
     const roll = random();
     const open = orders.filter((o) => o.status !== 'canceled' && !busy.has(o.id));
     if (roll < 0.3) {
       const orderId = `${options.runId}-o${orderCount++}`;
-      const userId = pick(users);
+      const userId = pick(existing);
       busy.add(orderId);
       orders.push({ id: orderId, userId, status: 'placed' });
       return { command: 'placeOrder', orderId, userId, amount: 1 + Math.floor(random() * 50) };
@@ -86,10 +88,11 @@ export async function driveWorkload(
     if (roll < 0.8)
       return {
         command: 'renameUser',
-        userId: pick(users),
+        userId: pick(existing),
         name: `Renamed ${Math.floor(random() * 1000)}`,
       };
-    if (roll < 0.9) return { command: 'changeRegion', userId: pick(users), region: pick(regions) };
+    if (roll < 0.9)
+      return { command: 'changeRegion', userId: pick(existing), region: pick(regions) };
     return newUser();
   };
 
@@ -97,6 +100,7 @@ export async function driveWorkload(
   let rejected = 0;
   while (done < options.operations) {
     const busy = new Set<string>();
+    existing = [...users];
     const round = Math.min(options.operations - done, concurrency * perInvocation);
     const commands = Array.from({ length: round }, () => nextCommand(busy));
     const batches = Array.from({ length: Math.ceil(commands.length / perInvocation) }, (_, i) =>
