@@ -4,7 +4,6 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -142,16 +141,10 @@ export class EventBoxConsumer extends Construct {
         POWERTOOLS_SERVICE_NAME: props.consumerName,
       },
     });
+    // Read-write includes ConditionCheckItem; the event source's grant includes
+    // ChangeMessageVisibility and GetQueueUrl, which "not yet" retries use.
     this.table.grantReadWriteData(this.function);
-    this.table.grant(this.function, 'dynamodb:ConditionCheckItem');
     this.deadLetterQueue.grantSendMessages(this.function);
-    // "Not yet" retries delay the message they are handling.
-    this.function.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl'],
-        resources: [this.queue.queueArn],
-      }),
-    );
     this.function.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: props.batchSize ?? 10,

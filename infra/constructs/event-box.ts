@@ -213,9 +213,8 @@ export class EventBox extends Construct {
     return this.table.grantWriteData(grantee);
   }
 
-  /** Lets a producer read and write: what a unit of work that reads its entities first needs. */
+  /** Lets a producer read and write (ConditionCheckItem included): what a unit of work that reads its entities first needs. */
   grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    this.table.grant(grantee, 'dynamodb:ConditionCheckItem');
     return this.table.grantReadWriteData(grantee);
   }
 

@@ -1,0 +1,290 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { describe, expect, it } from 'vitest';
+import { EventBox } from '../../infra/constructs/event-box.js';
+import { testStack } from '../helpers/cdk.js';
+
+const getAtt = (logicalIdPrefix: string, attribute: string) => ({
+  'Fn::GetAtt': [Match.stringLikeRegexp(`^${logicalIdPrefix}`), attribute],
+});
+
+describe('Construct: EventBox', () => {
+  it('creates a table with string keys, a NEW_AND_OLD_IMAGES stream, TTL and point-in-time recovery', () => {
+    // GIVEN
+    const stack = testStack();
+
+    // WHEN
+    new EventBox(stack, 'Box');
+
+    // THEN
+    Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  it('creates a bus with an archive for replay, 30 days by default', () => {
+    const stack = testStack();
+
+    new EventBox(stack, 'Box');
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.hasResourceProperties('AWS::Events::Archive', {
+      RetentionDays: 30,
+      SourceArn: getAtt('BoxBus', 'Arn'),
+    });
+  });
+
+  it('runs the relay on arm64 and the current Node.js runtime, configured through its environment', () => {
+    const stack = testStack();
+
+    new EventBox(stack, 'Box', { relay: { concurrency: 8, maxEntryBytes: 262_144 } });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Timeout: 60,
+      Environment: {
+        Variables: Match.objectLike({
+          EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^BoxBus') },
+          DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^BoxDeadLetterQueue') },
+          CONCURRENCY: '8',
+          MAX_ENTRY_BYTES: '262144',
+          POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^eventbox-relay-'),
+        }),
+      },
+    });
+  });
+
+  it('maps the stream to the relay: outbox INSERTs only, batch item failures, bisect, bounded retries and age, on-failure queue', () => {
+    const stack = testStack();
+
+    new EventBox(stack, 'Box');
+
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt('BoxTable', 'StreamArn'),
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 100,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 10_000,
+      MaximumRecordAgeInSeconds: 86_400,
+      ParallelizationFactor: 1,
+      DestinationConfig: { OnFailure: { Destination: getAtt('BoxDeadLetterQueue', 'Arn') } },
+      FilterCriteria: {
+        Filters: [
+          {
+            Pattern: JSON.stringify({
+              eventName: ['INSERT'],
+              dynamodb: { NewImage: { _eventbox: { S: ['outbox'] } } },
+            }),
+          },
+        ],
+      },
+    });
+  });
+
+  it('grants the relay only this stream, this bus and its dead-letter queue', () => {
+    const stack = testStack();
+
+    new EventBox(stack, 'Box');
+
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy');
+    expect(Object.keys(policies)).toHaveLength(1);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          { Action: 'events:PutEvents', Effect: 'Allow', Resource: getAtt('BoxBus', 'Arn') },
+          {
+            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Effect: 'Allow',
+            Resource: getAtt('BoxDeadLetterQueue', 'Arn'),
+          },
+          { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
+          {
+            Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+            Effect: 'Allow',
+            Resource: getAtt('BoxTable', 'StreamArn'),
+          },
+        ],
+      },
+    });
+  });
+
+  it('alarms on iterator age, relay errors and dead-letter depth, to an SNS topic', () => {
+    const stack = testStack();
+
+    new EventBox(stack, 'Box');
+
+    const template = Template.fromStack(stack);
+    const action = { AlarmActions: [{ Ref: Match.stringLikeRegexp('^BoxAlarmTopic') }] };
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'IteratorAge',
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+      ...action,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 0,
+      ...action,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Threshold: 0,
+      ...action,
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('leaves out alarms and dashboard on request', () => {
+    const stack = testStack();
+
+    new EventBox(stack, 'Box', { alarms: false, dashboard: false });
+
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+    Template.fromStack(stack).resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Topic', 0);
+  });
+
+  it('feeds several tables into one relay and bus', () => {
+    const stack = testStack();
+    const tenantB = new dynamodb.Table(stack, 'TenantB', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    });
+
+    new EventBox(stack, 'Box', { additionalTables: [tenantB] });
+
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt('TenantB', 'StreamArn'),
+    });
+  });
+
+  it('uses an existing table and bus, without an archive unless asked', () => {
+    const stack = testStack();
+    const table = new dynamodb.Table(stack, 'Existing', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+    });
+    const bus = new events.EventBus(stack, 'ExistingBus');
+
+    const box = new EventBox(stack, 'Box', { existingTable: table, existingEventBus: bus });
+
+    expect(box.table).toBe(table);
+    expect(box.eventBus).toBe(bus);
+    Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 1);
+    Template.fromStack(stack).resourceCountIs('AWS::Events::Archive', 0);
+  });
+
+  it('grants a producer writes with condition checks', () => {
+    const stack = testStack();
+    const box = new EventBox(stack, 'Box');
+    const role = new iam.Role(stack, 'Producer', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+
+    box.grantWrite(role);
+
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Producer') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'dynamodb:ConditionCheckItem' }),
+          Match.objectLike({
+            Action: Match.arrayWith([
+              'dynamodb:PutItem',
+              'dynamodb:UpdateItem',
+              'dynamodb:DeleteItem',
+            ]),
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('exposes metrics for the relay', () => {
+    const stack = testStack();
+    const box = new EventBox(stack, 'Box');
+
+    expect(box.metricIteratorAge().metricName).toBe('IteratorAge');
+    expect(box.metricEventsPublished()).toMatchObject({
+      namespace: 'Eventbox',
+      metricName: 'EventsPublished',
+    });
+    expect(box.metricDeadLetterDepth().metricName).toBe('ApproximateNumberOfMessagesVisible');
+  });
+
+  describe('validation', () => {
+    const table = (stack: ReturnType<typeof testStack>, stream?: dynamodb.StreamViewType) =>
+      new dynamodb.Table(stack, 'T', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        ...(stream ? { stream } : {}),
+      });
+
+    it.each([
+      [
+        'existingTable and tableProps together',
+        (s: ReturnType<typeof testStack>) => ({
+          existingTable: table(s, dynamodb.StreamViewType.NEW_IMAGE),
+          tableProps: {},
+        }),
+        'Give either existingTable or tableProps, not both',
+      ],
+      [
+        'a table without a stream',
+        (s: ReturnType<typeof testStack>) => ({ existingTable: table(s) }),
+        'has no stream',
+      ],
+      [
+        'a batch size of 0',
+        () => ({ relay: { batchSize: 0 } }),
+        'relay.batchSize must be an integer from 1 to 10000; got 0',
+      ],
+      [
+        'a parallelization factor of 11',
+        () => ({ relay: { parallelizationFactor: 11 } }),
+        'relay.parallelizationFactor must be an integer from 1 to 10; got 11',
+      ],
+      [
+        'a record age under a minute',
+        () => ({ relay: { maxRecordAge: Duration.seconds(10) } }),
+        'relay.maxRecordAge (seconds) must be an integer from 60 to 604800; got 10',
+      ],
+      [
+        'an entry limit over 1 MB',
+        () => ({ relay: { maxEntryBytes: 2_000_000 } }),
+        'relay.maxEntryBytes must be an integer from 262144 to 1048576',
+      ],
+      [
+        'a concurrency of 51',
+        () => ({ relay: { concurrency: 51 } }),
+        'relay.concurrency must be an integer from 1 to 50; got 51',
+      ],
+    ])('rejects %s', (_, props, message) => {
+      const stack = testStack();
+
+      expect(() => new EventBox(stack, 'Box', props(stack))).toThrow(message);
+    });
+  });
+});
