@@ -17,7 +17,7 @@ import { checkExclusive, checkRange } from './validation.js';
 
 /** How the relay reads the stream and publishes. */
 export interface RelayProps {
-  /** Stream records per invocation, 1 to 10000. Bigger batches publish faster. @default 100 */
+  /** Stream records per invocation, 1 to 10000. Lambda fills big batches only under load, where they publish faster (one batch waits for its slowest PutEvents wave). @default 1000 */
   readonly batchSize?: number;
   /** Wait up to this long to fill a batch, 0 to 300 s. @default no wait */
   readonly maxBatchingWindow?: Duration;
@@ -184,7 +184,7 @@ export class EventBox extends Construct {
       this.relayFunction.addEventSource(
         new DynamoEventSource(table, {
           startingPosition: lambda.StartingPosition.TRIM_HORIZON,
-          batchSize: relay.batchSize ?? 100,
+          batchSize: relay.batchSize ?? 1000,
           ...(relay.maxBatchingWindow ? { maxBatchingWindow: relay.maxBatchingWindow } : {}),
           parallelizationFactor: relay.parallelizationFactor ?? 1,
           bisectBatchOnError: true,

@@ -48,7 +48,6 @@ export class ExampleStack extends Stack {
     this.box = new EventBox(this, 'Orders', {
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       ...(props.emulator ? { archiveRetention: false as const } : {}),
-      relay: { batchSize: 100 },
     });
     this.box.relayFunction.addEnvironment('EVENTBOX_EXAMPLE', '1');
     for (const [name, value] of Object.entries(extra))
