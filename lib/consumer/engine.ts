@@ -117,6 +117,12 @@ export class InboxEngine {
   async prepare(message: InboxMessage): Promise<{ event: EventEnvelope } | { outcome: Outcome }> {
     try {
       const envelope = envelopeOf(message);
+      const { tenantIds } = this.options;
+      if (tenantIds && !tenantIds.includes(envelope.tenantId ?? '')) {
+        throw new InvalidMessageError(
+          `wrong tenant: ${envelope.tenantId === undefined ? 'the event has no tenantId' : `"${envelope.tenantId}"`}; this consumer accepts ${tenantIds.map((t) => `"${t}"`).join(', ')}`,
+        );
+      }
       const strict = (this.options.unknownEventTypes ?? 'dead-letter') === 'dead-letter';
       return { event: await validatePayload(envelope, this.options.schemas, strict) };
     } catch (error) {

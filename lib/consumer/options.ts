@@ -47,6 +47,11 @@ export type InboxOptions = {
    * failed and reach the queue's own dead-letter queue through its redrive policy.
    */
   readonly deadLetterQueueUrl?: string;
+  /**
+   * Accept only events of these tenants; any other (or none) is dead-lettered as the wrong
+   * tenant, instead of being applied to this tenant's data. @default every tenant
+   */
+  readonly tenantIds?: readonly string[];
   /** Payload schemas by event type (zod or any Standard Schema). */
   readonly schemas?: PayloadSchemas;
   /** With `schemas`: what to do with a type that has none. @default 'dead-letter' */
@@ -110,6 +115,7 @@ export const inboxOptionsSchema = z
       })
       .optional(),
     deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
+    tenantIds: z.array(name).min(1, 'must list at least one tenant').optional(),
     schemas: z.record(z.string(), z.unknown()).optional(),
     unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),
     mode: z.enum([InboxMode.transaction, InboxMode.lockThenComplete]).optional(),

@@ -23,6 +23,11 @@ export type EventBoxOptions = {
     readonly ttlAttribute?: string;
   };
   /**
+   * The tenant this box writes for (a table per tenant, say): stamped on every event, and an
+   * event that names another tenant is refused before anything is written.
+   */
+  readonly tenantId?: string;
+  /**
    * Largest PutEvents entry an event may become, 262144 (256 KB) to 1048576 (1 MB).
    * @default 1048576
    */
@@ -63,6 +68,7 @@ export class EventBox {
         ttlAttribute: options.outbox?.ttlAttribute ?? EventBoxDefaults.ttlAttribute,
       },
       source: options.source,
+      ...(options.tenantId === undefined ? {} : { tenantId: options.tenantId }),
       maxEventBytes: options.maxEventBytes ?? EventBoxDefaults.maxEventBytes,
       now: () => new Date(),
     };

@@ -22,6 +22,7 @@ export const eventBoxOptionsSchema = z
         ttlAttribute: name.optional(),
       })
       .optional(),
+    tenantId: name.optional(),
     maxEventBytes: z
       .number()
       .int()

@@ -7,6 +7,7 @@ import {
 import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { createEnvelope, putEventsEntrySize, serializeEnvelope } from '../envelope/create.js';
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
+import { InvalidEventError } from '../envelope/errors.js';
 import { Limits } from '../shared/limits.js';
 import {
   type OutboxAttributes,
@@ -50,6 +51,8 @@ export interface TransactionSettings {
     readonly ttlAttribute: string;
   };
   readonly source: string;
+  /** Stamped on every event; an event naming another tenant is refused. */
+  readonly tenantId?: string;
   readonly maxEventBytes: number;
   readonly now: () => Date;
 }
@@ -129,7 +132,14 @@ export class Transaction {
    */
   publish<TPayload>(input: EventInput<TPayload>): EventEnvelope<TPayload> {
     this.assertOpen();
-    const envelope = createEnvelope(input, {
+    const { tenantId } = this.settings;
+    if (tenantId !== undefined && input.tenantId !== undefined && input.tenantId !== tenantId) {
+      throw new InvalidEventError(
+        [`tenantId: "${input.tenantId}" is not this box's tenant "${tenantId}"`],
+        input.type,
+      );
+    }
+    const envelope = createEnvelope(tenantId === undefined ? input : { ...input, tenantId }, {
       source: this.settings.source,
       now: this.settings.now(),
     });
