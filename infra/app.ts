@@ -15,6 +15,7 @@ const stack = new ExampleStack(
   app.node.tryGetContext('eventbox:stackName') ?? 'EventboxExample',
   {
     emulator,
+    faults: app.node.tryGetContext('eventbox:faults') === 'true',
     ...(environment ? { functionEnvironment: JSON.parse(environment) } : {}),
   },
 );

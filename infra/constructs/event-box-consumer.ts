@@ -36,6 +36,8 @@ export interface EventBoxConsumerProps {
   readonly maxConcurrency?: number;
   /** Deliveries before a "not yet" event is dead-lettered with its reason, 1 to 100. @default 10 */
   readonly notYetMaxAttempts?: number;
+  /** Backoff of "not yet" retries: min(cap, base × 2^(attempt−1)) seconds, half jittered. @default { baseSeconds: 2, capSeconds: 300 } */
+  readonly notYetBackoff?: { readonly baseSeconds?: number; readonly capSeconds?: number };
   /** Deliveries before the queue itself moves a message to the dead-letter queue; above `notYetMaxAttempts`. @default notYetMaxAttempts + 5 */
   readonly maxReceiveCount?: number;
   /** @default 30 seconds; the queue's visibility timeout is six times this */
@@ -84,6 +86,8 @@ export class EventBoxConsumer extends Construct {
     const maxReceiveCount = props.maxReceiveCount ?? notYetMaxAttempts + 5;
     checkRange('maxReceiveCount', maxReceiveCount, notYetMaxAttempts + 1, 1000);
     checkRange('batchSize', props.batchSize, 1, 10_000);
+    checkRange('notYetBackoff.baseSeconds', props.notYetBackoff?.baseSeconds, 0, 43_200);
+    checkRange('notYetBackoff.capSeconds', props.notYetBackoff?.capSeconds, 0, 43_200);
     checkRange('maxConcurrency', props.maxConcurrency, 2, 1000);
     checkRange('memorySize', props.memorySize, 128, 10_240);
     if ((props.batchSize ?? 10) > 10 && !props.maxBatchingWindow) {
@@ -138,6 +142,12 @@ export class EventBoxConsumer extends Construct {
         CONSUMER_NAME: props.consumerName,
         DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
         NOT_YET_MAX_ATTEMPTS: String(notYetMaxAttempts),
+        ...(props.notYetBackoff?.baseSeconds === undefined
+          ? {}
+          : { NOT_YET_BACKOFF_BASE_SECONDS: String(props.notYetBackoff.baseSeconds) }),
+        ...(props.notYetBackoff?.capSeconds === undefined
+          ? {}
+          : { NOT_YET_BACKOFF_CAP_SECONDS: String(props.notYetBackoff.capSeconds) }),
         POWERTOOLS_SERVICE_NAME: props.consumerName,
       },
     });

@@ -17,6 +17,12 @@ import { checkExclusive, checkRange } from './validation.js';
 
 /** How the relay reads the stream and publishes. */
 export interface RelayProps {
+  /**
+   * Your own relay module instead of Eventbox's: a file whose `handler` export is built with
+   * `createRelayHandler` (to add middleware, say). It gets the same environment.
+   * @default Eventbox's relay
+   */
+  readonly entry?: string;
   /** Stream records per invocation, 1 to 10000. Lambda fills big batches only under load, where they publish faster (one batch waits for its slowest PutEvents wave). @default 1000 */
   readonly batchSize?: number;
   /** Wait up to this long to fill a batch, 0 to 300 s. @default no wait */
@@ -157,7 +163,7 @@ export class EventBox extends Construct {
     this.#serviceName = `eventbox-relay-${this.node.addr.slice(0, 8)}`;
     this.relayFunction = new NodejsFunction(this, 'Relay', {
       ...eventboxFunctionDefaults,
-      entry: eventboxEntry('relay/index'),
+      entry: relay.entry ?? eventboxEntry('relay/index'),
       handler: 'handler',
       memorySize: relay.memorySize ?? 512,
       timeout: relay.timeout ?? DEFAULT_RELAY_TIMEOUT,

@@ -26,8 +26,10 @@ export interface DeployOptions {
   /** Whether the endpoint is the local emulator (leaves out what its CloudFormation lacks). */
   readonly emulator: boolean;
   readonly stackName?: string;
-  /** Extra environment for the example's functions (fault injection). */
+  /** Extra environment for the example's functions. */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /** Deploy the fault-injecting relay and consumer. */
+  readonly faults?: boolean;
 }
 
 function cdk(
@@ -92,6 +94,7 @@ export async function deployExample(options: DeployOptions): Promise<ExampleOutp
     '-c',
     `eventbox:stackName=${stackName}`,
     ...(options.emulator ? ['-c', 'eventbox:emulator=true'] : []),
+    ...(options.faults ? ['-c', 'eventbox:faults=true'] : []),
     ...(options.functionEnvironment
       ? ['-c', `eventbox:functionEnvironment=${JSON.stringify(options.functionEnvironment)}`]
       : []),

@@ -16,8 +16,13 @@ export interface ExampleStackProps extends StackProps {
    * CloudFormation does not know. Everything else is deployed as on AWS.
    */
   readonly emulator?: boolean;
-  /** Extra environment for every function of the example (fault injection in tests). */
+  /** Extra environment for every function of the example. */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
+  /**
+   * Deploy the fault-injecting relay and consumer (functions/faults/), which fail as the
+   * EVENTBOX_FAULTS variable says; with short timeouts so that redeliveries come quickly.
+   */
+  readonly faults?: boolean;
 }
 
 const source = (path: string) => fileURLToPath(new URL(`../../functions/${path}`, import.meta.url));
@@ -48,6 +53,7 @@ export class ExampleStack extends Stack {
     this.box = new EventBox(this, 'Orders', {
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       ...(props.emulator ? { archiveRetention: false as const } : {}),
+      ...(props.faults ? { relay: { entry: source('faults/relay.ts') } } : {}),
     });
     this.box.relayFunction.addEnvironment('EVENTBOX_EXAMPLE', '1');
     for (const [name, value] of Object.entries(extra))
@@ -76,7 +82,10 @@ export class ExampleStack extends Stack {
       consumerName: 'user-score',
       eventBus: this.box.eventBus,
       eventPattern: { source: ['orders'], detailType: USER_SCORE_EVENTS },
-      entry: source('user-score/index.ts'),
+      entry: source(props.faults ? 'faults/user-score.ts' : 'user-score/index.ts'),
+      ...(props.faults
+        ? { timeout: Duration.seconds(5), notYetBackoff: { baseSeconds: 1, capSeconds: 20 } }
+        : {}),
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       environment: extra,
       ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),

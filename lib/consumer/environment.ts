@@ -6,6 +6,8 @@ export const ConsumerEnvironment = {
   consumerName: 'CONSUMER_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   notYetMaxAttempts: 'NOT_YET_MAX_ATTEMPTS',
+  notYetBackoffBaseSeconds: 'NOT_YET_BACKOFF_BASE_SECONDS',
+  notYetBackoffCapSeconds: 'NOT_YET_BACKOFF_CAP_SECONDS',
 } as const;
 
 /**
@@ -28,12 +30,22 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
       missing.map((name) => `${name} is not set`),
     );
   }
-  const maxAttempts = env[ConsumerEnvironment.notYetMaxAttempts];
+  const number = (name: string) => (env[name] ? Number(env[name]) : undefined);
+  const maxAttempts = number(ConsumerEnvironment.notYetMaxAttempts);
+  const baseSeconds = number(ConsumerEnvironment.notYetBackoffBaseSeconds);
+  const capSeconds = number(ConsumerEnvironment.notYetBackoffCapSeconds);
+  const backoff = {
+    ...(baseSeconds === undefined ? {} : { baseSeconds }),
+    ...(capSeconds === undefined ? {} : { capSeconds }),
+  };
   const deadLetterQueueUrl = env[ConsumerEnvironment.deadLetterQueueUrl];
   return {
     tableName,
     consumerName,
     ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
-    ...(maxAttempts ? { notYet: { maxAttempts: Number(maxAttempts) } } : {}),
+    notYet: {
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+      ...(Object.keys(backoff).length > 0 ? { backoff } : {}),
+    },
   };
 }

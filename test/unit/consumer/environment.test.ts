@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { inboxOptionsFromEnvironment } from '../../../lib/consumer/index.js';
+import { InvalidOptionsError } from '../../../lib/shared/errors.js';
+
+describe('Function: inboxOptionsFromEnvironment', () => {
+  it('reads what the EventBoxConsumer construct sets', () => {
+    const options = inboxOptionsFromEnvironment({
+      TABLE_NAME: 'scores',
+      CONSUMER_NAME: 'user-score',
+      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      NOT_YET_MAX_ATTEMPTS: '6',
+      NOT_YET_BACKOFF_BASE_SECONDS: '1',
+      NOT_YET_BACKOFF_CAP_SECONDS: '30',
+    });
+
+    expect(options).toStrictEqual({
+      tableName: 'scores',
+      consumerName: 'user-score',
+      deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      notYet: { maxAttempts: 6, backoff: { baseSeconds: 1, capSeconds: 30 } },
+    });
+  });
+
+  it('names every missing variable', () => {
+    expect(() => inboxOptionsFromEnvironment({})).toThrow(InvalidOptionsError);
+    expect(() => inboxOptionsFromEnvironment({})).toThrow(
+      'TABLE_NAME is not set; CONSUMER_NAME is not set',
+    );
+  });
+});
