@@ -12,8 +12,8 @@ export function expectedScores(events: readonly EventEnvelope[]): Map<string, nu
   for (const event of ordered) {
     const p = event.payload as Record<string, unknown>;
     switch (event.type) {
+      // A region version starts with the event that opens it; a rename opens nothing.
       case 'UserCreated':
-      case 'UserUpdated':
       case 'UserRegionChanged': {
         const key = `${p.userId}|${p.regionVersion}`;
         if (!scores.has(key)) scores.set(key, 0);

@@ -12,8 +12,10 @@ import {
   drainQueue,
   inboxRecords,
   itemsWithPrefix,
+  jsonLogLines,
   peekQueue,
   queueDepth,
+  relayLogFacts,
 } from './observe.js';
 import { StageError } from './stage-error.js';
 import { type DemoSummary, latency } from './summary.js';
@@ -27,11 +29,15 @@ export interface RunOptions {
   readonly seed?: number;
   /** Stop waiting when nothing has moved for this long. @default 90 s */
   readonly idleTimeoutMs?: number;
+  /** Runs between driving the operations and waiting for the consumer (the soak switches faults off). */
+  readonly afterDrive?: () => Promise<void>;
   readonly onDriveProgress?: (done: number, total: number) => void;
-  readonly onWaitProgress?: (applied: number, expected: number) => void;
+  readonly onWaitProgress?: (settled: number, expected: number) => void;
 }
 
-function clients(endpoint: string, env: Readonly<Record<string, string>>) {
+export type RunClients = ReturnType<typeof runClients>;
+
+export function runClients(endpoint: string, env: Readonly<Record<string, string>>) {
   const config = {
     endpoint,
     region: env.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1',
@@ -52,6 +58,55 @@ function clients(endpoint: string, env: Readonly<Record<string, string>>) {
   };
 }
 
+/** Dead letters of both queues, whatever wrote them, with the event id where there is one. */
+async function deadLetters(clients: RunClients, outputs: ExampleOutputs) {
+  const bodies = [
+    ...(await peekQueue(clients.sqs, outputs.RelayDeadLetterQueueUrl)),
+    ...(await peekQueue(clients.sqs, outputs.UserScoreDeadLetterQueueUrl)),
+  ];
+  return bodies.map((body) => {
+    const letter = JSON.parse(body) as {
+      eventId?: string;
+      reason?: string;
+      kind?: string;
+      requestContext?: { condition?: string };
+    };
+    return {
+      eventId: letter.eventId,
+      // A Lambda on-failure record has no reason of ours, only the mapping's condition.
+      reason:
+        letter.reason ??
+        `event source mapping gave up: ${letter.requestContext?.condition ?? 'unknown'}`,
+    };
+  });
+}
+
+/** The kind of a dead-letter reason, with the event-specific details left out. */
+function reasonKind(reason: string): string {
+  return reason
+    .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, '<id>')
+    .replace(/[0-9a-f]{8}-o\d+/g, '<order>')
+    .replace(/[0-9a-f]{8}-u\d+/g, '<user>')
+    .replace(/after \d+ attempts/, 'after N attempts');
+}
+
+/** Every aggregate's committed versions must run 1, 2, 3... with no gap and no repeat. */
+function versionGaps(events: readonly EventEnvelope[]): number {
+  const byAggregate = new Map<string, number[]>();
+  for (const e of events) {
+    const key = `${e.aggregate.type}#${e.aggregate.id}`;
+    byAggregate.set(key, [...(byAggregate.get(key) ?? []), e.aggregate.version]);
+  }
+  let gaps = 0;
+  for (const versions of byAggregate.values()) {
+    const sorted = [...versions].sort((a, b) => a - b);
+    sorted.forEach((v, i) => {
+      if (v !== i + 1) gaps++;
+    });
+  }
+  return gaps;
+}
+
 /**
  * Drives business operations through the deployed example, waits until the user-score
  * service has caught up, and compares what was committed with what was published and
@@ -59,7 +114,8 @@ function clients(endpoint: string, env: Readonly<Record<string, string>>) {
  */
 export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   const started = Date.now();
-  const { lambda, ddb, sqs, logs } = clients(options.endpoint, options.env);
+  const clients = runClients(options.endpoint, options.env);
+  const { lambda, ddb, sqs, logs } = clients;
   const { outputs } = options;
   const runId = randomUUID().slice(0, 8);
 
@@ -73,38 +129,33 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
       ? error
       : new StageError('drive operations', (error as Error).message, [], { cause: error });
   });
+  await options.afterDrive?.();
   const written = new Map(workload.events.map((e) => [e.id, e]));
   const consumed = workload.events.filter((e) => USER_SCORE_EVENTS.includes(e.type));
 
-  // Wait for the consumer: every consumed event applied or dead-lettered, and its queue empty.
+  // Wait until every consumed event is applied or dead-lettered and the queue is empty,
+  // or nothing has moved for the idle timeout.
   const idleTimeoutMs = options.idleTimeoutMs ?? 90_000;
   let applied = new Map<string, string>();
+  let letters: Awaited<ReturnType<typeof deadLetters>> = [];
+  let lastSettled = -1;
   let lastProgress = Date.now();
-  let lastCount = -1;
-  for (;;) {
+  for (let round = 0; ; round++) {
     applied = await inboxRecords(ddb, outputs.UserScoreTableName, 'user-score');
-    const count = consumed.filter((e) => applied.has(e.id)).length;
-    options.onWaitProgress?.(count, consumed.length);
-    const pending = await queueDepth(sqs, outputs.UserScoreQueueUrl);
-    if (count === consumed.length && pending === 0) break;
-    if (count !== lastCount) {
-      lastCount = count;
+    if (round % 5 === 0) letters = await deadLetters(clients, outputs);
+    const dead = new Set(letters.map((l) => l.eventId));
+    const settled = consumed.filter((e) => applied.has(e.id) || dead.has(e.id)).length;
+    options.onWaitProgress?.(settled, consumed.length);
+    if (settled === consumed.length && (await queueDepth(sqs, outputs.UserScoreQueueUrl)) === 0)
+      break;
+    if (settled !== lastSettled) {
+      lastSettled = settled;
       lastProgress = Date.now();
-    } else if (Date.now() - lastProgress > idleTimeoutMs) {
-      if (
-        pending === 0 &&
-        (await queueDepth(sqs, outputs.UserScoreDeadLetterQueueUrl)) +
-          (await queueDepth(sqs, outputs.RelayDeadLetterQueueUrl)) >
-          0
-      )
-        break;
-      if (pending === 0) break;
-      lastProgress = Date.now() - idleTimeoutMs / 2;
-      if (Date.now() - started > 10 * idleTimeoutMs) break;
-    }
+    } else if (Date.now() - lastProgress > idleTimeoutMs) break;
     await new Promise((resolve) => setTimeout(resolve, 1_000));
   }
 
+  letters = await deadLetters(clients, outputs);
   const audited = (await drainQueue(sqs, outputs.AuditQueueUrl)).map(
     (body) => (JSON.parse(body) as { detail: EventEnvelope }).detail.id,
   );
@@ -112,30 +163,28 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   const publishedTwice = audited.filter(
     (id, i) => written.has(id) && audited.indexOf(id) !== i,
   ).length;
-  const deadLetters = [
-    ...(await peekQueue(sqs, outputs.RelayDeadLetterQueueUrl)),
-    ...(await peekQueue(sqs, outputs.UserScoreDeadLetterQueueUrl)),
-  ];
   const deadLetteredIds = new Set(
-    deadLetters.flatMap((body) => {
-      const letter = JSON.parse(body) as { eventId?: string };
-      return letter.eventId && written.has(letter.eventId) ? [letter.eventId] : [];
-    }),
+    letters.flatMap((l) => (l.eventId && written.has(l.eventId) ? [l.eventId] : [])),
   );
   const lostAtRelay = workload.events.filter(
     (e) => !publishedIds.has(e.id) && !deadLetteredIds.has(e.id),
   );
   const lostAtConsumer = consumed.filter((e) => !applied.has(e.id) && !deadLetteredIds.has(e.id));
   const lost = new Set([...lostAtRelay, ...lostAtConsumer].map((e) => e.id)).size;
+  const deadLetterReasons: Record<string, number> = {};
+  for (const letter of letters) {
+    const kind = reasonKind(letter.reason);
+    deadLetterReasons[kind] = (deadLetterReasons[kind] ?? 0) + 1;
+  }
 
-  const facts = await consumerLogFacts(
-    lambda,
-    logs,
-    outputs.UserScoreFunctionName,
-    started - 60_000,
+  const since = started - 60_000;
+  const facts = consumerLogFacts(
+    await jsonLogLines(lambda, logs, outputs.UserScoreFunctionName, since),
     new Set(consumed.map((e) => e.id)),
   );
-  const expected = expectedScores(consumed);
+  const relay = relayLogFacts(await jsonLogLines(lambda, logs, outputs.RelayFunctionName, since));
+  const appliedEvents = consumed.filter((e) => applied.has(e.id));
+  const expected = expectedScores(appliedEvents);
   const regions = await itemsWithPrefix(ddb, outputs.UserScoreTableName, `USER#${runId}-`);
   const actual = new Map(
     regions
@@ -153,18 +202,19 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     eventsPublished: publishedIds.size,
     publishedTwice,
     eventsForUserScore: consumed.length,
-    applied: consumed.filter((e) => applied.has(e.id)).length,
+    applied: appliedEvents.length,
     duplicatesAbsorbed: facts.duplicates,
     staleSkipped: facts.staleSkipped,
     notYetRetries: facts.notYetRetries,
-    deadLettered: deadLetters.length,
+    deadLettered: letters.length,
+    deadLetterReasons,
     lost,
     appliedTwice: [...facts.handled.values()].filter((n) => n > 1).length,
+    versionGaps: versionGaps(workload.events),
     scoresMatchInOrderReplay: scoresMatch,
+    relayFaultsSeen: { failedCalls: relay.failedCalls, rejectedEntries: relay.rejectedEntries },
     writeToAppliedMs: latency(
-      consumed.flatMap((e) =>
-        applied.has(e.id) ? [[e.time, applied.get(e.id) as string] as const] : [],
-      ),
+      appliedEvents.map((e) => [e.time, applied.get(e.id) as string] as const),
     ),
     seconds: Math.round((Date.now() - started) / 1000),
   };

@@ -13,9 +13,19 @@ export interface DemoSummary {
   readonly staleSkipped: number;
   readonly notYetRetries: number;
   readonly deadLettered: number;
+  /** Dead letters by kind of reason. */
+  readonly deadLetterReasons: Readonly<Record<string, number>>;
   readonly lost: number;
   readonly appliedTwice: number;
+  /** Versions missing or repeated in any aggregate's committed events. */
+  readonly versionGaps: number;
+  /** Scores of the applied events equal what applying them once, in commit order, gives. */
   readonly scoresMatchInOrderReplay: boolean;
+  /** What the relay logged of PutEvents failures (injected ones, in the soak). */
+  readonly relayFaultsSeen: {
+    readonly failedCalls: number;
+    readonly rejectedEntries: Readonly<Record<string, number>>;
+  };
   readonly writeToAppliedMs: { readonly p50: number; readonly p99: number };
   readonly seconds: number;
 }
@@ -44,9 +54,22 @@ export function formatSummary(s: DemoSummary): string {
     ['stale snapshots skipped', s.staleSkipped],
     ['"not yet" retries', s.notYetRetries],
     ['dead-lettered', s.deadLettered],
+    ...Object.entries(s.deadLetterReasons).map(([reason, n]): [string, number] => [
+      `  ${reason}`,
+      n,
+    ]),
     ['lost', s.lost],
     ['applied twice', s.appliedTwice],
+    ['version gaps', s.versionGaps],
     ['scores match in-order replay', s.scoresMatchInOrderReplay ? 'yes' : 'NO'],
+    [
+      'relay PutEvents failures seen',
+      `${s.relayFaultsSeen.failedCalls} calls, ${
+        Object.entries(s.relayFaultsSeen.rejectedEntries)
+          .map(([code, n]) => `${n} ${code}`)
+          .join(', ') || '0 entries'
+      }`,
+    ],
     [
       'write-to-applied latency',
       `p50 ${s.writeToAppliedMs.p50} ms, p99 ${s.writeToAppliedMs.p99} ms`,

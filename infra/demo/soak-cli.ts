@@ -1,0 +1,81 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startEmulators } from '../../test/emulator/environment.js';
+import { logDir, projectRoot } from '../../test/emulator/paths.js';
+import { DEFAULT_SOAK_FAULTS } from './faults.js';
+import { runSoak } from './soak.js';
+import { StageError } from './stage-error.js';
+import { formatSummary } from './summary.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/**
+ * `npm run soak`: the example app under faults (PutEvents throttling and partial failures,
+ * consumer crashes before and after their transaction), then quiet; prints what happened to
+ * every committed event and writes .eventbox/soak/report.json.
+ */
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      operations: { type: 'string', default: '2000' },
+      json: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '7' },
+    },
+  });
+  const operations = Number(values.operations);
+  if (!Number.isInteger(operations) || operations < 1)
+    throw new StageError(
+      'arguments',
+      `--operations must be a positive integer; got ${values.operations}`,
+    );
+  const say = (line: string) => process.stderr.write(`${line}\n`);
+  say('starting the emulator (ministack)...');
+  const environment = await startEmulators({ dynamoDbLocal: false });
+  try {
+    let last = -1;
+    const report = await runSoak({
+      endpoint: environment.endpoint,
+      env: environment.env,
+      emulator: !process.env.AWS_ENDPOINT_URL,
+      operations,
+      seed: Number(values.seed),
+      faults: DEFAULT_SOAK_FAULTS,
+      onStage: say,
+      onDriveProgress: (done, total) => {
+        const tenth = Math.floor((done / total) * 10);
+        if (tenth !== last) say(`operations: ${done}/${total}`);
+        last = tenth;
+      },
+      onWaitProgress: (settled, expected) => say(`settled: ${settled}/${expected}`),
+    });
+    const dir = join(projectRoot, '.eventbox', 'soak');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      process.stdout.write(`\nEventbox soak: faults ${JSON.stringify(report.faults)}\n`);
+      process.stdout.write(
+        `stream mapping honours batchItemFailures: ${report.streamHonoursBatchItemFailures}\n${formatSummary(report)}\n`,
+      );
+    }
+    return report.lost === 0 &&
+      report.appliedTwice === 0 &&
+      report.versionGaps === 0 &&
+      report.scoresMatchInOrderReplay
+      ? 0
+      : 2;
+  } finally {
+    await environment.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(
+      `\n${error instanceof Error ? error.message : String(error)}\n  logs: ${logDir}\n`,
+    );
+    process.exit(1);
+  },
+);

@@ -1,0 +1,73 @@
+import type { FaultConfig } from '../../functions/faults/config.js';
+import { streamHonoursBatchItemFailures } from '../../test/emulator/probes.js';
+import { deployExample, type ExampleOutputs } from './deploy.js';
+import { setFaults } from './faults.js';
+import { type RunOptions, runClients, runDemo } from './run.js';
+import type { DemoSummary } from './summary.js';
+
+export interface SoakOptions
+  extends Pick<RunOptions, 'onDriveProgress' | 'onWaitProgress' | 'seed'> {
+  readonly endpoint: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly emulator: boolean;
+  readonly operations: number;
+  readonly faults: FaultConfig;
+  readonly stackName?: string;
+  readonly onStage?: (stage: string) => void;
+}
+
+export interface SoakReport extends DemoSummary {
+  readonly faults: FaultConfig;
+  /** Whether the endpoint's stream mapping retries `batchItemFailures` (AWS does). */
+  readonly streamHonoursBatchItemFailures: boolean;
+}
+
+/**
+ * Deploys the example with its fault-injecting relay and consumer, runs business operations
+ * with faults on, switches them off, waits until quiet and reports what happened to every
+ * committed event.
+ */
+export async function runSoak(options: SoakOptions): Promise<SoakReport> {
+  const config = {
+    endpoint: options.endpoint,
+    region: options.env.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(options.env.AWS_ACCESS_KEY_ID
+      ? {
+          credentials: {
+            accessKeyId: options.env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: options.env.AWS_SECRET_ACCESS_KEY ?? 'test',
+          },
+        }
+      : {}),
+  };
+  options.onStage?.('probing the stream event source mapping');
+  const honours = options.emulator ? await streamHonoursBatchItemFailures(config) : true;
+  options.onStage?.('deploying the example with fault injection');
+  const outputs: ExampleOutputs = await deployExample({
+    endpoint: options.endpoint,
+    env: options.env,
+    emulator: options.emulator,
+    faults: true,
+    stackName: options.stackName ?? 'EventboxSoak',
+    ...(honours ? {} : { functionEnvironment: { EVENTBOX_STREAM_PARTIAL_BATCH: 'unsupported' } }),
+  });
+  const { lambda } = runClients(options.endpoint, options.env);
+  const faulty = [outputs.RelayFunctionName, outputs.UserScoreFunctionName];
+  options.onStage?.('operations with faults on');
+  await setFaults(lambda, faulty, options.faults);
+  const summary = await runDemo({
+    endpoint: options.endpoint,
+    env: options.env,
+    outputs,
+    operations: options.operations,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    idleTimeoutMs: 120_000,
+    afterDrive: async () => {
+      options.onStage?.('faults off; waiting until quiet');
+      await setFaults(lambda, faulty, undefined);
+    },
+    ...(options.onDriveProgress ? { onDriveProgress: options.onDriveProgress } : {}),
+    ...(options.onWaitProgress ? { onWaitProgress: options.onWaitProgress } : {}),
+  });
+  return { ...summary, faults: options.faults, streamHonoursBatchItemFailures: honours };
+}
