@@ -27,6 +27,8 @@ export interface RunOptions {
   readonly outputs: ExampleOutputs;
   readonly operations: number;
   readonly seed?: number;
+  /** At most this many users: fewer means more concurrent writers per aggregate. @default 20 */
+  readonly maxUsers?: number;
   /** Stop waiting when nothing has moved for this long. @default 90 s */
   readonly idleTimeoutMs?: number;
   /** Runs between driving the operations and waiting for the consumer (the soak switches faults off). */
@@ -123,6 +125,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     operations: options.operations,
     runId,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.maxUsers === undefined ? {} : { maxUsers: options.maxUsers }),
     onProgress: (done) => options.onDriveProgress?.(done, options.operations),
   }).catch((error: unknown) => {
     throw error instanceof StageError

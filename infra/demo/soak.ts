@@ -6,7 +6,7 @@ import { type RunOptions, runClients, runDemo } from './run.js';
 import type { DemoSummary } from './summary.js';
 
 export interface SoakOptions
-  extends Pick<RunOptions, 'onDriveProgress' | 'onWaitProgress' | 'seed'> {
+  extends Pick<RunOptions, 'onDriveProgress' | 'onWaitProgress' | 'seed' | 'maxUsers'> {
   readonly endpoint: string;
   readonly env: Readonly<Record<string, string>>;
   readonly emulator: boolean;
@@ -61,6 +61,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     outputs,
     operations: options.operations,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
+    ...(options.maxUsers === undefined ? {} : { maxUsers: options.maxUsers }),
     idleTimeoutMs: 120_000,
     afterDrive: async () => {
       options.onStage?.('faults off; waiting until quiet');

@@ -15,6 +15,8 @@ export interface WorkloadOptions {
   readonly concurrency?: number;
   /** Commands per invocation. @default 5 */
   readonly commandsPerInvocation?: number;
+  /** At most this many users, so that concurrent commands fight over the same aggregates. @default 20 */
+  readonly maxUsers?: number;
   readonly onProgress?: (done: number) => void;
 }
 
@@ -62,7 +64,9 @@ export async function driveWorkload(
   let existing: string[] = [];
   const nextCommand = (busy: Set<string>): OrdersCommand => {
     // Enough users that concurrent commands do not all fight over the same few.
-    if (existing.length < 3 || users.length < Math.min(20, 3 + done / 10)) return newUser();
+    const maxUsers = options.maxUsers ?? 20;
+    if (existing.length < Math.min(3, maxUsers) || users.length < Math.min(maxUsers, 3 + done / 10))
+      return newUser();
     const roll = random();
     const open = orders.filter((o) => o.status !== 'canceled' && !busy.has(o.id));
     if (roll < 0.3) {
