@@ -2,6 +2,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
+  ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -31,23 +32,38 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<stri
   }
 }
 
-/** Reads a queue's messages without consuming them (they become visible again at once). */
+/**
+ * Reads every message of a queue without consuming it: receives them all (hidden for a
+ * moment, so that each receive returns new ones), then makes them visible again.
+ */
 export async function peekQueue(sqs: SQSClient, queueUrl: string): Promise<string[]> {
-  const seen = new Map<string, string>();
-  for (let round = 0; round < 50; round++) {
+  const seen = new Map<string, { body: string; receiptHandle: string }>();
+  for (;;) {
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
-        VisibilityTimeout: 0,
+        VisibilityTimeout: 60,
         WaitTimeSeconds: 0,
       }),
     );
     const fresh = Messages.filter((m) => m.MessageId && !seen.has(m.MessageId));
     if (fresh.length === 0) break;
-    for (const m of fresh) seen.set(m.MessageId ?? '', m.Body ?? '');
+    for (const m of fresh)
+      seen.set(m.MessageId ?? '', { body: m.Body ?? '', receiptHandle: m.ReceiptHandle ?? '' });
   }
-  return [...seen.values()];
+  const handles = [...seen.values()].map((m) => m.receiptHandle);
+  for (let i = 0; i < handles.length; i += 10) {
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: handles
+          .slice(i, i + 10)
+          .map((ReceiptHandle, j) => ({ Id: String(j), ReceiptHandle, VisibilityTimeout: 0 })),
+      }),
+    );
+  }
+  return [...seen.values()].map((m) => m.body);
 }
 
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
