@@ -21,6 +21,7 @@ async function main(): Promise<number> {
       operations: { type: 'string', default: '2000' },
       json: { type: 'boolean', default: false },
       seed: { type: 'string', default: '7' },
+      users: { type: 'string', default: '8' },
     },
   });
   const operations = Number(values.operations);
@@ -40,6 +41,7 @@ async function main(): Promise<number> {
       emulator: !process.env.AWS_ENDPOINT_URL,
       operations,
       seed: Number(values.seed),
+      maxUsers: Number(values.users),
       faults: DEFAULT_SOAK_FAULTS,
       onStage: say,
       onDriveProgress: (done, total) => {
