@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -11,6 +11,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { eventboxFunctionDefaults } from './bundling.js';
+import { deadLetterQueue, eventboxTable } from './resources.js';
 import { checkExclusive, checkRange } from './validation.js';
 
 export interface EventBoxConsumerProps {
@@ -97,24 +98,10 @@ export class EventBoxConsumer extends Construct {
     }
     this.consumerName = props.consumerName;
 
-    this.table =
-      props.existingTable ??
-      new dynamodb.Table(this, 'Table', {
-        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-        timeToLiveAttribute: 'ttl',
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        removalPolicy: RemovalPolicy.RETAIN,
-        ...props.tableProps,
-      });
+    this.table = props.existingTable ?? eventboxTable(this, 'Table', props.tableProps);
 
     const timeout = props.timeout ?? Duration.seconds(30);
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
     this.queue = new sqs.Queue(this, 'Queue', {
       // Six times the function timeout, as Lambda recommends for SQS event sources.
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),

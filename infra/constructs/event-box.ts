@@ -9,10 +9,11 @@ import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources'
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RELAY_TIMEOUT, eventboxFunctionDefaults } from './bundling.js';
 import { eventboxEntry } from './function-entry.js';
+import { deadLetterQueue, eventboxTable } from './resources.js';
 import { checkExclusive, checkRange } from './validation.js';
 
 /** How the relay reads the stream and publishes. */
@@ -130,14 +131,8 @@ export class EventBox extends Construct {
 
     this.table =
       props.existingTable ??
-      new dynamodb.Table(this, 'Table', {
-        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      eventboxTable(this, 'Table', {
         stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
-        timeToLiveAttribute: 'ttl',
-        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-        removalPolicy: RemovalPolicy.RETAIN,
         ...props.tableProps,
       });
 
@@ -154,11 +149,7 @@ export class EventBox extends Construct {
             description: 'Every event published by the Eventbox relay, for replay',
           });
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
 
     this.#serviceName = `eventbox-relay-${this.node.addr.slice(0, 8)}`;
     this.relayFunction = new NodejsFunction(this, 'Relay', {

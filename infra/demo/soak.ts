@@ -1,4 +1,5 @@
 import type { FaultConfig } from '../../functions/faults/config.js';
+import { clientConfigFor } from '../../test/emulator/environment.js';
 import { streamHonoursBatchItemFailures } from '../../test/emulator/probes.js';
 import { deployExample, type ExampleOutputs } from './deploy.js';
 import { setFaults } from './faults.js';
@@ -28,18 +29,7 @@ export interface SoakReport extends DemoSummary {
  * committed event.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const config = {
-    endpoint: options.endpoint,
-    region: options.env.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1',
-    ...(options.env.AWS_ACCESS_KEY_ID
-      ? {
-          credentials: {
-            accessKeyId: options.env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: options.env.AWS_SECRET_ACCESS_KEY ?? 'test',
-          },
-        }
-      : {}),
-  };
+  const config = clientConfigFor(options.endpoint, options.env);
   options.onStage?.('probing the stream event source mapping');
   const honours = options.emulator ? await streamHonoursBatchItemFailures(config) : true;
   options.onStage?.('deploying the example with fault injection');

@@ -15,6 +15,8 @@ export interface DemoSummary {
   readonly deadLettered: number;
   /** Dead letters by kind of reason. */
   readonly deadLetterReasons: Readonly<Record<string, number>>;
+  /** "Not yet" dead letters whose awaited event was not itself dead-lettered. */
+  readonly unexplainedNotYet: number;
   readonly lost: number;
   readonly appliedTwice: number;
   /** Versions missing or repeated in any aggregate's committed events. */
@@ -58,6 +60,7 @@ export function formatSummary(s: DemoSummary): string {
       `  ${reason}`,
       n,
     ]),
+    ['"not yet" dead letters not explained by a dead-lettered cause', s.unexplainedNotYet],
     ['lost', s.lost],
     ['applied twice', s.appliedTwice],
     ['version gaps', s.versionGaps],

@@ -8,7 +8,7 @@ import {
   type InboxOptions,
   withInbox,
 } from '../../lib/consumer/index.js';
-import { bridgeEvent, envelope, sqsMessage } from '../helpers/inbox.js';
+import { bridgeEvent, envelope, sqsEventOf, sqsMessage } from '../helpers/inbox.js';
 import type { BadInputCase } from './case.js';
 import type { CatalogueContext } from './context.js';
 import { recordingClients } from './context.js';
@@ -21,27 +21,7 @@ const paid = envelope({
 });
 
 function sqsEventWithBody(body: string, receiveCount = 1) {
-  const message = sqsMessage(paid, receiveCount);
-  return {
-    Records: [
-      {
-        messageId: message.messageId,
-        receiptHandle: 'rh',
-        body,
-        attributes: {
-          ApproximateReceiveCount: String(receiveCount),
-          SentTimestamp: '0',
-          SenderId: 's',
-          ApproximateFirstReceiveTimestamp: '0',
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q',
-        awsRegion: 'us-east-1',
-      },
-    ],
-  };
+  return sqsEventOf([{ ...sqsMessage(paid, receiveCount), body }]);
 }
 
 /**

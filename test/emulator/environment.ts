@@ -59,3 +59,22 @@ export async function startEmulators(
     },
   };
 }
+
+/**
+ * SDK client config for an endpoint: the emulator's credentials where the suite started
+ * one (`env` holds them), the default credential chain otherwise.
+ */
+export function clientConfigFor(endpoint: string, env: Readonly<Record<string, string>>) {
+  return {
+    endpoint,
+    region: env.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1',
+    ...(env.AWS_ACCESS_KEY_ID
+      ? {
+          credentials: {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY ?? 'test',
+          },
+        }
+      : {}),
+  };
+}

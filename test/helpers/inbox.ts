@@ -46,3 +46,26 @@ export function sqsMessage(
     ...extra,
   };
 }
+
+/** The Lambda SQS event that delivers these messages. */
+export function sqsEventOf(messages: readonly InboxMessage[]) {
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.messageId,
+      receiptHandle: m.receiptHandle ?? '',
+      body: String(m.body),
+      attributes: {
+        ApproximateReceiveCount: String(m.receiveCount),
+        SentTimestamp: '0',
+        SenderId: 'sender',
+        ApproximateFirstReceiveTimestamp: '0',
+        ...(m.groupId ? { MessageGroupId: m.groupId } : {}),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: m.queueArn ?? '',
+      awsRegion: 'us-east-1',
+    })),
+  };
+}

@@ -4,28 +4,14 @@ import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type EventEnvelope, type InboxContext, inbox } from '../../../lib/consumer/index.js';
 import { clientConfig, createTable, type TestTable } from '../../helpers/aws.js';
-import { bridgeEvent, envelope } from '../../helpers/inbox.js';
+import { bridgeEvent, envelope, sqsEventOf, sqsMessage } from '../../helpers/inbox.js';
 import { lambdaContext } from '../../helpers/lambda-context.js';
 
-function sqsEventOf(events: EventEnvelope[], receiveCount = 1) {
-  return {
-    Records: events.map((event, i) => ({
-      messageId: `m-${event.id}-${i}`,
-      receiptHandle: 'rh',
-      body: JSON.stringify(bridgeEvent(event)),
-      attributes: {
-        ApproximateReceiveCount: String(receiveCount),
-        SentTimestamp: '0',
-        SenderId: 's',
-        ApproximateFirstReceiveTimestamp: '0',
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:does-not-matter',
-      awsRegion: 'us-east-1',
-    })),
-  };
+/** One SQS delivery per event, message ids derived from the event ids. */
+function sqsEventOfEvents(events: EventEnvelope[], receiveCount = 1) {
+  return sqsEventOf(
+    events.map((event, i) => sqsMessage(event, receiveCount, { messageId: `m-${event.id}-${i}` })),
+  );
 }
 
 describe('Middleware: inbox (middy) on the emulator', () => {
@@ -52,7 +38,7 @@ describe('Middleware: inbox (middy) on the emulator', () => {
         consumerName: 'middy',
         tableName: table.tableName,
         client: table.client,
-        sqsClientConfig: { region: 'us-east-1' },
+        sqsClientConfig: clientConfig(),
       }),
     ) as never;
   });
@@ -80,8 +66,8 @@ describe('Middleware: inbox (middy) on the emulator', () => {
     });
     runs = 0;
 
-    const first = await handler(sqsEventOf([event]), lambdaContext());
-    const duplicate = await handler(sqsEventOf([event], 2), lambdaContext());
+    const first = await handler(sqsEventOfEvents([event]), lambdaContext());
+    const duplicate = await handler(sqsEventOfEvents([event], 2), lambdaContext());
 
     expect(first).toStrictEqual({ batchItemFailures: [] });
     expect(duplicate).toStrictEqual({ batchItemFailures: [] });
@@ -108,7 +94,7 @@ describe('Middleware: inbox (middy) on the emulator', () => {
       payload: { name: 'later' },
     });
 
-    const response = await handler(sqsEventOf([event]), lambdaContext());
+    const response = await handler(sqsEventOfEvents([event]), lambdaContext());
 
     expect(response).toStrictEqual({ batchItemFailures: [{ itemIdentifier: `m-${event.id}-0` }] });
     expect(await user('m3')).toBeUndefined();
@@ -133,7 +119,7 @@ describe('Middleware: inbox (middy) on the emulator', () => {
       payload: { name: 'A' },
     });
 
-    await expect(handler(sqsEventOf([a, a]), lambdaContext())).rejects.toThrow(
+    await expect(handler(sqsEventOfEvents([a, a]), lambdaContext())).rejects.toThrow(
       /one message per invocation; got 2/,
     );
   });

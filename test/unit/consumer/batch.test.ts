@@ -13,7 +13,7 @@ import {
   type Outcome,
   withInbox,
 } from '../../../lib/consumer/index.js';
-import { bridgeEvent, envelope, sqsMessage } from '../../helpers/inbox.js';
+import { bridgeEvent, envelope, sqsEventOf, sqsMessage } from '../../helpers/inbox.js';
 
 const sqs = new SQSClient({ region: 'us-east-1' });
 const sq = mockClient(sqs);
@@ -37,28 +37,6 @@ function engineWith(
   });
   vi.spyOn(engine, 'process').mockImplementation(async (message) => outcomes(message));
   return engine;
-}
-
-function sqsEvent(messages: InboxMessage[]) {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.messageId,
-      receiptHandle: m.receiptHandle ?? '',
-      body: String(m.body),
-      attributes: {
-        ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: '0',
-        SenderId: 'x',
-        ApproximateFirstReceiveTimestamp: '0',
-        ...(m.groupId ? { MessageGroupId: m.groupId } : {}),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: m.queueArn ?? '',
-      awsRegion: 'us-east-1',
-    })),
-  };
 }
 
 const handled: Outcome = { status: 'handled', event, staleSkipped: 0, published: [] };
@@ -93,7 +71,7 @@ describe('Function: withInbox', () => {
       );
 
       // Act
-      const response = await handler(sqsEvent(messages));
+      const response = await handler(sqsEventOf(messages));
 
       // Assess
       expect(response).toStrictEqual({
@@ -117,7 +95,7 @@ describe('Function: withInbox', () => {
         })),
       );
 
-      await handler(sqsEvent([message]));
+      await handler(sqsEventOf([message]));
 
       expect(sq.commandCalls(GetQueueUrlCommand)[0]?.args[0].input).toStrictEqual({
         QueueName: 'user-score',
@@ -144,7 +122,7 @@ describe('Function: withInbox', () => {
         })),
       );
 
-      expect(await handler(sqsEvent([message]))).toStrictEqual({
+      expect(await handler(sqsEventOf([message]))).toStrictEqual({
         batchItemFailures: [{ itemIdentifier: message.messageId }],
       });
     });
@@ -160,7 +138,7 @@ describe('Function: withInbox', () => {
         })),
       );
 
-      const response = await handler(sqsEvent([message]));
+      const response = await handler(sqsEventOf([message]));
 
       expect(response).toStrictEqual({ batchItemFailures: [] });
       const sent = sq.commandCalls(SendMessageCommand)[0]?.args[0].input;
@@ -186,7 +164,7 @@ describe('Function: withInbox', () => {
         engineWith(() => ({ status: 'dead-letter', reason: 'bad' })),
       );
 
-      expect(await handler(sqsEvent([message]))).toStrictEqual({
+      expect(await handler(sqsEventOf([message]))).toStrictEqual({
         batchItemFailures: [{ itemIdentifier: message.messageId }],
       });
     });
@@ -200,7 +178,7 @@ describe('Function: withInbox', () => {
         }),
       );
 
-      expect(await handler(sqsEvent([message]))).toStrictEqual({
+      expect(await handler(sqsEventOf([message]))).toStrictEqual({
         batchItemFailures: [{ itemIdentifier: message.messageId }],
       });
       expect(sq.commandCalls(SendMessageCommand)).toHaveLength(0);
@@ -220,7 +198,7 @@ describe('Function: withInbox', () => {
       });
 
       // Act
-      const response = await withInbox(async () => {}, engine)(sqsEvent(interleaved));
+      const response = await withInbox(async () => {}, engine)(sqsEventOf(interleaved));
 
       // Assess
       expect(response).toStrictEqual({
@@ -252,7 +230,7 @@ describe('Function: withInbox', () => {
       );
 
       await withInbox(async () => {}, engine)(
-        sqsEvent(Array.from({ length: 8 }, () => sqsMessage(event))),
+        sqsEventOf(Array.from({ length: 8 }, () => sqsMessage(event))),
       );
 
       expect(peak).toBe(3);
