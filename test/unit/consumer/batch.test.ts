@@ -108,6 +108,21 @@ describe('Function: withInbox', () => {
       });
     });
 
+    it('backs off a failed message too, instead of waiting out the visibility timeout', async () => {
+      const message = sqsMessage(event, 2);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ status: 'failed', event, error: new Error('downstream') })),
+      );
+
+      await handler(sqsEventOf([message]));
+
+      const timeout = sq.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input
+        .VisibilityTimeout;
+      expect(timeout).toBeGreaterThanOrEqual(2);
+      expect(timeout).toBeLessThanOrEqual(4);
+    });
+
     it('still reports the message when the visibility change fails', async () => {
       sq.on(ChangeMessageVisibilityCommand).rejects(new Error('SQS down'));
       const message = sqsMessage(event);
