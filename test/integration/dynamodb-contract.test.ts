@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
@@ -86,6 +86,24 @@ describe.each(inject('dynamoDbEngines'))('DynamoDB contract on $name', ({ endpoi
     const ttl = outbox[0]?.ttl as number;
     expect(ttl - Date.now() / 1000).toBeGreaterThan(604_800 - 120);
     expect(ttl - Date.now() / 1000).toBeLessThanOrEqual(604_800);
+  });
+
+  it('answers a retried commit (same request token) with success, not a version conflict', async () => {
+    // Prepare: a commit whose response was lost; the SDK sends the same request again
+    const id = 'token';
+    const tx = box
+      .transaction()
+      .put({ pk: `ORDER#${id}`, sk: 'ORDER', status: 'placed' }, { expectedVersion: 0 });
+    tx.publish({ type: 'OrderPlaced', aggregate: { type: 'Order', id, version: 1 }, payload: {} });
+    await tx.commit();
+
+    // Act
+    const retried = await table.document.send(new TransactWriteCommand(tx.params()));
+
+    // Assess
+    expect(retried.$metadata.httpStatusCode).toBe(200);
+    expect(await entityOf(id)).toMatchObject({ version: 1 });
+    expect(await outboxOf(id)).toHaveLength(1);
   });
 
   it('rejects a stale version with VersionConflictError and changes neither entity nor outbox', async () => {
