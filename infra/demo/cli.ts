@@ -5,7 +5,7 @@ import { logDir } from '../../test/emulator/paths.js';
 import { PrerequisiteError } from '../../test/emulator/prerequisites.js';
 import { deployExample } from './deploy.js';
 import { runDemo } from './run.js';
-import { StageError } from './stage-error.js';
+import { positiveInteger, StageError } from './stage-error.js';
 import { formatSummary } from './summary.js';
 
 const usage = `npm run demo -- [--operations N] [--json] [--keep] [--seed N]
@@ -73,12 +73,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return 0;
   }
-  const operations = Number(values.operations);
-  if (!Number.isInteger(operations) || operations < 1)
-    throw new StageError(
-      'arguments',
-      `--operations must be a positive integer; got ${values.operations}`,
-    );
+  const operations = positiveInteger('operations', values.operations);
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
   let environment: EmulatorEnvironment | undefined;

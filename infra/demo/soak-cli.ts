@@ -5,7 +5,7 @@ import { startEmulators } from '../../test/emulator/environment.js';
 import { logDir, projectRoot } from '../../test/emulator/paths.js';
 import { DEFAULT_SOAK_FAULTS } from './faults.js';
 import { runSoak } from './soak.js';
-import { StageError } from './stage-error.js';
+import { positiveInteger } from './stage-error.js';
 import { formatSummary } from './summary.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -24,12 +24,7 @@ async function main(): Promise<number> {
       users: { type: 'string', default: '8' },
     },
   });
-  const operations = Number(values.operations);
-  if (!Number.isInteger(operations) || operations < 1)
-    throw new StageError(
-      'arguments',
-      `--operations must be a positive integer; got ${values.operations}`,
-    );
+  const operations = positiveInteger('operations', values.operations);
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say('starting the emulator (ministack)...');
   const environment = await startEmulators({ dynamoDbLocal: false });

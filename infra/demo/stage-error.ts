@@ -14,3 +14,12 @@ export class StageError extends Error {
     );
   }
 }
+
+/** A command-line value that must be a positive integer. */
+export function positiveInteger(option: string, value: string | undefined): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) {
+    throw new StageError('arguments', `--${option} must be a positive integer; got ${value}`);
+  }
+  return number;
+}
