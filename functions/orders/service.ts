@@ -191,27 +191,24 @@ export class OrdersService {
     }
   }
 
-  async #user(userId: string): Promise<User> {
-    const { Item } = await this.#box.client.send(
-      new GetCommand({
-        TableName: this.#box.settings.layout.tableName,
-        Key: userKey(userId),
-        ConsistentRead: true,
-      }),
-    );
-    if (!Item) throw new CommandRejectedError(`user ${userId} does not exist`);
-    return Item as User;
+  #user(userId: string): Promise<User> {
+    return this.#existing<User>(userKey(userId), `user ${userId}`);
   }
 
-  async #order(orderId: string): Promise<Order> {
+  #order(orderId: string): Promise<Order> {
+    return this.#existing<Order>(orderKey(orderId), `order ${orderId}`);
+  }
+
+  /** A consistent read of an item the command needs; its absence rejects the command. */
+  async #existing<T>(key: Record<string, string>, what: string): Promise<T> {
     const { Item } = await this.#box.client.send(
       new GetCommand({
         TableName: this.#box.settings.layout.tableName,
-        Key: orderKey(orderId),
+        Key: key,
         ConsistentRead: true,
       }),
     );
-    if (!Item) throw new CommandRejectedError(`order ${orderId} does not exist`);
-    return Item as Order;
+    if (!Item) throw new CommandRejectedError(`${what} does not exist`);
+    return Item as T;
   }
 }
