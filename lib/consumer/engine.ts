@@ -12,6 +12,7 @@ import {
 import type { TransactionSettings } from '../producer/transaction.js';
 import { jitteredDelay } from '../shared/backoff.js';
 import { documentClient } from '../shared/dynamodb-client.js';
+import { Limits } from '../shared/limits.js';
 import { validateOptions } from '../shared/validate-options.js';
 import { ConsumerTransaction } from './consumer-transaction.js';
 import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js';
@@ -108,7 +109,7 @@ export class InboxEngine {
         ttlAttribute: options.ttlAttribute ?? InboxDefaults.ttlAttribute,
       },
       source: options.source ?? options.consumerName,
-      maxEventBytes: 1024 * 1024,
+      maxEventBytes: Limits.maxEventBytes,
       now: () => new Date(),
     };
   }

@@ -4,6 +4,7 @@ import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
 import { OutboxItem } from '../shared/outbox-item.js';
+import { notBoth } from '../shared/validate-options.js';
 import { InboxItem } from './inbox-item.js';
 import type { PayloadSchemas } from './schemas.js';
 
@@ -128,12 +129,8 @@ export const inboxOptionsSchema = z
     sqsClient: z.unknown().optional(),
     sqsClientConfig: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((o) => !(o.client && o.clientConfig), {
-    message: 'give either client or clientConfig, not both',
-  })
-  .refine((o) => !(o.sqsClient && o.sqsClientConfig), {
-    message: 'give either sqsClient or sqsClientConfig, not both',
-  })
+  .refine(...notBoth('client', 'clientConfig'))
+  .refine(...notBoth('sqsClient', 'sqsClientConfig'))
   .refine((o) => !(o.unknownEventTypes && !o.schemas), {
     message: 'unknownEventTypes needs schemas',
   });

@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { EventBoxError } from '../shared/errors.js';
 import { handleSqsBatch } from './batch.js';
 import { InboxEngine, type InboxHandler } from './engine.js';
 import { messagesOf } from './messages.js';
@@ -6,7 +7,7 @@ import { InboxDefaults, type InboxOptions } from './options.js';
 import { Settler } from './settle.js';
 
 /** Thrown to Lambda when an event delivered directly by EventBridge must be retried. */
-export class InboxRetryError extends Error {
+export class InboxRetryError extends EventBoxError {
   override name = 'InboxRetryError';
 }
 

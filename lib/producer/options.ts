@@ -1,16 +1,15 @@
 import { z } from 'zod';
+import { sourceSchema } from '../envelope/schema.js';
 import { Limits } from '../shared/limits.js';
 import { OutboxItem } from '../shared/outbox-item.js';
+import { notBoth } from '../shared/validate-options.js';
 
 const name = z.string().min(1, 'must not be empty');
 
 export const eventBoxOptionsSchema = z
   .strictObject({
     tableName: name,
-    source: name.refine(
-      (s) => !s.toLowerCase().startsWith('aws.'),
-      'must not start with "aws." (reserved by AWS)',
-    ),
+    source: sourceSchema,
     client: z.unknown().optional(),
     clientConfig: z.record(z.string(), z.unknown()).optional(),
     keys: z.strictObject({ partitionKey: name.optional(), sortKey: name.optional() }).optional(),
@@ -30,9 +29,7 @@ export const eventBoxOptionsSchema = z
       .max(Limits.maxEventBytes, `must be at most ${Limits.maxEventBytes}`)
       .optional(),
   })
-  .refine((o) => !(o.client !== undefined && o.clientConfig !== undefined), {
-    message: 'give either client or clientConfig, not both',
-  });
+  .refine(...notBoth('client', 'clientConfig'));
 
 export const EventBoxDefaults = {
   partitionKey: 'pk',

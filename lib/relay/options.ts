@@ -4,6 +4,7 @@ import type { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import { z } from 'zod';
 import { Limits } from '../shared/limits.js';
+import { notBoth } from '../shared/validate-options.js';
 
 export type RelayOptions = {
   /** Name or ARN of the bus events are published to. */
@@ -77,9 +78,5 @@ export const relayOptionsSchema = z
     sqsClient: z.unknown().optional(),
     sqsClientConfig: z.record(z.string(), z.unknown()).optional(),
   })
-  .refine((o) => !(o.eventBridgeClient && o.eventBridgeClientConfig), {
-    message: 'give either eventBridgeClient or eventBridgeClientConfig, not both',
-  })
-  .refine((o) => !(o.sqsClient && o.sqsClientConfig), {
-    message: 'give either sqsClient or sqsClientConfig, not both',
-  });
+  .refine(...notBoth('eventBridgeClient', 'eventBridgeClientConfig'))
+  .refine(...notBoth('sqsClient', 'sqsClientConfig'));

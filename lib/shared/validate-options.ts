@@ -8,3 +8,14 @@ export function validateOptions<T>(schema: z.ZodType, options: T, what: string):
   if (!result.success) throw new InvalidOptionsError(what, describeIssues(result.error));
   return options;
 }
+
+/**
+ * A refinement for two options that exclude each other (a client and its config, say),
+ * to spread into `.refine(...)`.
+ */
+export function notBoth<K extends string>(a: K, b: K) {
+  return [
+    (options: Partial<Record<K, unknown>>) => options[a] === undefined || options[b] === undefined,
+    { message: `give either ${a} or ${b}, not both` },
+  ] as const;
+}

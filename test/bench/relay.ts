@@ -6,6 +6,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { createRelayHandler } from '../../lib/relay/handler.js';
 import { RelayDefaults } from '../../lib/relay/options.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
+import { requestText } from '../helpers/request-body.js';
 import { outboxRecord } from '../helpers/stream-records.js';
 import { round, summarize } from './stats.js';
 
@@ -25,7 +26,7 @@ function delayedEventBridge(delayMs: number) {
     requestHandler: {
       handle: async (request: { body?: unknown }) => {
         counter.calls++;
-        const entries = (JSON.parse(String(request.body)) as { Entries: unknown[] }).Entries;
+        const entries = (JSON.parse(requestText(request.body)) as { Entries: unknown[] }).Entries;
         await new Promise((resolve) => setTimeout(resolve, delayMs));
         const body = JSON.stringify({
           FailedEntryCount: 0,

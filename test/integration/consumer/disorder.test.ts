@@ -55,36 +55,30 @@ describe('Consumer: the five cases of the disordering article, in every order, w
       c.expectation(JSON.parse(JSON.stringify(inOrder).replaceAll('NS', ns)));
     });
 
+    /** A fresh run of the case: setup in order, then m1 and m2 delivered as `order` says. */
+    const finalStateAfter = async (order: readonly number[]) => {
+      const ns = randomUUID();
+      const c = makeCase(ns);
+      await deliver(engine, c.setup);
+      await deliver(
+        engine,
+        order.map((i) => c.events[i] as EventEnvelope),
+      );
+      return stateOf(engine, table.tableName, c.partitions, ns);
+    };
+
     it.each([
       ['ordered: t1 < t2', [0, 1]],
       ['disordered: t1 > t2', [1, 0]],
       ['disordered with duplicates: m2, m1, m2, m1', [1, 0, 1, 0]],
     ])("reaches the in-order state when %s (the article's drawings)", async (_, order) => {
-      const ns = randomUUID();
-      const c = makeCase(ns);
-      await deliver(engine, c.setup);
-
-      await deliver(
-        engine,
-        order.map((i) => c.events[i] as EventEnvelope),
-      );
-
-      expect(await stateOf(engine, table.tableName, c.partitions, ns)).toStrictEqual(inOrder);
+      expect(await finalStateAfter(order)).toStrictEqual(inOrder);
     });
 
     it(`reaches the in-order state for ${RUNS} generated schedules`, async () => {
       await fc.assert(
         fc.asyncProperty(schedules(2), async (order) => {
-          const ns = randomUUID();
-          const c = makeCase(ns);
-          await deliver(engine, c.setup);
-
-          await deliver(
-            engine,
-            order.map((i) => c.events[i] as EventEnvelope),
-          );
-
-          expect(await stateOf(engine, table.tableName, c.partitions, ns)).toStrictEqual(inOrder);
+          expect(await finalStateAfter(order)).toStrictEqual(inOrder);
         }),
         { numRuns: RUNS },
       );

@@ -252,6 +252,41 @@ describe('Function: withInbox', () => {
     });
   });
 
+  it('counts each outcome under its metric', async () => {
+    // Prepare: one message of each outcome
+    const outcomes: Outcome[] = [
+      { status: 'handled', event, staleSkipped: 2, published: [] },
+      { status: 'duplicate', event },
+      { status: 'retry', kind: 'not-yet', event, reason: 'later', delaySeconds: 2 },
+      { status: 'retry', kind: 'conflict', event, reason: 'raced', delaySeconds: 1 },
+      { status: 'dead-letter', event, reason: 'bad' },
+      { status: 'failed', event, error: new Error('x') },
+    ];
+    const messages = outcomes.map(() => sqsMessage(event));
+    const engine = engineWith(
+      (m) => outcomes[messages.findIndex((x) => x.messageId === m.messageId)] as Outcome,
+    );
+    const added: Record<string, number> = {};
+    vi.spyOn(engine.metrics, 'addMetric').mockImplementation((name, _unit, value) => {
+      added[name] = (added[name] ?? 0) + value;
+      return engine.metrics;
+    });
+
+    // Act
+    await withInbox(async () => {}, engine)(sqsEventOf(messages));
+
+    // Assess
+    expect(added).toStrictEqual({
+      Handled: 1,
+      StaleSkipped: 2,
+      Duplicates: 1,
+      NotYetRetries: 1,
+      ConflictRetries: 1,
+      DeadLettered: 1,
+      Failures: 1,
+    });
+  });
+
   describe('EventBridge events delivered directly', () => {
     it('returns nothing when handled', async () => {
       const handler = withInbox(

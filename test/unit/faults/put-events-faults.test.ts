@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAULTS_VARIABLE } from '../../../functions/faults/config.js';
 import { injectPutEventsFaults } from '../../../functions/faults/put-events-faults.js';
+import { requestText } from '../../helpers/request-body.js';
 
 /** A client whose HTTP layer accepts every entry it is sent and records them. */
 function recordingClient() {
@@ -11,8 +12,9 @@ function recordingClient() {
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     requestHandler: {
       handle: async (request: { body?: unknown }) => {
-        const entries = (JSON.parse(String(request.body)) as { Entries: Array<{ Detail: string }> })
-          .Entries;
+        const entries = (
+          JSON.parse(requestText(request.body)) as { Entries: Array<{ Detail: string }> }
+        ).Entries;
         sent.push(entries.map((e) => e.Detail));
         const body = JSON.stringify({
           FailedEntryCount: 0,
