@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { inboxOptionsFromEnvironment, withInbox } from '../../lib/consumer/index.js';
-import { UserScoreEvents } from '../user-score/events.js';
-import { handleUserScoreEvent } from '../user-score/handler.js';
+import { UserScoreEvents } from '../example/user-score/events.js';
+import { handleUserScoreEvent } from '../example/user-score/handler.js';
 import { currentFaults } from './config.js';
 
 /**

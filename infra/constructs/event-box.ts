@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,6 +12,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RELAY_TIMEOUT, eventboxFunctionDefaults } from './bundling.js';
+import { deploysToEmulator } from './emulator.js';
 import { eventboxEntry } from './function-entry.js';
 import { deadLetterQueue, eventboxTable } from './resources.js';
 import { checkExclusive, checkRange } from './validation.js';
@@ -139,8 +140,14 @@ export class EventBox extends Construct {
     this.eventBus = props.existingEventBus ?? new events.EventBus(this, 'Bus', props.eventBusProps);
     const retention =
       props.archiveRetention ?? (props.existingEventBus ? false : Duration.days(30));
+    const leaveOutArchive = retention !== false && deploysToEmulator(this);
+    if (leaveOutArchive) {
+      Annotations.of(this).addInfo(
+        'Deploying to the local emulator (eventbox:emulator): the bus archive is left out, a resource type its CloudFormation does not know',
+      );
+    }
     this.archive =
-      retention === false
+      retention === false || leaveOutArchive
         ? undefined
         : new events.Archive(this, 'Archive', {
             sourceEventBus: this.eventBus,

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { MultiBar, Presets } from 'cli-progress';
-import { type EmulatorEnvironment, startEmulators } from '../../test/emulator/environment.js';
-import { logDir } from '../../test/emulator/paths.js';
-import { PrerequisiteError } from '../../test/emulator/prerequisites.js';
+import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
+import { PrerequisiteError } from '../../lib/testing/emulator/prerequisites.js';
+import { type Emulator, startEmulator } from '../../lib/testing/emulator/start.js';
 import { deployExample } from './deploy.js';
 import { runDemo } from './run.js';
 import { positiveInteger, StageError } from './stage-error.js';
@@ -76,25 +76,20 @@ async function main(): Promise<number> {
   const operations = positiveInteger('operations', values.operations);
   const say = (line: string) => process.stderr.write(`${line}\n`);
 
-  let environment: EmulatorEnvironment | undefined;
+  let environment: Emulator | undefined;
+  const logDir = eventboxDirs().logs;
   try {
     say('starting the emulator (ministack)...');
-    environment = await startEmulators({ dynamoDbLocal: false }).catch((error: unknown) => {
+    environment = await startEmulator().catch((error: unknown) => {
       if (error instanceof PrerequisiteError) throw error;
       throw new StageError('start emulator', (error as Error).message, [logDir], { cause: error });
     });
-    const external = Boolean(process.env.AWS_ENDPOINT_URL);
     say(`deploying the example app to ${environment.endpoint} with the CDK CLI...`);
-    const outputs = await deployExample({
-      endpoint: environment.endpoint,
-      env: environment.env,
-      emulator: !external || process.env.EVENTBOX_EMULATOR === '1',
-    });
+    const outputs = await deployExample({ target: environment });
 
     const progress = progressReporter(operations);
     const summary = await runDemo({
-      endpoint: environment.endpoint,
-      env: environment.env,
+      target: environment,
       outputs,
       operations,
       seed: Number(values.seed),
@@ -127,7 +122,7 @@ main().then(
       process.stderr.write(`\n${error.message}\n`);
     else
       process.stderr.write(
-        `\ndemo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  logs: ${logDir}\n`,
+        `\ndemo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n  logs: ${eventboxDirs().logs}\n`,
       );
     process.exit(1);
   },

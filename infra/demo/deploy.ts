@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { logDir, projectRoot } from '../../test/emulator/paths.js';
+import { type Deployment, deployApp } from '../../lib/testing/deploy.js';
+import type { Emulator } from '../../lib/testing/emulator/start.js';
 import { StageError } from './stage-error.js';
 
 /** What the example stack exports. */
@@ -18,13 +16,11 @@ export interface ExampleOutputs {
   readonly AuditQueueUrl: string;
 }
 
-export interface DeployOptions {
-  /** The AWS endpoint to deploy to (the emulator). */
-  readonly endpoint: string;
-  /** Credentials and region for it. */
-  readonly env: Readonly<Record<string, string>>;
-  /** Whether the endpoint is the local emulator (leaves out what its CloudFormation lacks). */
-  readonly emulator: boolean;
+/** Where the demo runs: an emulator started by the testing kit, or an external endpoint. */
+export type Target = Pick<Emulator, 'endpoint' | 'env' | 'local' | 'clientConfig'>;
+
+export interface DeployExampleOptions {
+  readonly target: Target;
   readonly stackName?: string;
   /** Extra environment for the example's functions. */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
@@ -32,107 +28,24 @@ export interface DeployOptions {
   readonly faults?: boolean;
 }
 
-function cdk(
-  args: readonly string[],
-  env: NodeJS.ProcessEnv,
-  logFile: string,
-  stage: string,
-): Promise<void> {
-  mkdirSync(logDir, { recursive: true });
-  const log = createWriteStream(logFile, { flags: 'a' });
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      join(projectRoot, 'node_modules', '.bin', 'cdk'),
-      [...args, '--no-notices'],
-      {
-        cwd: projectRoot,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    child.stdout.pipe(log, { end: false });
-    child.stderr.pipe(log, { end: false });
-    child.on('error', (error) =>
-      reject(new StageError(stage, error.message, [logFile], { cause: error })),
-    );
-    child.on('exit', (code) => {
-      log.end();
-      if (code === 0) resolve();
-      else reject(new StageError(stage, `cdk ${args[0]} exited with code ${code}`, [logFile]));
-    });
-  });
-}
-
-/**
- * Bootstraps the environment and deploys the example app with the CDK CLI, as a user
- * would, and returns the stack's outputs.
- */
-export async function deployExample(options: DeployOptions): Promise<ExampleOutputs> {
+/** Deploys the example app (`infra/app.ts`) with the CDK CLI and returns the stack's outputs. */
+export async function deployExample(options: DeployExampleOptions): Promise<ExampleOutputs> {
   const stackName = options.stackName ?? 'EventboxExample';
-  const cdkHome = join(
-    projectRoot,
-    '.eventbox',
-    'cdk-home',
-    new URL(options.endpoint).port || 'default',
-  );
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    ...options.env,
-    AWS_ENDPOINT_URL: options.endpoint,
-    // The CLI caches the account per access key under its home; one home per endpoint.
-    CDK_HOME: cdkHome,
-    CDK_DISABLE_VERSION_CHECK: '1',
-    CDK_DISABLE_CLI_TELEMETRY: 'true',
-    ...(options.emulator ? { CDK_S3_FORCE_PATH_STYLE: '1' } : {}),
-  };
-  const account = options.emulator ? '000000000000' : undefined;
-  const region = options.env.AWS_REGION ?? process.env.AWS_REGION ?? 'us-east-1';
-  const logFile = join(logDir, `cdk-${stackName}.log`);
-  const outputDir = join(projectRoot, '.eventbox', `cdk.out-${stackName}`);
-  const outputsFile = join(projectRoot, '.eventbox', `outputs-${stackName}.json`);
-  const context = [
-    '-c',
-    `eventbox:stackName=${stackName}`,
-    ...(options.emulator ? ['-c', 'eventbox:emulator=true'] : []),
-    ...(options.faults ? ['-c', 'eventbox:faults=true'] : []),
-    ...(options.functionEnvironment
-      ? ['-c', `eventbox:functionEnvironment=${JSON.stringify(options.functionEnvironment)}`]
-      : []),
-  ];
-  await cdk(
-    [
-      'bootstrap',
-      ...(account ? [`aws://${account}/${region}`] : []),
-      '--output',
-      outputDir,
-      ...context,
-    ],
-    env,
-    logFile,
-    'cdk bootstrap',
-  );
-  await cdk(
-    [
-      'deploy',
+  let deployment: Deployment;
+  try {
+    deployment = await deployApp({
+      emulator: options.target,
       stackName,
-      '--require-approval',
-      'never',
-      '--progress',
-      'events',
-      '--output',
-      outputDir,
-      '--outputs-file',
-      outputsFile,
-      ...context,
-    ],
-    env,
-    logFile,
-    'cdk deploy',
-  );
-  const outputs = JSON.parse(readFileSync(outputsFile, 'utf8'))[stackName] as
-    | ExampleOutputs
-    | undefined;
-  if (!outputs)
-    throw new StageError('cdk deploy', `no outputs for ${stackName} in ${outputsFile}`, [logFile]);
-  return outputs;
+      context: {
+        'eventbox:stackName': stackName,
+        ...(options.faults ? { 'eventbox:faults': 'true' } : {}),
+        ...(options.functionEnvironment
+          ? { 'eventbox:functionEnvironment': JSON.stringify(options.functionEnvironment) }
+          : {}),
+      },
+    });
+  } catch (error) {
+    throw new StageError('deploy', (error as Error).message, [], { cause: error });
+  }
+  return deployment.outputs as unknown as ExampleOutputs;
 }

@@ -3,28 +3,18 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../../lib/producer/index.js';
-import { clientConfigFor } from '../../test/emulator/environment.js';
+import { drainQueue, peekQueue, queueDepth } from '../../lib/testing/queues.js';
+import { readInbox, scanPrefix } from '../../lib/testing/state.js';
 import { USER_SCORE_EVENTS } from '../example/example-stack.js';
-import type { ExampleOutputs } from './deploy.js';
+import type { ExampleOutputs, Target } from './deploy.js';
 import { expectedScores } from './expected-state.js';
-import {
-  CloudWatchLogsClient,
-  consumerLogFacts,
-  drainQueue,
-  inboxRecords,
-  itemsWithPrefix,
-  jsonLogLines,
-  peekQueue,
-  queueDepth,
-  relayLogFacts,
-} from './observe.js';
+import { CloudWatchLogsClient, consumerLogFacts, jsonLogLines, relayLogFacts } from './observe.js';
 import { StageError } from './stage-error.js';
 import { type DemoSummary, latency } from './summary.js';
 import { driveWorkload } from './workload.js';
 
 export interface RunOptions {
-  readonly endpoint: string;
-  readonly env: Readonly<Record<string, string>>;
+  readonly target: Target;
   readonly outputs: ExampleOutputs;
   readonly operations: number;
   readonly seed?: number;
@@ -40,8 +30,8 @@ export interface RunOptions {
 
 export type RunClients = ReturnType<typeof runClients>;
 
-export function runClients(endpoint: string, env: Readonly<Record<string, string>>) {
-  const config = clientConfigFor(endpoint, env);
+export function runClients(target: Pick<Target, 'clientConfig'>) {
+  const config = target.clientConfig;
   return {
     lambda: new LambdaClient({ ...config, maxAttempts: 1 }),
     ddb: new DynamoDBClient(config),
@@ -55,7 +45,7 @@ async function deadLetters(clients: RunClients, outputs: ExampleOutputs) {
   const bodies = [
     ...(await peekQueue(clients.sqs, outputs.RelayDeadLetterQueueUrl)),
     ...(await peekQueue(clients.sqs, outputs.UserScoreDeadLetterQueueUrl)),
-  ];
+  ].map((m) => m.Body ?? '');
   return bodies.map((body) => {
     const letter = JSON.parse(body) as {
       eventId?: string;
@@ -132,7 +122,7 @@ function predecessorOf(
  */
 export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   const started = Date.now();
-  const clients = runClients(options.endpoint, options.env);
+  const clients = runClients(options.target);
   const { lambda, ddb, sqs, logs } = clients;
   const { outputs } = options;
   const runId = randomUUID().slice(0, 8);
@@ -160,7 +150,11 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   let lastSettled = -1;
   let lastProgress = Date.now();
   for (let round = 0; ; round++) {
-    applied = await inboxRecords(ddb, outputs.UserScoreTableName, 'user-score');
+    applied = new Map(
+      [...(await readInbox(ddb, outputs.UserScoreTableName, 'user-score'))].map(
+        ([id, record]) => [id, record.processedAt] as const,
+      ),
+    );
     if (round % 5 === 0) letters = await deadLetters(clients, outputs);
     const dead = new Set(letters.map((l) => l.eventId));
     const settled = consumed.filter((e) => applied.has(e.id) || dead.has(e.id)).length;
@@ -176,7 +170,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
 
   letters = await deadLetters(clients, outputs);
   const audited = (await drainQueue(sqs, outputs.AuditQueueUrl)).map(
-    (body) => (JSON.parse(body) as { detail: EventEnvelope }).detail.id,
+    (message) => (JSON.parse(message.Body ?? '') as { detail: EventEnvelope }).detail.id,
   );
   const publishedIds = new Set(audited.filter((id) => written.has(id)));
   const publishedTwice = audited.filter(
@@ -211,7 +205,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   const relay = relayLogFacts(await jsonLogLines(lambda, logs, outputs.RelayFunctionName, since));
   const appliedEvents = consumed.filter((e) => applied.has(e.id));
   const expected = expectedScores(appliedEvents);
-  const regions = await itemsWithPrefix(ddb, outputs.UserScoreTableName, `USER#${runId}-`);
+  const regions = await scanPrefix(ddb, outputs.UserScoreTableName, `USER#${runId}-`);
   const actual = new Map(
     regions
       .filter((i) => String(i.sk).startsWith('REGION#'))

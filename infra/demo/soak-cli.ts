@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmulators } from '../../test/emulator/environment.js';
-import { logDir, projectRoot } from '../../test/emulator/paths.js';
+import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
+import { startEmulator } from '../../lib/testing/emulator/start.js';
 import { DEFAULT_SOAK_FAULTS } from './faults.js';
 import { runSoak } from './soak.js';
 import { positiveInteger } from './stage-error.js';
@@ -27,13 +27,11 @@ async function main(): Promise<number> {
   const operations = positiveInteger('operations', values.operations);
   const say = (line: string) => process.stderr.write(`${line}\n`);
   say('starting the emulator (ministack)...');
-  const environment = await startEmulators({ dynamoDbLocal: false });
+  const environment = await startEmulator();
   try {
     let last = -1;
     const report = await runSoak({
-      endpoint: environment.endpoint,
-      env: environment.env,
-      emulator: !process.env.AWS_ENDPOINT_URL,
+      target: environment,
       operations,
       seed: Number(values.seed),
       maxUsers: Number(values.users),
@@ -46,7 +44,7 @@ async function main(): Promise<number> {
       },
       onWaitProgress: (settled, expected) => say(`settled: ${settled}/${expected}`),
     });
-    const dir = join(projectRoot, '.eventbox', 'soak');
+    const dir = join(eventboxDirs().home, 'soak');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
     if (values.json) process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -71,7 +69,7 @@ main().then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(
-      `\n${error instanceof Error ? error.message : String(error)}\n  logs: ${logDir}\n`,
+      `\n${error instanceof Error ? error.message : String(error)}\n  logs: ${eventboxDirs().logs}\n`,
     );
     process.exit(1);
   },

@@ -1,16 +1,13 @@
 import type { FaultConfig } from '../../functions/faults/config.js';
-import { clientConfigFor } from '../../test/emulator/environment.js';
-import { streamHonoursBatchItemFailures } from '../../test/emulator/probes.js';
-import { deployExample, type ExampleOutputs } from './deploy.js';
+import { streamHonoursBatchItemFailures } from '../../lib/testing/emulator/probes.js';
+import { deployExample, type ExampleOutputs, type Target } from './deploy.js';
 import { setFaults } from './faults.js';
 import { type RunOptions, runClients, runDemo } from './run.js';
 import type { DemoSummary } from './summary.js';
 
 export interface SoakOptions
   extends Pick<RunOptions, 'onDriveProgress' | 'onWaitProgress' | 'seed' | 'maxUsers'> {
-  readonly endpoint: string;
-  readonly env: Readonly<Record<string, string>>;
-  readonly emulator: boolean;
+  readonly target: Target;
   readonly operations: number;
   readonly faults: FaultConfig;
   readonly stackName?: string;
@@ -29,25 +26,23 @@ export interface SoakReport extends DemoSummary {
  * committed event.
  */
 export async function runSoak(options: SoakOptions): Promise<SoakReport> {
-  const config = clientConfigFor(options.endpoint, options.env);
   options.onStage?.('probing the stream event source mapping');
-  const honours = options.emulator ? await streamHonoursBatchItemFailures(config) : true;
+  const honours = options.target.local
+    ? await streamHonoursBatchItemFailures(options.target.clientConfig)
+    : true;
   options.onStage?.('deploying the example with fault injection');
   const outputs: ExampleOutputs = await deployExample({
-    endpoint: options.endpoint,
-    env: options.env,
-    emulator: options.emulator,
+    target: options.target,
     faults: true,
     stackName: options.stackName ?? 'EventboxSoak',
     ...(honours ? {} : { functionEnvironment: { EVENTBOX_STREAM_PARTIAL_BATCH: 'unsupported' } }),
   });
-  const { lambda } = runClients(options.endpoint, options.env);
+  const { lambda } = runClients(options.target);
   const faulty = [outputs.RelayFunctionName, outputs.UserScoreFunctionName];
   options.onStage?.('operations with faults on');
   await setFaults(lambda, faulty, options.faults);
   const summary = await runDemo({
-    endpoint: options.endpoint,
-    env: options.env,
+    target: options.target,
     outputs,
     operations: options.operations,
     ...(options.seed === undefined ? {} : { seed: options.seed }),

@@ -1,4 +1,4 @@
-import { percentile } from '../../test/bench/stats.js';
+import { percentile } from './stats.js';
 
 /** What `npm run demo` prints. */
 export interface DemoSummary {

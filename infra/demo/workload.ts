@@ -1,6 +1,6 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { OrdersResult } from '../../functions/orders/index.js';
-import type { OrdersCommand } from '../../functions/orders/service.js';
+import type { OrdersResult } from '../../functions/example/orders/index.js';
+import type { OrdersCommand } from '../../functions/example/orders/service.js';
 import type { EventEnvelope } from '../../lib/producer/index.js';
 import { seededRandom } from './random.js';
 import { StageError } from './stage-error.js';

@@ -11,11 +11,6 @@ import { EventBox } from '../constructs/event-box.js';
 import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
 
 export interface ExampleStackProps extends StackProps {
-  /**
-   * Deploying to the local emulator: leave out the bus archive, a resource type its
-   * CloudFormation does not know. Everything else is deployed as on AWS.
-   */
-  readonly emulator?: boolean;
   /** Extra environment for every function of the example. */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /**
@@ -52,7 +47,6 @@ export class ExampleStack extends Stack {
 
     this.box = new EventBox(this, 'Orders', {
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
-      ...(props.emulator ? { archiveRetention: false as const } : {}),
       ...(props.faults ? { relay: { entry: source('faults/relay.ts') } } : {}),
     });
     this.box.relayFunction.addEnvironment('EVENTBOX_EXAMPLE', '1');
@@ -61,7 +55,7 @@ export class ExampleStack extends Stack {
 
     this.orders = new NodejsFunction(this, 'OrdersFunction', {
       ...eventboxFunctionDefaults,
-      entry: source('orders/index.ts'),
+      entry: source('example/orders/index.ts'),
       timeout: Duration.seconds(30),
       memorySize: 512,
       description: 'Example orders service: users and orders, each change with its event',
@@ -82,7 +76,7 @@ export class ExampleStack extends Stack {
       consumerName: 'user-score',
       eventBus: this.box.eventBus,
       eventPattern: { source: ['orders'], detailType: USER_SCORE_EVENTS },
-      entry: source(props.faults ? 'faults/user-score.ts' : 'user-score/index.ts'),
+      entry: source(props.faults ? 'faults/user-score.ts' : 'example/user-score/index.ts'),
       ...(props.faults
         ? { timeout: Duration.seconds(5), notYetBackoff: { baseSeconds: 1, capSeconds: 20 } }
         : {}),

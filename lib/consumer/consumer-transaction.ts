@@ -1,6 +1,6 @@
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
-import { type Item, type PlannedAction, planSynchronize } from '../producer/actions.js';
-import { Transaction, type TransactionSettings } from '../producer/transaction.js';
+import { type Item, type PlannedAction, planSynchronize } from '../transaction/actions.js';
+import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
 
 export interface SynchronizeOptions {
   /** The snapshot's version; it is written only over an absent item or a lower version. */

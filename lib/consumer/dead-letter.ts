@@ -1,20 +1,7 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../envelope/envelope.js';
+import type { ConsumerDeadLetterMessage } from '../shared/dead-letters.js';
 import type { InboxMessage } from './messages.js';
-
-/** The body of a consumer dead-letter message: the reason, and the message as it came. */
-export interface ConsumerDeadLetterMessage {
-  readonly kind: 'eventbox.consumer.dead-letter';
-  readonly consumer: string;
-  readonly reason: string;
-  readonly eventId?: string;
-  readonly eventType?: string;
-  readonly messageId: string;
-  readonly receiveCount: number;
-  readonly deadLetteredAt: string;
-  /** The original SQS body (text) or EventBridge event. */
-  readonly body: unknown;
-}
 
 export async function sendConsumerDeadLetter(
   sqs: SQSClient,

@@ -2,18 +2,18 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../envelope/envelope.js';
-import { type Item, type Key, planCreate, type TableLayout } from '../producer/actions.js';
+import { jitteredDelay } from '../shared/backoff.js';
+import { documentClient } from '../shared/dynamodb-client.js';
+import { Limits } from '../shared/limits.js';
+import { validateOptions } from '../shared/validate-options.js';
+import { type Item, type Key, planCreate, type TableLayout } from '../transaction/actions.js';
 import {
   AlreadyExistsError,
   TransactionCanceledError,
   TransactionConflictError,
   VersionConflictError,
-} from '../producer/errors.js';
-import type { TransactionSettings } from '../producer/transaction.js';
-import { jitteredDelay } from '../shared/backoff.js';
-import { documentClient } from '../shared/dynamodb-client.js';
-import { Limits } from '../shared/limits.js';
-import { validateOptions } from '../shared/validate-options.js';
+} from '../transaction/errors.js';
+import type { TransactionSettings } from '../transaction/transaction.js';
 import { ConsumerTransaction } from './consumer-transaction.js';
 import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js';
 import { InboxItem, inboxItem, inboxKey } from './inbox-item.js';

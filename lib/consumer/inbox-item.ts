@@ -1,5 +1,5 @@
 import type { EventEnvelope } from '../envelope/envelope.js';
-import type { Item, TableLayout } from '../producer/actions.js';
+import type { Item, TableLayout } from '../transaction/actions.js';
 
 /**
  * The inbox record: one per (consumer, event id). Keyed on both so that records spread

@@ -1,6 +1,6 @@
 export type { EventEnvelope } from '../envelope/envelope.js';
+export type { ConsumerDeadLetterMessage } from '../shared/dead-letters.js';
 export { ConsumerTransaction, type SynchronizeOptions } from './consumer-transaction.js';
-export type { ConsumerDeadLetterMessage } from './dead-letter.js';
 export {
   type Attempt,
   type InboxContext,

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { Item, PlannedAction, TableLayout } from '../producer/actions.js';
-import { ExpressionAttributes } from '../producer/expressions.js';
+import type { Item, PlannedAction, TableLayout } from '../transaction/actions.js';
+import { ExpressionAttributes } from '../transaction/expressions.js';
 import { InboxItem } from './inbox-item.js';
 
 export interface Lock {

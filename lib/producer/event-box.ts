@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { validateOptions } from '../shared/validate-options.js';
-import type { TableLayout } from './actions.js';
+import type { TableLayout } from '../transaction/actions.js';
+import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
 import { EventBoxDefaults, eventBoxOptionsSchema } from './options.js';
-import { Transaction, type TransactionSettings } from './transaction.js';
 
 export type EventBoxOptions = {
   /** The table that holds the entities and, unless `outbox.tableName` says otherwise, the outbox. */

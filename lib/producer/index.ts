@@ -14,8 +14,8 @@ export type {
   GuardOptions,
   Item,
   Key,
-} from './actions.js';
-export type { Condition } from './conditions.js';
+} from '../transaction/actions.js';
+export type { Condition } from '../transaction/conditions.js';
 export {
   AlreadyExistsError,
   ConditionFailedError,
@@ -28,7 +28,11 @@ export {
   TransactionStateError,
   TransactionTooLargeError,
   VersionConflictError,
-} from './errors.js';
+} from '../transaction/errors.js';
+export {
+  type CommitResult,
+  Transaction,
+  type TransactionSettings,
+} from '../transaction/transaction.js';
 export { EventBox, type EventBoxOptions } from './event-box.js';
 export { EventBoxDefaults } from './options.js';
-export { type CommitResult, Transaction, type TransactionSettings } from './transaction.js';

@@ -1,19 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { RelayDeadLetterMessage } from '../shared/dead-letters.js';
 import type { DeadLetter } from './publisher.js';
-
-/** The body of a relay dead-letter message: enough to understand and redrive the record. */
-export interface RelayDeadLetterMessage {
-  readonly kind: 'eventbox.relay.dead-letter';
-  readonly reason: string;
-  readonly errorCode?: string;
-  readonly eventId?: string;
-  readonly sequenceNumber: string;
-  readonly eventSourceArn?: string;
-  readonly deadLetteredAt: string;
-  /** The original stream record, or its keys only when the record is too large for SQS. */
-  readonly record: unknown;
-  readonly recordTruncated: boolean;
-}
 
 /** SQS's message limit is 1 MiB (256 KiB before August 2025); stay under the older one. */
 const MAX_BODY_BYTES = 250 * 1024;

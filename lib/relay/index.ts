@@ -1,4 +1,5 @@
-export { deadLetterBody, type RelayDeadLetterMessage } from './dead-letter.js';
+export type { RelayDeadLetterMessage } from '../shared/dead-letters.js';
+export { deadLetterBody } from './dead-letter.js';
 export { classifyEntryError, EntryErrorClass } from './error-codes.js';
 export { createRelayHandler, type RelayHandler } from './handler.js';
 export { RelayDefaults, type RelayOptions } from './options.js';

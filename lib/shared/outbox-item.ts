@@ -1,3 +1,5 @@
+import type { EventEnvelope } from '../envelope/envelope.js';
+
 /**
  * The shape of an outbox item, shared by the producer (which writes it) and the relay
  * (which reads it from the stream). One aggregate's events share a partition and sort
@@ -43,4 +45,42 @@ export interface OutboxAttributes {
   readonly traceHeader?: string;
   /** The envelope as JSON: published as the EventBridge `detail` exactly as stored. */
   readonly detail: string;
+}
+
+/** Everything an outbox item is made of. */
+export interface OutboxItemInput {
+  readonly envelope: EventEnvelope;
+  /** The envelope as JSON, exactly as it will be published. */
+  readonly detail: string;
+  readonly keys: { readonly partitionKey: string; readonly sortKey: string };
+  /** Separates several events of one aggregate version in one transaction. @default 0 */
+  readonly index?: number;
+  readonly ttl: { readonly attribute: string; readonly seconds: number };
+  readonly now: Date;
+  readonly traceHeader?: string;
+}
+
+/** The outbox item the relay publishes: what the producer writes and test builders copy. */
+export function outboxItem(input: OutboxItemInput): Record<string, unknown> {
+  const { envelope, keys } = input;
+  const { aggregate } = envelope;
+  const attributes: OutboxAttributes = {
+    _eventbox: OutboxItem.markerValue,
+    eventId: envelope.id,
+    eventType: envelope.type,
+    source: envelope.source,
+    time: envelope.time,
+    aggregateType: aggregate.type,
+    aggregateId: aggregate.id,
+    aggregateVersion: aggregate.version,
+    ...(envelope.tenantId === undefined ? {} : { tenantId: envelope.tenantId }),
+    ...(input.traceHeader ? { traceHeader: input.traceHeader } : {}),
+    detail: input.detail,
+  };
+  return {
+    [keys.partitionKey]: outboxPartitionKey(aggregate.type, aggregate.id),
+    [keys.sortKey]: outboxSortKey(aggregate.version, input.index ?? 0),
+    ...attributes,
+    [input.ttl.attribute]: Math.floor(input.now.getTime() / 1000) + input.ttl.seconds,
+  };
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulators } from '../emulator/environment.js';
-import { projectRoot } from '../emulator/paths.js';
+import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
+import { startEmulator } from '../../lib/testing/emulator/start.js';
 import { benchCommitCpu, benchCommitLatency } from './producer.js';
 import { benchRelayThroughput } from './relay.js';
 
@@ -20,11 +20,11 @@ async function main(): Promise<void> {
   results.relayThroughput = await benchRelayThroughput();
   process.stderr.write(`relay throughput: ${JSON.stringify(results.relayThroughput)}\n`);
 
-  const environment = await startEmulators();
+  const environment = await startEmulator({ dynamoDbLocal: true });
   try {
     const latency = [];
     for (const engine of environment.dynamoDbEngines) {
-      const r = await benchCommitLatency(engine, environment.env);
+      const r = await benchCommitLatency(engine, environment);
       process.stderr.write(`commit latency on ${engine.name}: ${JSON.stringify(r)}\n`);
       latency.push(r);
     }
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     await environment.stop();
   }
 
-  const dir = join(projectRoot, '.eventbox', 'bench');
+  const dir = join(eventboxDirs().home, 'bench');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

@@ -1,8 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { round, summarize } from '../../infra/demo/stats.js';
 import { EventBox } from '../../lib/producer/event-box.js';
-import type { DynamoDbEngine } from '../emulator/environment.js';
-import { round, summarize } from './stats.js';
+import {
+  clientConfigFor,
+  type DynamoDbEngine,
+  type Emulator,
+} from '../../lib/testing/emulator/start.js';
 import { createTableAt } from './tables.js';
 
 const WARMUP = 30;
@@ -14,9 +18,9 @@ const ROUNDS = 300;
  */
 export async function benchCommitLatency(
   engine: DynamoDbEngine,
-  credentials: Record<string, string>,
+  emulator: Pick<Emulator, 'clientConfig'>,
 ) {
-  const table = await createTableAt(engine.endpoint, credentials);
+  const table = await createTableAt(clientConfigFor(emulator, engine.endpoint));
   const box = new EventBox({ tableName: table.tableName, source: 'bench', client: table.client });
   const withOutbox: number[] = [];
   const alone: number[] = [];

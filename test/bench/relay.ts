@@ -3,12 +3,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { round, summarize } from '../../infra/demo/stats.js';
 import { createRelayHandler } from '../../lib/relay/handler.js';
 import { RelayDefaults } from '../../lib/relay/options.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { requestText } from '../helpers/request-body.js';
 import { outboxRecord } from '../helpers/stream-records.js';
-import { round, summarize } from './stats.js';
 
 const CALL_DELAY_MS = 30;
 const WARMUP_RUNS = 3;

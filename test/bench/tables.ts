@@ -1,9 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { clientConfigFor } from '../emulator/environment.js';
+import type { EmulatorClientConfig } from '../../lib/testing/emulator/start.js';
 import { createStreamTable } from '../helpers/table.js';
 
 /** A stream table for benchmarks, which run outside vitest. */
-export async function createTableAt(endpoint: string, credentials: Record<string, string>) {
-  const client = new DynamoDBClient(clientConfigFor(endpoint, credentials));
+export async function createTableAt(config: EmulatorClientConfig) {
+  const client = new DynamoDBClient(config);
   return { ...(await createStreamTable(client, 'bench')), client };
 }

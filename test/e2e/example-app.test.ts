@@ -9,17 +9,11 @@ import { runDemo } from '../../infra/demo/run.js';
 describe('Example app, deployed with the CDK CLI', () => {
   it('applies every event the orders service writes, once, with the scores of in-order delivery', async () => {
     // Prepare
-    const endpoint = inject('awsEndpoint');
-    const env = inject('awsEnv');
-    const outputs = await deployExample({
-      endpoint,
-      env,
-      emulator: !process.env.AWS_ENDPOINT_URL,
-      stackName: 'EventboxE2E',
-    });
+    const target = inject('eventbox');
+    const outputs = await deployExample({ target, stackName: 'EventboxE2E' });
 
     // Act
-    const summary = await runDemo({ endpoint, env, outputs, operations: 60, seed: 11 });
+    const summary = await runDemo({ target, outputs, operations: 60, seed: 11 });
 
     // Assess
     expect(summary.eventsWritten).toBeGreaterThan(0);

@@ -12,9 +12,7 @@ describe('Soak under faults, then quiet', () => {
   it('loses nothing, applies nothing twice, leaves no version gap, and dead-letters only with a reason', async () => {
     // Act
     const report = await runSoak({
-      endpoint: inject('awsEndpoint'),
-      env: inject('awsEnv'),
-      emulator: !process.env.AWS_ENDPOINT_URL,
+      target: inject('eventbox'),
       operations: 150,
       maxUsers: 4,
       seed: 3,

@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { clientConfigFor } from '../emulator/environment.js';
+import { clientConfigFor } from '../../lib/testing/emulator/start.js';
 import { createStreamTable } from './table.js';
 
 /**
  * SDK client config for an endpoint: the emulator's credentials when the suite started one,
  * the default chain otherwise (an external endpoint or a real account).
  */
-export function clientConfig(endpoint: string = inject('awsEndpoint')) {
-  return clientConfigFor(endpoint, inject('awsEnv'));
+export function clientConfig(endpoint: string = inject('eventbox').endpoint) {
+  return clientConfigFor(inject('eventbox'), endpoint);
 }
 
 export function uniqueName(prefix: string): string {

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TransactionSettings } from '../../lib/producer/transaction.js';
+import type { TransactionSettings } from '../../lib/transaction/transaction.js';
 
 export const FIXED_NOW = new Date('2026-01-02T03:04:05.678Z');
 

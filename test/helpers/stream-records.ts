@@ -1,6 +1,6 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { Transaction } from '../../lib/producer/transaction.js';
+import { Transaction } from '../../lib/transaction/transaction.js';
 import { testSettings } from './settings.js';
 
 let sequence = 1000;

@@ -8,7 +8,9 @@ import {
 } from '../../infra/constructs/event-box-consumer.js';
 import { testStack } from '../helpers/cdk.js';
 
-const entry = fileURLToPath(new URL('../../functions/user-score/index.ts', import.meta.url));
+const entry = fileURLToPath(
+  new URL('../../functions/example/user-score/index.ts', import.meta.url),
+);
 
 function consumer(overrides: Partial<EventBoxConsumerProps> = {}) {
   const stack = testStack();

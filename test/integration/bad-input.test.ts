@@ -10,7 +10,7 @@ describe('Bad input catalogue', () => {
   let context: CatalogueContext;
 
   beforeAll(async () => {
-    table = await createTable(inject('awsEndpoint'), 'catalogue');
+    table = await createTable(inject('eventbox').endpoint, 'catalogue');
     context = { tableName: table.tableName, client: table.client };
   });
 

@@ -16,7 +16,7 @@ import { readStream } from '../helpers/streams.js';
  * The DynamoDB contract of the producer, run unchanged on every engine the suite started:
  * ministack and DynamoDB Local (or the one external endpoint given by AWS_ENDPOINT_URL).
  */
-describe.each(inject('dynamoDbEngines'))('DynamoDB contract on $name', ({ endpoint }) => {
+describe.each(inject('eventbox').dynamoDbEngines)('DynamoDB contract on $name', ({ endpoint }) => {
   let table: TestTable;
   let box: EventBox;
 

@@ -24,7 +24,7 @@ function asLambdaRecord(record: _Record, streamArn: string): DynamoDBRecord {
 }
 
 describe('Relay on the emulator: table stream to bus to queue', () => {
-  const endpoint = inject('awsEndpoint');
+  const endpoint = inject('eventbox').endpoint;
   let table: TestTable;
   let bus: TestBus;
   let deadLetters: TestQueue;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { UserScoreEvents } from '../../../functions/user-score/events.js';
+import { UserScoreEvents } from '../../../functions/example/user-score/events.js';
 import { type EventEnvelope, InboxEngine } from '../../../lib/consumer/index.js';
 import { createTable, type TestTable } from '../../helpers/aws.js';
 import { cases } from './cases.js';
@@ -24,7 +24,7 @@ function schedules(n: number) {
 }
 
 describe('Consumer: the five cases of the disordering article, in every order, with duplicates', () => {
-  const endpoint = inject('awsEndpoint');
+  const endpoint = inject('eventbox').endpoint;
   let table: TestTable;
   let engine: InboxEngine;
 

@@ -1,5 +1,5 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { handleUserScoreEvent } from '../../../functions/user-score/handler.js';
+import { handleUserScoreEvent } from '../../../functions/example/user-score/handler.js';
 import type { EventEnvelope, InboxEngine, InboxMessage } from '../../../lib/consumer/index.js';
 import { sqsMessage } from '../../helpers/inbox.js';
 

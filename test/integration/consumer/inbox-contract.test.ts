@@ -8,7 +8,7 @@ import { envelope, sqsMessage } from '../../helpers/inbox.js';
  * The inbox's transactional guarantees, on every DynamoDB engine: what a delivery writes
  * is the inbox record and the handler's writes together, or nothing.
  */
-describe.each(inject('dynamoDbEngines'))('Inbox contract on $name', ({ endpoint }) => {
+describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ endpoint }) => {
   let table: TestTable;
   let engine: InboxEngine;
 

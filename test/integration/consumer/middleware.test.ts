@@ -20,7 +20,7 @@ describe('Middleware: inbox (middy) on the emulator', () => {
   let runs = 0;
 
   beforeAll(async () => {
-    table = await createTable(inject('awsEndpoint'), 'middy');
+    table = await createTable(inject('eventbox').endpoint, 'middy');
     handler = middy(
       async (
         event: EventEnvelope<{ name: string }>,

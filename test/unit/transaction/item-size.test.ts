@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemSize } from '../../../lib/producer/item-size.js';
+import { itemSize } from '../../../lib/transaction/item-size.js';
 
 describe('Function: itemSize', () => {
   it.each([

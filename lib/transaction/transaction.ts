@@ -9,12 +9,7 @@ import { createEnvelope, putEventsEntrySize, serializeEnvelope } from '../envelo
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
 import { InvalidEventError } from '../envelope/errors.js';
 import { Limits } from '../shared/limits.js';
-import {
-  type OutboxAttributes,
-  OutboxItem,
-  outboxPartitionKey,
-  outboxSortKey,
-} from '../shared/outbox-item.js';
+import { outboxItem } from '../shared/outbox-item.js';
 import {
   type ActionSummary,
   type GuardOptions,
@@ -157,26 +152,16 @@ export class Transaction {
     const { aggregate } = envelope;
     const versionKey = `${aggregate.type}#${aggregate.id}#${aggregate.version}`;
     const index = this.#publishedVersions.get(versionKey) ?? 0;
-    const attributes: OutboxAttributes = {
-      _eventbox: OutboxItem.markerValue,
-      eventId: envelope.id,
-      eventType: envelope.type,
-      source: envelope.source,
-      time: envelope.time,
-      aggregateType: aggregate.type,
-      aggregateId: aggregate.id,
-      aggregateVersion: aggregate.version,
-      ...(envelope.tenantId === undefined ? {} : { tenantId: envelope.tenantId }),
+    const item = outboxItem({
+      envelope,
+      detail,
+      keys: layout,
+      index,
+      ttl: { attribute: ttlAttribute, seconds: ttlSeconds },
+      now: this.settings.now(),
       // Lambda sets this per invocation; carrying it lets the trace continue across the bus.
       ...(process.env._X_AMZN_TRACE_ID ? { traceHeader: process.env._X_AMZN_TRACE_ID } : {}),
-      detail,
-    };
-    const item: Item = {
-      [layout.partitionKey]: outboxPartitionKey(aggregate.type, aggregate.id),
-      [layout.sortKey]: outboxSortKey(aggregate.version, index),
-      ...attributes,
-      [ttlAttribute]: Math.floor(this.settings.now().getTime() / 1000) + ttlSeconds,
-    };
+    });
     this.record(
       planCreate(layout, 'publish', item, {
         expectedVersion: aggregate.version - 1,

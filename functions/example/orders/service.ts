@@ -1,12 +1,12 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { EventEnvelope } from '../../lib/producer/index.js';
+import type { EventEnvelope } from '../../../lib/producer/index.js';
 import {
   ConditionFailedError,
   type EventBox,
   type Transaction,
   TransactionConflictError,
   VersionConflictError,
-} from '../../lib/producer/index.js';
+} from '../../../lib/producer/index.js';
 
 /** A command the orders service accepts. */
 export type OrdersCommand =

@@ -1,4 +1,4 @@
-import type { EventEnvelope, InboxContext } from '../../lib/consumer/index.js';
+import type { EventEnvelope, InboxContext } from '../../../lib/consumer/index.js';
 import type { OrderCanceled, OrderPaid, UserSnapshot } from './events.js';
 import { type LocalOrder, type LocalUserRegion, orderKey, regionKey, userKey } from './model.js';
 

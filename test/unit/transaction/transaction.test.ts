@@ -5,8 +5,8 @@ import {
   InvalidActionError,
   ItemTooLargeError,
   TransactionTooLargeError,
-} from '../../../lib/producer/errors.js';
-import { Transaction } from '../../../lib/producer/transaction.js';
+} from '../../../lib/transaction/errors.js';
+import { Transaction } from '../../../lib/transaction/transaction.js';
 import { FIXED_NOW, testSettings } from '../../helpers/settings.js';
 
 const ttl = Math.floor(FIXED_NOW.getTime() / 1000) + 604_800;

@@ -10,8 +10,8 @@ import {
   TransactionConflictError,
   TransactionStateError,
   VersionConflictError,
-} from '../../../lib/producer/errors.js';
-import { Transaction } from '../../../lib/producer/transaction.js';
+} from '../../../lib/transaction/errors.js';
+import { Transaction } from '../../../lib/transaction/transaction.js';
 import { testSettings } from '../../helpers/settings.js';
 
 const settings = testSettings();

@@ -28,7 +28,13 @@ export interface Spawned {
 export function spawnLogged(
   command: string,
   args: readonly string[],
-  options: { env: NodeJS.ProcessEnv; cwd?: string; logFile: string },
+  options: {
+    env: NodeJS.ProcessEnv;
+    cwd?: string;
+    logFile: string;
+    /** Cleans up after the process (its scratch folders); runs once, however it ended. */
+    onStopped?: () => void;
+  },
 ): Spawned {
   mkdirSync(dirname(options.logFile), { recursive: true });
   const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -40,9 +46,23 @@ export function spawnLogged(
   });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let cleaned = false;
+  const cleanUp = () => {
+    if (cleaned) return;
+    cleaned = true;
+    options.onStopped?.();
+  };
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      cleanUp();
+      resolve();
+    }),
+  );
   // A parent that exits without calling stop() must not leave an emulator behind.
-  const onParentExit = () => signalGroup(child, 'SIGKILL');
+  const onParentExit = () => {
+    signalGroup(child, 'SIGKILL');
+    cleanUp();
+  };
   process.once('exit', onParentExit);
   void exited.then(() => process.off('exit', onParentExit));
   return {

@@ -1,4 +1,4 @@
-import { EventBox, type EventEnvelope } from '../../lib/producer/index.js';
+import { EventBox, type EventEnvelope } from '../../../lib/producer/index.js';
 import { CommandRejectedError, type OrdersCommand, OrdersService } from './service.js';
 
 /**

@@ -1,4 +1,4 @@
-import { inboxOptionsFromEnvironment, withInbox } from '../../lib/consumer/index.js';
+import { inboxOptionsFromEnvironment, withInbox } from '../../../lib/consumer/index.js';
 import { UserScoreEvents } from './events.js';
 import { handleUserScoreEvent } from './handler.js';
 
