@@ -1,5 +1,5 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import type { InboxEngine, InboxHandler, Outcome } from './engine.js';
+import type { InboxEngine, InboxEventHandler, Outcome } from './engine.js';
 import type { InboxMessage } from './messages.js';
 import type { Settler } from './settle.js';
 
@@ -26,11 +26,11 @@ async function pool<T>(
  * group keeps its order; other groups go on.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
-export async function handleSqsBatch<TPayload>(
+export async function handleSqsBatch<TEvent>(
   engine: InboxEngine,
   settler: Settler,
   messages: readonly InboxMessage[],
-  handler: InboxHandler<TPayload>,
+  handler: InboxEventHandler<TEvent>,
   concurrency: number,
 ): Promise<SQSBatchResponse> {
   const failed = new Set<string>();

@@ -1,10 +1,21 @@
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
-import { type Item, type PlannedAction, planSynchronize } from '../transaction/actions.js';
+import {
+  type Item,
+  type PlannedAction,
+  planSynchronize,
+  SynchronizeMode,
+} from '../transaction/actions.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
 
 export interface SynchronizeOptions {
   /** The snapshot's version; it is written only over an absent item or a lower version. */
   readonly version: number;
+  /**
+   * `replace`: the snapshot becomes the whole item (attributes it does not name are removed).
+   * `merge`: the snapshot's attributes are set and the item's others kept (local fields survive).
+   * @default 'replace'
+   */
+  readonly mode?: SynchronizeMode;
   /** Target another table than the consumer's own. */
   readonly tableName?: string;
 }
@@ -27,11 +38,20 @@ export class ConsumerTransaction extends Transaction {
   }
 
   /**
-   * Applies an entity snapshot only if it is newer than the stored one. A stale snapshot
-   * is skipped (and counted) at commit, while the rest of the transaction still commits.
+   * Applies an entity snapshot only if it is newer than the stored one, as a whole item
+   * (`mode: 'replace'`, the default) or over the stored item's other attributes
+   * (`mode: 'merge'`). A stale snapshot is skipped (and counted) at commit, while the rest
+   * of the transaction still commits.
    */
   synchronize(snapshot: Item, options: SynchronizeOptions): this {
-    this.record(planSynchronize(this.layoutFor(options.tableName), snapshot, options.version));
+    this.record(
+      planSynchronize(
+        this.layoutFor(options.tableName),
+        snapshot,
+        options.version,
+        options.mode ?? SynchronizeMode.replace,
+      ),
+    );
     return this;
   }
 

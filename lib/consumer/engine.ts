@@ -33,11 +33,26 @@ export interface InboxContext {
   /** For reads; writes go through `tx`. */
   readonly client: DynamoDBDocumentClient;
   readonly logger: Logger;
-  /** A consistent read of one item of the consumer's table (or `tableName`). */
-  get(key: Key, options?: { readonly tableName?: string }): Promise<Item | undefined>;
+  /**
+   * A consistent read of one item of the consumer's table (or `tableName`). Type the item
+   * you expect: `await ctx.get<Stock>(key)`; nothing checks it at run time.
+   */
+  get<TItem extends Item = Item>(
+    key: Key,
+    options?: { readonly tableName?: string },
+  ): Promise<TItem | undefined>;
   /** Ends the handler: a causal predecessor is missing; the message returns later. */
   notYet(reason: string): never;
 }
+
+/**
+ * A handler of one event, typed by its event: any envelope, or the union `EventOf` builds
+ * from payload schemas.
+ */
+export type InboxEventHandler<TEvent> = (
+  event: TEvent,
+  context: InboxContext,
+) => Promise<void> | void;
 
 export type InboxHandler<TPayload = unknown> = (
   event: EventEnvelope<TPayload>,
@@ -203,7 +218,10 @@ export class InboxEngine {
       messageId: attempt.message.messageId,
       client,
       logger,
-      async get(key, options = {}) {
+      async get<TItem extends Item = Item>(
+        key: Key,
+        options: { readonly tableName?: string } = {},
+      ): Promise<TItem | undefined> {
         const { Item } = await client.send(
           new GetCommand({
             TableName: options.tableName ?? layout.tableName,
@@ -211,7 +229,7 @@ export class InboxEngine {
             ConsistentRead: true,
           }),
         );
-        return Item;
+        return Item as TItem | undefined;
       },
       notYet(reason: string): never {
         throw new NotYetError(reason);
@@ -303,9 +321,9 @@ export class InboxEngine {
   }
 
   /** Handles one message end to end: what `withInbox` does for each message of a batch. */
-  async process<TPayload>(
+  async process<TEvent>(
     message: InboxMessage,
-    handler: InboxHandler<TPayload>,
+    handler: InboxEventHandler<TEvent>,
   ): Promise<Outcome> {
     const prepared = await this.prepare(message);
     if ('outcome' in prepared) return prepared.outcome;
@@ -318,7 +336,8 @@ export class InboxEngine {
     if ('outcome' in begun) return begun.outcome;
     const { attempt } = begun;
     try {
-      await handler(attempt.event as EventEnvelope<TPayload>, this.context(attempt));
+      // The payload was validated against its schema in prepare(): the handler's type holds.
+      await handler(attempt.event as TEvent, this.context(attempt));
     } catch (error) {
       return this.fail(attempt, error);
     }

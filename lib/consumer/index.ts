@@ -1,10 +1,20 @@
 export type { EventEnvelope } from '../envelope/envelope.js';
 export type { ConsumerDeadLetterMessage } from '../shared/dead-letters.js';
+export { SynchronizeMode } from '../transaction/actions.js';
+export {
+  add,
+  addToSet,
+  append,
+  ifNotExists,
+  removeFromSet,
+  UpdateOperation,
+} from '../transaction/update-operations.js';
 export { ConsumerTransaction, type SynchronizeOptions } from './consumer-transaction.js';
 export {
   type Attempt,
   type InboxContext,
   InboxEngine,
+  type InboxEventHandler,
   type InboxHandler,
   type Outcome,
 } from './engine.js';
@@ -19,5 +29,5 @@ export { InboxItem } from './inbox-item.js';
 export { envelopeOf, type InboxMessage, messagesOf } from './messages.js';
 export { inbox, type MiddyLikeMiddleware, type MiddyLikeRequest } from './middleware.js';
 export { InboxDefaults, InboxMode, type InboxOptions } from './options.js';
-export type { PayloadSchemas } from './schemas.js';
-export { InboxRetryError, withInbox } from './with-inbox.js';
+export type { EventOf, PayloadSchemas, TypedEnvelope } from './schemas.js';
+export { type InboxLambdaHandler, InboxRetryError, withInbox } from './with-inbox.js';

@@ -5,6 +5,21 @@ import { InvalidMessageError } from './errors.js';
 /** Payload schemas by event type: zod, valibot, arktype or any Standard Schema. */
 export type PayloadSchemas = Readonly<Record<string, StandardSchemaV1>>;
 
+/** An envelope whose `type` is one literal and whose payload has that type's schema output. */
+export type TypedEnvelope<TType extends string, TPayload> = Omit<
+  EventEnvelope<TPayload>,
+  'type'
+> & { readonly type: TType };
+
+/**
+ * The event a handler receives with these schemas: a union discriminated on `type`, each
+ * member's payload typed by its schema's output. Narrow it with `switch (event.type)`.
+ * @example export async function handle(event: EventOf<typeof schemas>, ctx: InboxContext) { ... }
+ */
+export type EventOf<TSchemas extends PayloadSchemas> = {
+  [K in keyof TSchemas & string]: TypedEnvelope<K, StandardSchemaV1.InferOutput<TSchemas[K]>>;
+}[keyof TSchemas & string];
+
 function describe(issue: StandardSchemaV1.Issue): string {
   const path = (issue.path ?? [])
     .map((segment) =>

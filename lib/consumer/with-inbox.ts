@@ -1,10 +1,17 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { EventBoxError } from '../shared/errors.js';
 import { handleSqsBatch } from './batch.js';
-import { InboxEngine, type InboxHandler } from './engine.js';
+import { type InboxContext, InboxEngine, type InboxHandler } from './engine.js';
 import { messagesOf } from './messages.js';
 import { InboxDefaults, type InboxOptions } from './options.js';
+import type { EventOf, PayloadSchemas } from './schemas.js';
 import { Settler } from './settle.js';
+
+/** The Lambda handler `withInbox` returns: SQS batches, or one EventBridge event. */
+export type InboxLambdaHandler = (
+  event: unknown,
+  context?: Context,
+) => Promise<SQSBatchResponse | undefined>;
 
 /** Thrown to Lambda when an event delivered directly by EventBridge must be retried. */
 export class InboxRetryError extends EventBoxError {
@@ -25,10 +32,21 @@ export class InboxRetryError extends EventBoxError {
  *   }
  * }, { consumerName: 'user-score', tableName: 'user-score' });
  */
+export function withInbox<TSchemas extends PayloadSchemas>(
+  handler: (event: EventOf<TSchemas>, context: InboxContext) => Promise<void> | void,
+  options: InboxOptions & {
+    readonly schemas: TSchemas;
+    readonly unknownEventTypes?: 'dead-letter';
+  },
+): InboxLambdaHandler;
 export function withInbox<TPayload = unknown>(
   handler: InboxHandler<TPayload>,
   options: InboxOptions | InboxEngine,
-): (event: unknown, context?: Context) => Promise<SQSBatchResponse | undefined> {
+): InboxLambdaHandler;
+export function withInbox(
+  handler: InboxHandler<unknown>,
+  options: InboxOptions | InboxEngine,
+): InboxLambdaHandler {
   const engine = options instanceof InboxEngine ? options : new InboxEngine(options);
   const settler = new Settler(engine);
   const concurrency = engine.options.concurrency ?? InboxDefaults.concurrency;

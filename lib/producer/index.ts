@@ -14,6 +14,7 @@ export type {
   GuardOptions,
   Item,
   Key,
+  UpdateChange,
 } from '../transaction/actions.js';
 export type { Condition } from '../transaction/conditions.js';
 export {
@@ -34,5 +35,13 @@ export {
   Transaction,
   type TransactionSettings,
 } from '../transaction/transaction.js';
+export {
+  add,
+  addToSet,
+  append,
+  ifNotExists,
+  removeFromSet,
+  UpdateOperation,
+} from '../transaction/update-operations.js';
 export { EventBox, type EventBoxOptions } from './event-box.js';
 export { EventBoxDefaults } from './options.js';

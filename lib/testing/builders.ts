@@ -54,16 +54,22 @@ export interface SqsRecordOptions {
   readonly messageId?: string;
 }
 
-/** One SQS record carrying an envelope as a rule → queue delivers it. */
-export function sqsRecordOf(event: EventEnvelope, options: SqsRecordOptions = {}): SQSRecord {
+/**
+ * One SQS record carrying an envelope as a rule → queue delivers it, or any body you give
+ * (`{ rawBody: 'not json' }`) to test what the inbox does with bad input.
+ */
+export function sqsRecordOf(
+  event: EventEnvelope | { readonly rawBody: string },
+  options: SqsRecordOptions = {},
+): SQSRecord {
   const messageId = options.messageId ?? randomUUID();
   return {
     messageId,
     receiptHandle: `receipt-${messageId}`,
-    body: JSON.stringify(eventBridgeEventOf(event)),
+    body: 'rawBody' in event ? event.rawBody : JSON.stringify(eventBridgeEventOf(event)),
     attributes: {
       ApproximateReceiveCount: String(options.receiveCount ?? 1),
-      SentTimestamp: String(Date.parse(event.time)),
+      SentTimestamp: String(Date.now()),
       SenderId: 'events.amazonaws.com',
       ApproximateFirstReceiveTimestamp: String(Date.now()),
       ...(options.messageGroupId ? { MessageGroupId: options.messageGroupId } : {}),

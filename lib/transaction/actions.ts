@@ -3,6 +3,12 @@ import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { allOf, type Condition, renderCondition } from './conditions.js';
 import { InvalidActionError } from './errors.js';
 import { ExpressionAttributes } from './expressions.js';
+import {
+  renderChange,
+  type UpdateClauses,
+  UpdateOperation,
+  updateExpression,
+} from './update-operations.js';
 
 export type Item = Record<string, NativeAttributeValue>;
 export type Key = Readonly<Record<string, string>>;
@@ -185,13 +191,17 @@ export function planPut(layout: TableLayout, item: Item, options: GuardOptions):
   };
 }
 
+/** What `update` does to one attribute: a value to set, an operation, or `undefined` to remove it. */
+export type UpdateChange = NativeAttributeValue | UpdateOperation | undefined;
+
 /**
- * `changes` sets each attribute to its value; an `undefined` value removes the attribute.
+ * `changes` sets each attribute to its value, applies an operation (`add`, `append`,
+ * `addToSet`, `removeFromSet`, `ifNotExists`), or removes it for an `undefined` value.
  */
 export function planUpdate(
   layout: TableLayout,
   keyInput: Key,
-  changes: Readonly<Record<string, NativeAttributeValue | undefined>>,
+  changes: Readonly<Record<string, UpdateChange>>,
   options: GuardOptions,
 ): PlannedAction {
   const key = checkKeyOnly(layout, keyInput, 'update');
@@ -205,29 +215,23 @@ export function planUpdate(
     );
   }
   const attributes = new ExpressionAttributes();
-  const set: string[] = [];
-  const remove: string[] = [];
-  for (const [name, value] of Object.entries(changes)) {
-    if (value === undefined) remove.push(attributes.name(name));
-    else set.push(`${attributes.name(name)} = ${attributes.value(value)}`);
-  }
+  const clauses: UpdateClauses = { set: [], remove: [], add: [], delete: [] };
+  for (const [name, change] of Object.entries(changes))
+    renderChange(name, change, attributes, clauses);
   if (options.expectedVersion !== undefined) {
-    set.push(
+    clauses.set.push(
       `${attributes.name(layout.versionAttribute)} = ${attributes.value(options.expectedVersion + 1)}`,
     );
   }
-  if (set.length === 0 && remove.length === 0) {
+  if (Object.keys(changes).length === 0 && options.expectedVersion === undefined) {
     throw new InvalidActionError(`update on ${layout.tableName} has no changes`);
   }
-  const update = [
-    set.length > 0 ? `SET ${set.join(', ')}` : '',
-    remove.length > 0 ? `REMOVE ${remove.join(', ')}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
   const condition = conditionParams(layout, options, attributes);
   const sized: Item = { ...key };
-  for (const [name, value] of Object.entries(changes)) if (value !== undefined) sized[name] = value;
+  for (const [name, change] of Object.entries(changes)) {
+    if (change !== undefined)
+      sized[name] = change instanceof UpdateOperation ? change.value : change;
+  }
   return {
     summary: summaryOf('update', layout, key, options),
     item: sized,
@@ -235,7 +239,7 @@ export function planUpdate(
       Update: {
         TableName: layout.tableName,
         Key: key,
-        UpdateExpression: update,
+        UpdateExpression: updateExpression(clauses),
         ...condition,
         ...attributes.toParams(),
         ...(condition.ConditionExpression ? onFailure : {}),
@@ -311,15 +315,26 @@ export function planCreate(
   };
 }
 
+/** How `synchronize` treats the attributes a snapshot does not name. */
+export const SynchronizeMode = {
+  /** The snapshot replaces the whole item (a conditional Put): attributes it does not name are gone. */
+  replace: 'replace',
+  /** The snapshot's attributes are set, the others kept (a conditional Update): local fields survive. */
+  merge: 'merge',
+} as const;
+export type SynchronizeMode = (typeof SynchronizeMode)[keyof typeof SynchronizeMode];
+
 /**
  * Writes an entity snapshot only if the item is absent or its stored version is lower than
  * `version`: a newer snapshot wins, a stale one fails its condition (and is skipped by the
- * consumer, not treated as an error).
+ * consumer, not treated as an error). `replace` puts the whole item; `merge` sets the
+ * snapshot's attributes and keeps the others.
  */
 export function planSynchronize(
   layout: TableLayout,
   snapshot: Item,
   version: number,
+  mode: SynchronizeMode = SynchronizeMode.replace,
 ): PlannedAction {
   const key = keyOf(layout, snapshot, 'synchronize');
   checkVersion(version, 'synchronize', 1);
@@ -332,8 +347,30 @@ export function planSynchronize(
   const item = { ...snapshot, [layout.versionAttribute]: version };
   const attributes = new ExpressionAttributes();
   const condition = `attribute_not_exists(${attributes.name(layout.partitionKey)}) OR ${attributes.name(layout.versionAttribute)} < ${attributes.value(version)}`;
+  const summary = { kind: 'synchronize', tableName: layout.tableName, key } as const;
+  if (mode === SynchronizeMode.merge) {
+    const clauses: UpdateClauses = { set: [], remove: [], add: [], delete: [] };
+    for (const [name, value] of Object.entries(item)) {
+      if (name === layout.partitionKey || name === layout.sortKey || value === undefined) continue;
+      renderChange(name, value, attributes, clauses);
+    }
+    return {
+      summary,
+      item,
+      transactItem: {
+        Update: {
+          TableName: layout.tableName,
+          Key: key,
+          UpdateExpression: updateExpression(clauses),
+          ConditionExpression: condition,
+          ...attributes.toParams(),
+          ...onFailure,
+        },
+      },
+    };
+  }
   return {
-    summary: { kind: 'synchronize', tableName: layout.tableName, key },
+    summary,
     item,
     transactItem: {
       Put: {

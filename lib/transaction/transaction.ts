@@ -4,7 +4,6 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { NativeAttributeValue } from '@aws-sdk/util-dynamodb';
 import { createEnvelope, putEventsEntrySize, serializeEnvelope } from '../envelope/create.js';
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
 import { InvalidEventError } from '../envelope/errors.js';
@@ -22,6 +21,7 @@ import {
   planPut,
   planUpdate,
   type TableLayout,
+  type UpdateChange,
 } from './actions.js';
 import { isTransactionCanceled, mapCancellation } from './cancellation.js';
 import type { Condition } from './conditions.js';
@@ -98,10 +98,15 @@ export class Transaction {
     return this;
   }
 
-  /** Sets (or, for `undefined` values, removes) attributes of one item, guarded like `put`. */
+  /**
+   * Changes attributes of one item, guarded like `put`: a value sets the attribute,
+   * `undefined` removes it, and `add`, `append`, `addToSet`, `removeFromSet` and
+   * `ifNotExists` change it on the server, so a counter needs no read and no version guard.
+   * @example tx.update({ pk: 'STOCK#7', sk: 'STOCK' }, { reserved: add(1) });
+   */
   update(
     key: Key,
-    changes: Readonly<Record<string, NativeAttributeValue | undefined>>,
+    changes: Readonly<Record<string, UpdateChange>>,
     options: GuardOptions = {},
   ): this {
     this.record(planUpdate(this.layoutFor(options.tableName), key, changes, options));

@@ -2,6 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { EventEnvelope, InboxMessage } from '../../lib/consumer/index.js';
 import { EnvelopeDefaults, type EventInput } from '../../lib/envelope/envelope.js';
 import { newEventId } from '../../lib/envelope/event-id.js';
+import {
+  eventBridgeEventOf,
+  sqsEventOf as kitSqsEventOf,
+  sqsRecordOf,
+} from '../../lib/testing/builders.js';
 
 /** An envelope as a producer would have published it. */
 export function envelope<T>(input: EventInput<T> & { source?: string }): EventEnvelope<T> {
@@ -16,19 +21,7 @@ export function envelope<T>(input: EventInput<T> & { source?: string }): EventEn
 }
 
 /** The EventBridge event a rule delivers for an envelope. */
-export function bridgeEvent(event: EventEnvelope) {
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': event.type,
-    source: event.source,
-    account: '000000000000',
-    time: event.time,
-    region: 'us-east-1',
-    resources: [],
-    detail: event,
-  };
-}
+export const bridgeEvent = eventBridgeEventOf;
 
 /** One SQS delivery of an envelope, as the inbox sees it. */
 export function sqsMessage(
@@ -49,23 +42,18 @@ export function sqsMessage(
 
 /** The Lambda SQS event that delivers these messages. */
 export function sqsEventOf(messages: readonly InboxMessage[]) {
-  return {
-    Records: messages.map((m) => ({
-      messageId: m.messageId,
+  return kitSqsEventOf(
+    messages.map((m) => ({
+      ...sqsRecordOf(
+        { rawBody: String(m.body) },
+        {
+          receiveCount: m.receiveCount,
+          messageId: m.messageId,
+          ...(m.queueArn ? { queueArn: m.queueArn } : {}),
+          ...(m.groupId ? { messageGroupId: m.groupId } : {}),
+        },
+      ),
       receiptHandle: m.receiptHandle ?? '',
-      body: String(m.body),
-      attributes: {
-        ApproximateReceiveCount: String(m.receiveCount),
-        SentTimestamp: '0',
-        SenderId: 'sender',
-        ApproximateFirstReceiveTimestamp: '0',
-        ...(m.groupId ? { MessageGroupId: m.groupId } : {}),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: m.queueArn ?? '',
-      awsRegion: 'us-east-1',
     })),
-  };
+  );
 }

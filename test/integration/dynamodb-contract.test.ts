@@ -9,6 +9,13 @@ import {
   TransactionTooLargeError,
   VersionConflictError,
 } from '../../lib/producer/index.js';
+import {
+  add,
+  addToSet,
+  append,
+  ifNotExists,
+  removeFromSet,
+} from '../../lib/transaction/update-operations.js';
 import { countRequests, createTable, type TestTable } from '../helpers/aws.js';
 import { readStream } from '../helpers/streams.js';
 
@@ -253,5 +260,52 @@ describe.each(inject('eventbox').dynamoDbEngines)('DynamoDB contract on $name', 
         new GetCommand({ TableName: table.tableName, Key: { pk: 'BULK#0', sk: 'X' } }),
       ),
     ).not.toHaveProperty('Item');
+  });
+
+  it('applies concurrent adds, appends and set changes without a read or a version guard', async () => {
+    // Prepare
+    const key = { pk: 'STOCK#atomic', sk: 'STOCK' };
+    const writers = 12;
+    const commit = async (i: number) => {
+      for (;;) {
+        try {
+          await box
+            .transaction()
+            .update(key, {
+              reserved: add(1),
+              log: append([i]),
+              holders: addToSet([`h${i}`]),
+              firstWriter: ifNotExists(i),
+            })
+            .commit();
+          return;
+        } catch (error) {
+          // Concurrent transactions on one item may be refused as a conflict; nothing was written.
+          if (!(error instanceof TransactionConflictError)) throw error;
+        }
+      }
+    };
+
+    // Act
+    await Promise.all(Array.from({ length: writers }, (_, i) => commit(i)));
+    await box
+      .transaction()
+      .update(key, { holders: removeFromSet(['h0']) })
+      .commit();
+
+    // Assess
+    const item = (
+      await table.document.send(
+        new GetCommand({ TableName: table.tableName, Key: key, ConsistentRead: true }),
+      )
+    ).Item;
+    expect(item?.reserved).toBe(writers);
+    expect([...(item?.log as number[])].sort((a, b) => a - b)).toStrictEqual(
+      Array.from({ length: writers }, (_, i) => i),
+    );
+    expect(item?.holders).toStrictEqual(
+      new Set(Array.from({ length: writers - 1 }, (_, i) => `h${i + 1}`)),
+    );
+    expect(item?.log).toContain(item?.firstWriter);
   });
 });

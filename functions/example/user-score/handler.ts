@@ -1,5 +1,5 @@
-import type { EventEnvelope, InboxContext } from '../../../lib/consumer/index.js';
-import type { OrderCanceled, OrderPaid, UserSnapshot } from './events.js';
+import type { EventOf, InboxContext, TypedEnvelope } from '../../../lib/consumer/index.js';
+import type { OrderCanceled, OrderPaid, UserScoreEvents, UserSnapshot } from './events.js';
 import { type LocalOrder, type LocalUserRegion, orderKey, regionKey, userKey } from './model.js';
 
 /**
@@ -7,25 +7,27 @@ import { type LocalOrder, type LocalUserRegion, orderKey, regionKey, userKey } f
  * canceled, and start from zero in each new region. Every event may arrive late, early or
  * twice; the handler only has to say what each event means.
  */
-export async function handleUserScoreEvent(event: EventEnvelope, ctx: InboxContext): Promise<void> {
+export async function handleUserScoreEvent(
+  event: EventOf<typeof UserScoreEvents>,
+  ctx: InboxContext,
+): Promise<void> {
   switch (event.type) {
     case 'UserCreated':
     case 'UserUpdated':
     case 'UserRegionChanged':
-      return applyUser(event as EventEnvelope<UserSnapshot>, ctx);
+      return applyUser(event, ctx);
     case 'OrderPaid':
-      return applyPaid(event as EventEnvelope<OrderPaid>, ctx);
+      return applyPaid(event, ctx);
     case 'OrderCanceled':
-      return applyCanceled(event as EventEnvelope<OrderCanceled>, ctx);
-    default:
-      ctx.logger.warn('ignoring an event type this service does not use', {
-        eventType: event.type,
-      });
+      return applyCanceled(event, ctx);
   }
 }
 
 /** Cases 1, 4 and 5: keep the newest user snapshot; a new region version starts at zero. */
-async function applyUser(event: EventEnvelope<UserSnapshot>, ctx: InboxContext): Promise<void> {
+async function applyUser(
+  event: TypedEnvelope<'UserCreated' | 'UserUpdated' | 'UserRegionChanged', UserSnapshot>,
+  ctx: InboxContext,
+): Promise<void> {
   const user = event.payload;
   ctx.tx.synchronize(
     {
@@ -55,14 +57,15 @@ async function applyUser(event: EventEnvelope<UserSnapshot>, ctx: InboxContext):
 }
 
 /** Case 2: points go to the region the order was paid in, once that region is known. */
-async function applyPaid(event: EventEnvelope<OrderPaid>, ctx: InboxContext): Promise<void> {
+async function applyPaid(
+  event: TypedEnvelope<'OrderPaid', OrderPaid>,
+  ctx: InboxContext,
+): Promise<void> {
   const paid = event.payload;
-  const region = (await ctx.get(regionKey(paid.userId, paid.userRegionVersion))) as
-    | LocalUserRegion
-    | undefined;
+  const region = await ctx.get<LocalUserRegion>(regionKey(paid.userId, paid.userRegionVersion));
   if (!region)
     ctx.notYet(`user ${paid.userId} in region version ${paid.userRegionVersion} is not known yet`);
-  const order = (await ctx.get(orderKey(paid.orderId))) as LocalOrder | undefined;
+  const order = await ctx.get<LocalOrder>(orderKey(paid.orderId));
   ctx.tx.update(
     regionKey(paid.userId, paid.userRegionVersion),
     { score: region.score + paid.amount },
@@ -83,18 +86,16 @@ async function applyPaid(event: EventEnvelope<OrderPaid>, ctx: InboxContext): Pr
 
 /** Case 3: a cancellation of a paid order waits for the payment, then takes its points back. */
 async function applyCanceled(
-  event: EventEnvelope<OrderCanceled>,
+  event: TypedEnvelope<'OrderCanceled', OrderCanceled>,
   ctx: InboxContext,
 ): Promise<void> {
   const canceled = event.payload;
-  const order = (await ctx.get(orderKey(canceled.orderId))) as LocalOrder | undefined;
+  const order = await ctx.get<LocalOrder>(orderKey(canceled.orderId));
   if (canceled.paidTime !== null && !order?.hasPaidEventHandled) {
     ctx.notYet(`the payment of order ${canceled.orderId} is not handled yet`);
   }
   if (order?.hasPaidEventHandled) {
-    const region = (await ctx.get(regionKey(order.userId, order.regionVersion))) as
-      | LocalUserRegion
-      | undefined;
+    const region = await ctx.get<LocalUserRegion>(regionKey(order.userId, order.regionVersion));
     if (region) {
       ctx.tx.update(
         regionKey(order.userId, order.regionVersion),

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventboxDirs } from './paths.js';
 import { findPython } from './prerequisites.js';
@@ -89,8 +90,8 @@ export async function startMinistack(options: MinistackOptions = {}): Promise<Ru
   });
   const port = options.port ?? (await freePort());
   // Lambda workers write their code folders to TMPDIR: one of our own, removed on stop.
-  const tmp = join(dirs.tmp, `ministack-${port}`);
-  mkdirSync(tmp, { recursive: true });
+  // Outside the project, so that no package.json of the project (its "type") applies to them.
+  const tmp = mkdtempSync(join(tmpdir(), `eventbox-ministack-${port}-`));
   const spawned = spawnLogged(venvPaths(venv).ministack, [], {
     cwd: dirs.projectRoot,
     logFile: join(dirs.logs, `ministack-${port}.log`),

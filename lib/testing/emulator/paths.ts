@@ -26,7 +26,5 @@ export function eventboxDirs(projectRoot: string = findProjectRoot()) {
     logs: join(home, 'logs'),
     /** The ministack venv, reused across runs. */
     venv: join(home, 'venv'),
-    /** Scratch space of running emulators, removed when they stop. */
-    tmp: join(home, 'tmp'),
   };
 }

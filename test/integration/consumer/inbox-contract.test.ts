@@ -1,4 +1,4 @@
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type EventEnvelope, InboxEngine, type InboxHandler } from '../../../lib/consumer/index.js';
 import { createTable, type TestTable } from '../../helpers/aws.js';
@@ -124,6 +124,38 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(await itemOf('USER#s', 'USER')).toMatchObject({ name: 'newest', version: 3 });
     expect(await itemOf('AUDIT#2', 'AUDIT')).toMatchObject({ seen: true });
     expect(await inboxRecords(older.id)).toHaveLength(1);
+  });
+
+  it('merges a newer snapshot over local attributes, and skips an older one', async () => {
+    // Prepare: a local attribute the snapshots never name
+    await table.document.send(
+      new PutCommand({
+        TableName: table.tableName,
+        Item: { pk: 'USER#m', sk: 'USER', name: 'first', localNote: 'keep me', version: 1 },
+      }),
+    );
+    const merge =
+      (version: number, name: string): InboxHandler =>
+      async (_event, { tx }) => {
+        tx.synchronize({ pk: 'USER#m', sk: 'USER', name }, { version, mode: 'merge' });
+      };
+    const at = (version: number) =>
+      envelope({ type: 'UserUpdated', aggregate: { type: 'User', id: 'm', version }, payload: {} });
+
+    // Act
+    const newer = await engine.process(sqsMessage(at(4)), merge(4, 'fourth'));
+    const older = await engine.process(sqsMessage(at(3)), merge(3, 'third'));
+
+    // Assess
+    expect(newer).toMatchObject({ status: 'handled', staleSkipped: 0 });
+    expect(older).toMatchObject({ status: 'handled', staleSkipped: 1 });
+    expect(await itemOf('USER#m', 'USER')).toStrictEqual({
+      pk: 'USER#m',
+      sk: 'USER',
+      name: 'fourth',
+      localNote: 'keep me',
+      version: 4,
+    });
   });
 
   it('drops a stale snapshot even when another action fails too, and retries the rest as a conflict', async () => {

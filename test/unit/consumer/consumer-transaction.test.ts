@@ -40,6 +40,24 @@ describe('Class: ConsumerTransaction', () => {
       });
     });
 
+    it('in merge mode sets the snapshot attributes under the same condition and keeps the rest', () => {
+      const tx = new ConsumerTransaction(settings, inboxAction, incoming);
+
+      tx.synchronize({ pk: 'USER#1', sk: 'USER', name: 'Ann' }, { version: 7, mode: 'merge' });
+
+      expect(tx.params().TransactItems?.[1]).toStrictEqual({
+        Update: {
+          TableName: 'orders',
+          Key: { pk: 'USER#1', sk: 'USER' },
+          UpdateExpression: 'SET #n2 = :v1, #n1 = :v2',
+          ConditionExpression: 'attribute_not_exists(#n0) OR #n1 < :v0',
+          ExpressionAttributeNames: { '#n0': 'pk', '#n1': 'version', '#n2': 'name' },
+          ExpressionAttributeValues: { ':v0': 7, ':v1': 'Ann', ':v2': 7 },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      });
+    });
+
     it.each([
       ['version 0', { pk: 'U', sk: 'U' }, 0],
       ['a snapshot whose version disagrees', { pk: 'U', sk: 'U', version: 3 }, 4],
