@@ -300,7 +300,7 @@ describe.each(inject('eventbox').dynamoDbEngines)('DynamoDB contract on $name', 
       )
     ).Item;
     expect(item?.reserved).toBe(writers);
-    expect([...(item?.log as number[])].sort((a, b) => a - b)).toStrictEqual(
+    expect([...((item?.log ?? []) as number[])].sort((a, b) => a - b)).toStrictEqual(
       Array.from({ length: writers }, (_, i) => i),
     );
     expect(item?.holders).toStrictEqual(
