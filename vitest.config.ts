@@ -21,7 +21,11 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
+          include: [
+            'test/integration/**/*.test.ts',
+            'test/e2e/**/*.test.ts',
+            'test/package/**/*.test.ts',
+          ],
           environment: 'node',
           env: quietPowertools,
           globalSetup: ['test/integration/global-setup.ts'],
