@@ -180,6 +180,28 @@ describe('Construct: EventBox', () => {
     });
   });
 
+  it('leaves out the archive, and only the archive, when deploying to the emulator', () => {
+    // GIVEN
+    const onEmulator = testStack({ 'eventbox:emulator': 'true' });
+    const onAws = testStack();
+
+    // WHEN
+    new EventBox(onEmulator, 'Box');
+    new EventBox(onAws, 'Box');
+
+    // THEN
+    const emulated = Template.fromStack(onEmulator);
+    const real = Template.fromStack(onAws);
+    emulated.resourceCountIs('AWS::Events::Archive', 0);
+    real.resourceCountIs('AWS::Events::Archive', 1);
+    const types = (template: Template) =>
+      Object.values(template.toJSON().Resources as Record<string, { Type: string }>)
+        .map((r) => r.Type)
+        .filter((t) => t !== 'AWS::Events::Archive')
+        .sort();
+    expect(types(emulated)).toStrictEqual(types(real));
+  });
+
   it('uses an existing table and bus, without an archive unless asked', () => {
     const stack = testStack();
     const table = new dynamodb.Table(stack, 'Existing', {

@@ -1,7 +1,17 @@
-import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
@@ -94,6 +104,40 @@ describe('The packed package, in a project of its own', () => {
     const help = await inProject(join(project, 'node_modules', '.bin', 'eventbox'), ['--help']);
     expect(help.stdout).toContain('eventbox emulator');
   });
+
+  it('starts the emulator from the command line, prints its environment, and cleans up on Ctrl-C', async () => {
+    // Prepare
+    const child = spawn(join(project, 'node_modules', '.bin', 'eventbox'), ['emulator', '--json'], {
+      cwd: project,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+
+    // Act
+    const printed = JSON.parse(line) as { endpoint: string; env: Record<string, string> };
+    const health = await fetch(new URL('/_ministack/health', printed.endpoint));
+    const port = new URL(printed.endpoint).port;
+    child.kill('SIGINT');
+    const code = await exited;
+
+    // Assess
+    expect(health.ok).toBe(true);
+    expect(printed.env).toMatchObject({
+      AWS_ENDPOINT_URL: printed.endpoint,
+      AWS_ACCESS_KEY_ID: expect.any(String),
+      AWS_SECRET_ACCESS_KEY: expect.any(String),
+      AWS_REGION: expect.any(String),
+      CDK_DEFAULT_ACCOUNT: '000000000000',
+      CDK_S3_FORCE_PATH_STYLE: '1',
+      EVENTBOX_EMULATOR: 'true',
+    });
+    expect(code).toBe(0);
+    expect(
+      readdirSync(tmpdir()).filter((d) => d.startsWith(`eventbox-ministack-${port}-`)),
+    ).toStrictEqual([]);
+  }, 300_000);
 
   it("passes the project's own tests: its app deployed to the emulator, events pushed through", async () => {
     const result = await inProject(
