@@ -11,10 +11,18 @@ declare module 'vitest' {
   }
 }
 
+const SDK_VARIABLES = [
+  'AWS_ENDPOINT_URL',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION',
+];
+
 /**
  * A vitest global setup that starts the emulator once for the whole run and stops it at
- * the end. Tests read it with `inject('eventbox')`; its environment (endpoint, credentials,
- * region) is also set on `process.env`, so SDK clients created in tests use it as they are.
+ * the end. Tests read it with `inject('eventbox')`; its endpoint, credentials and region
+ * are also set on `process.env`, so SDK clients created in tests use it as they are.
  * With `AWS_ENDPOINT_URL` set it starts nothing and uses that endpoint.
  *
  * @example
@@ -26,10 +34,15 @@ export function eventboxGlobalSetup(options: StartEmulatorOptions = {}) {
   return async function setup(project: TestProject): Promise<() => Promise<void>> {
     const emulator = await startEmulator(options);
     const { stop, ...provided } = emulator;
-    const previous = Object.fromEntries(
-      Object.keys(emulator.env).map((name) => [name, process.env[name]]),
+    // Only what SDK clients read: the CDK settings stay out, so that synth-only tests in the
+    // same run still see an app deployed to AWS.
+    const sdkEnv = Object.fromEntries(
+      Object.entries(emulator.env).filter(([name]) => SDK_VARIABLES.includes(name)),
     );
-    Object.assign(process.env, emulator.env);
+    const previous = Object.fromEntries(
+      Object.keys(sdkEnv).map((name) => [name, process.env[name]]),
+    );
+    Object.assign(process.env, sdkEnv);
     project.provide('eventbox', JSON.parse(JSON.stringify(provided)) as EventboxTestEnvironment);
     return async () => {
       await stop();

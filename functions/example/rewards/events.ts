@@ -1,0 +1,19 @@
+/**
+ * The event the rewards service consumes, as the user-score service publishes it: the
+ * score of one user in one region version after a change, versioned per (user, region
+ * version).
+ */
+import { z } from 'zod';
+
+export const scoreChanged = z.object({
+  userId: z.string().min(1),
+  regionVersion: z.number().int().min(0),
+  region: z.string().min(1),
+  score: z.number().int().min(0),
+});
+export type ScoreChanged = z.infer<typeof scoreChanged>;
+
+export const RewardsEvents = { ScoreChanged: scoreChanged } as const;
+
+/** Points at which a user earns a reward, once per region version. */
+export const REWARD_TIERS = [25, 50, 100] as const;
