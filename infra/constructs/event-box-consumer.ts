@@ -1,7 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -10,7 +10,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
 import { eventboxFunctionDefaults } from './bundling.js';
+import { EventBox } from './event-box.js';
+import { EventBoxRelay, type RelayProps } from './relay.js';
 import { deadLetterQueue, eventboxTable } from './resources.js';
 import { checkExclusive, checkRange } from './validation.js';
 
@@ -55,6 +58,17 @@ export interface EventBoxConsumerProps {
   readonly retriesAlarmThreshold?: number;
   /** Add this consumer's widgets to a dashboard (the EventBox's, say). */
   readonly dashboard?: cloudwatch.Dashboard;
+  /**
+   * Where the events the handler publishes (`ctx.tx.publish`) go. An `EventBox`: its relay
+   * reads this consumer's table too and publishes to its bus. A bus: this consumer gets a
+   * relay of its own (with the box relay's settings, dead-letter queue and alarms). Either way
+   * the table gets a NEW_AND_OLD_IMAGES stream. Without it, a publish fails loudly with
+   * `OutboxDisabledError` and the event is dead-lettered with that reason.
+   * @default nowhere
+   */
+  readonly publishTo?: EventBox | events.IEventBus;
+  /** Settings of this consumer's own relay, when `publishTo` is a bus. */
+  readonly relay?: RelayProps;
 }
 
 /**
@@ -70,6 +84,8 @@ export class EventBoxConsumer extends Construct {
   readonly alarmTopic: sns.ITopic | undefined;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly consumerName: string;
+  /** The relay that publishes this consumer's outbox items, when it has `publishTo`. */
+  readonly relay: EventBoxRelay | undefined;
 
   constructor(scope: Construct, id: string, props: EventBoxConsumerProps) {
     super(scope, id);
@@ -98,7 +114,28 @@ export class EventBoxConsumer extends Construct {
     }
     this.consumerName = props.consumerName;
 
-    this.table = props.existingTable ?? eventboxTable(this, 'Table', props.tableProps);
+    if (props.relay && !(props.publishTo && !(props.publishTo instanceof EventBox))) {
+      throw new Error(
+        'relay props need publishTo to be a bus: with an EventBox its relay publishes, with no publishTo nothing does',
+      );
+    }
+    this.table =
+      props.existingTable ??
+      eventboxTable(this, 'Table', {
+        ...(props.publishTo ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
+        ...props.tableProps,
+      });
+    if (props.publishTo instanceof EventBox) {
+      props.publishTo.relayTable(this.table);
+      this.relay = props.publishTo.relay;
+    } else if (props.publishTo) {
+      this.relay = new EventBoxRelay(this, 'Relay', {
+        eventBus: props.publishTo,
+        serviceName: `eventbox-relay-${props.consumerName}`,
+        ...(props.relay ? { relay: props.relay } : {}),
+      });
+      this.relay.addTable(this.table, `the table of consumer ${props.consumerName}`);
+    }
 
     const timeout = props.timeout ?? Duration.seconds(30);
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
@@ -136,6 +173,7 @@ export class EventBoxConsumer extends Construct {
           ? {}
           : { NOT_YET_BACKOFF_CAP_SECONDS: String(props.notYetBackoff.capSeconds) }),
         POWERTOOLS_SERVICE_NAME: props.consumerName,
+        [ConsumerEnvironment.outboxRelayed]: props.publishTo ? 'true' : 'false',
       },
     });
     // Read-write includes ConditionCheckItem; the event source's grant includes
@@ -168,7 +206,21 @@ export class EventBoxConsumer extends Construct {
     this.alarmTopic = wantsAlarms
       ? (props.existingAlarmTopic ?? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true }))
       : undefined;
-    this.alarms = wantsAlarms ? this.#createAlarms(props.retriesAlarmThreshold ?? 100) : [];
+    // A relay of our own alarms like the box's; a box's relay already has its alarms.
+    const ownRelay = this.relay && !(props.publishTo instanceof EventBox) ? this.relay : undefined;
+    this.alarms = wantsAlarms
+      ? [
+          ...this.#createAlarms(props.retriesAlarmThreshold ?? 100),
+          ...(ownRelay?.createAlarms(
+            Duration.minutes(5),
+            `The relay of consumer ${props.consumerName}`,
+          ) ?? []),
+        ]
+      : [];
+    if (this.alarmTopic) {
+      const action = new SnsAction(this.alarmTopic);
+      for (const alarm of this.alarms) alarm.addAlarmAction(action);
+    }
     props.dashboard?.addWidgets(
       new cloudwatch.GraphWidget({
         title: `${props.consumerName}: handled and duplicates`,
@@ -242,10 +294,6 @@ export class EventBoxConsumer extends Construct {
         }),
       ),
     ];
-    if (this.alarmTopic) {
-      const action = new SnsAction(this.alarmTopic);
-      for (const alarm of alarms) alarm.addAlarmAction(action);
-    }
     return alarms;
   }
 }

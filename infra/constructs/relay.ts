@@ -102,7 +102,7 @@ export function checkRelayableStream(table: dynamodb.ITable, what: string): void
   const viewType = streamViewTypeOf(table);
   if (viewType !== undefined && viewType !== 'NEW_IMAGE' && viewType !== 'NEW_AND_OLD_IMAGES') {
     throw new Error(
-      `${what} (${table.node.path}) has a ${viewType} stream; the relay needs NEW_IMAGE or NEW_AND_OLD_IMAGES, since it filters on the new image`,
+      `${what} (${table.node.path}) has a stream of view type ${viewType}; the relay needs NEW_IMAGE or NEW_AND_OLD_IMAGES, since it filters on the new image`,
     );
   }
 }

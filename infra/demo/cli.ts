@@ -6,7 +6,7 @@ import { type Emulator, startEmulator } from '../../lib/testing/emulator/start.j
 import { deployExample } from './deploy.js';
 import { runDemo } from './run.js';
 import { positiveInteger, StageError } from './stage-error.js';
-import { formatSummary } from './summary.js';
+import { formatSummary, guaranteesHeld } from './summary.js';
 
 const usage = `npm run demo -- [--operations N] [--json] [--keep] [--seed N]
 
@@ -107,9 +107,7 @@ async function main(): Promise<number> {
       for (const [name, value] of Object.entries(environment.env)) say(`export ${name}=${value}`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
     }
-    return summary.lost === 0 && summary.appliedTwice === 0 && summary.scoresMatchInOrderReplay
-      ? 0
-      : 2;
+    return guaranteesHeld(summary) ? 0 : 2;
   } finally {
     await environment?.stop();
   }

@@ -13,6 +13,10 @@ export interface ExampleOutputs {
   readonly UserScoreFunctionName: string;
   readonly UserScoreQueueUrl: string;
   readonly UserScoreDeadLetterQueueUrl: string;
+  readonly RewardsTableName: string;
+  readonly RewardsFunctionName: string;
+  readonly RewardsQueueUrl: string;
+  readonly RewardsDeadLetterQueueUrl: string;
   readonly AuditQueueUrl: string;
 }
 

@@ -35,3 +35,27 @@ export function expectedScores(events: readonly EventEnvelope[]): Map<string, nu
   }
   return scores;
 }
+
+/** Score change payloads, as the user-score service publishes them. */
+interface ScoreChangedPayload {
+  readonly userId: string;
+  readonly regionVersion: number;
+  readonly score: number;
+}
+
+/**
+ * The rewards the score changes imply when applied once each, in order: every tier a
+ * user's score in a region version reached at any version. Keys `user|regionVersion|tier`.
+ */
+export function expectedRewards(
+  events: readonly EventEnvelope[],
+  tiers: readonly number[],
+): Set<string> {
+  const rewards = new Set<string>();
+  for (const event of events) {
+    const p = event.payload as ScoreChangedPayload;
+    for (const tier of tiers)
+      if (p.score >= tier) rewards.add(`${p.userId}|${p.regionVersion}|${tier}`);
+  }
+  return rewards;
+}

@@ -1,84 +1,120 @@
+import type { HopSummary } from './hops.js';
 import { percentile } from './stats.js';
 
-/** What `npm run demo` prints. */
+/** What `npm run demo` prints: the whole chain, then each hop. */
 export interface DemoSummary {
   readonly operations: number;
   readonly rejectedOperations: number;
+  /** Events the orders service committed. */
   readonly eventsWritten: number;
-  readonly eventsPublished: number;
-  readonly publishedTwice: number;
-  readonly eventsForUserScore: number;
-  readonly applied: number;
-  readonly duplicatesAbsorbed: number;
-  readonly staleSkipped: number;
-  readonly notYetRetries: number;
-  readonly deadLettered: number;
-  /** Dead letters by kind of reason. */
-  readonly deadLetterReasons: Readonly<Record<string, number>>;
-  /** "Not yet" dead letters whose awaited event was not itself dead-lettered. */
-  readonly unexplainedNotYet: number;
+  /** orders → user-score, then user-score → rewards. */
+  readonly hops: readonly HopSummary[];
+  /** Totals over the hops. */
   readonly lost: number;
   readonly appliedTwice: number;
-  /** Versions missing or repeated in any aggregate's committed events. */
+  readonly deadLettered: number;
+  /** Events on the bus that no committed transaction wrote. */
+  readonly publishedWithoutCommit: number;
+  /** Versions missing or repeated in any aggregate's committed events, of every service. */
   readonly versionGaps: number;
   /** Scores of the applied events equal what applying them once, in commit order, gives. */
   readonly scoresMatchInOrderReplay: boolean;
+  /** Rewards granted equal those applying the applied score changes once, in order, gives. */
+  readonly rewardsMatchInOrderReplay: boolean;
+  readonly rewardsGranted: number;
   /** What the relay logged of PutEvents failures (injected ones, in the soak). */
   readonly relayFaultsSeen: {
     readonly failedCalls: number;
     readonly rejectedEntries: Readonly<Record<string, number>>;
   };
-  readonly writeToAppliedMs: { readonly p50: number; readonly p99: number };
+  /** From the orders commit to the user-score commit. */
+  readonly writeToAppliedMs: Latency;
+  /** From the orders commit to the rewards commit of the score change it caused. */
+  readonly chainWriteToAppliedMs: Latency;
   readonly seconds: number;
 }
 
-export function latency(pairs: ReadonlyArray<readonly [string, string]>): {
-  p50: number;
-  p99: number;
-} {
+export interface Latency {
+  readonly p50: number;
+  readonly p99: number;
+  readonly samples: number;
+}
+
+export function latency(pairs: ReadonlyArray<readonly [string, string]>): Latency {
   const samples = pairs
     .map(([written, applied]) => Date.parse(applied) - Date.parse(written))
     .sort((a, b) => a - b);
-  return { p50: Math.round(percentile(samples, 50)), p99: Math.round(percentile(samples, 99)) };
+  return {
+    p50: Math.round(percentile(samples, 50)),
+    p99: Math.round(percentile(samples, 99)),
+    samples: samples.length,
+  };
 }
 
+type Row = [string, string | number];
+
+function hopRows(h: HopSummary): Row[] {
+  return [
+    [h.name, ''],
+    ['  events expected', h.expected],
+    ['  published', `${h.published} (${h.publishedTwice} published twice)`],
+    ['  published without a commit', h.publishedWithoutCommit],
+    ['  applied exactly once', h.applied],
+    ['  duplicates absorbed', h.duplicatesAbsorbed],
+    ['  stale snapshots skipped', h.staleSkipped],
+    ['  "not yet" retries', h.notYetRetries],
+    ['  conflict retries', h.conflictRetries],
+    ['  dead-lettered', h.deadLettered],
+    ...Object.entries(h.deadLetterReasons).map(([reason, n]): Row => [`    ${reason}`, n]),
+    ['  "not yet" dead letters not explained', h.unexplainedNotYet],
+    ['  lost', h.lost],
+    ['  applied twice', h.appliedTwice],
+  ];
+}
+
+const ms = (l: Latency) => `p50 ${l.p50} ms, p99 ${l.p99} ms (${l.samples} events)`;
+
 export function formatSummary(s: DemoSummary): string {
-  const rows: Array<[string, string | number]> = [
+  const rows: Row[] = [
     [
       'business operations',
       `${s.operations} (${s.rejectedOperations} rejected by the orders service)`,
     ],
-    ['events written', s.eventsWritten],
-    ['events published', `${s.eventsPublished} (${s.publishedTwice} published twice)`],
-    ['events for user-score', s.eventsForUserScore],
-    ['applied exactly once', s.applied],
-    ['duplicates absorbed', s.duplicatesAbsorbed],
-    ['stale snapshots skipped', s.staleSkipped],
-    ['"not yet" retries', s.notYetRetries],
-    ['dead-lettered', s.deadLettered],
-    ...Object.entries(s.deadLetterReasons).map(([reason, n]): [string, number] => [
-      `  ${reason}`,
-      n,
-    ]),
-    ['"not yet" dead letters not explained by a dead-lettered cause', s.unexplainedNotYet],
-    ['lost', s.lost],
-    ['applied twice', s.appliedTwice],
-    ['version gaps', s.versionGaps],
-    ['scores match in-order replay', s.scoresMatchInOrderReplay ? 'yes' : 'NO'],
+    ['events written by orders', s.eventsWritten],
+    ...s.hops.flatMap(hopRows),
+    ['chain', ''],
+    ['  lost', s.lost],
+    ['  applied twice', s.appliedTwice],
+    ['  version gaps', s.versionGaps],
+    ['  scores match in-order replay', s.scoresMatchInOrderReplay ? 'yes' : 'NO'],
     [
-      'relay PutEvents failures seen',
+      '  rewards match in-order replay',
+      `${s.rewardsMatchInOrderReplay ? 'yes' : 'NO'} (${s.rewardsGranted} granted)`,
+    ],
+    [
+      '  relay PutEvents failures seen',
       `${s.relayFaultsSeen.failedCalls} calls, ${
         Object.entries(s.relayFaultsSeen.rejectedEntries)
           .map(([code, n]) => `${n} ${code}`)
           .join(', ') || '0 entries'
       }`,
     ],
-    [
-      'write-to-applied latency',
-      `p50 ${s.writeToAppliedMs.p50} ms, p99 ${s.writeToAppliedMs.p99} ms`,
-    ],
-    ['took', `${s.seconds} s`],
+    ['  orders → user-score latency', ms(s.writeToAppliedMs)],
+    ['  orders → rewards latency', ms(s.chainWriteToAppliedMs)],
+    ['  took', `${s.seconds} s`],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
-  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`).join('\n');
+  return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`.trimEnd()).join('\n');
+}
+
+/** Whether a run kept every guarantee: what the demo and the soak exit with. */
+export function guaranteesHeld(s: DemoSummary): boolean {
+  return (
+    s.lost === 0 &&
+    s.appliedTwice === 0 &&
+    s.publishedWithoutCommit === 0 &&
+    s.versionGaps === 0 &&
+    s.scoresMatchInOrderReplay &&
+    s.rewardsMatchInOrderReplay
+  );
 }

@@ -32,13 +32,15 @@ export const USER_SCORE_EVENTS = [
 ];
 
 /**
- * The example app: an orders service (producer) publishing through an EventBox, and the
- * user-score service of the disordering article consuming through an EventBoxConsumer.
+ * The example app, a chain of three services: an orders service (producer) publishing
+ * through an EventBox; the user-score service of the disordering article, which consumes
+ * the orders events and publishes score changes; and a rewards service consuming those.
  */
 export class ExampleStack extends Stack {
   readonly box: EventBox;
   readonly orders: NodejsFunction;
   readonly userScore: EventBoxConsumer;
+  readonly rewards: EventBoxConsumer;
   readonly audit: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
@@ -82,6 +84,19 @@ export class ExampleStack extends Stack {
         : {}),
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       environment: extra,
+      // Score changes it publishes go out through the box's relay, to the box's bus.
+      publishTo: this.box,
+      ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
+      ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
+    });
+
+    this.rewards = new EventBoxConsumer(this, 'Rewards', {
+      consumerName: 'rewards',
+      eventBus: this.box.eventBus,
+      eventPattern: { source: ['user-score'], detailType: ['ScoreChanged'] },
+      entry: source('example/rewards/index.ts'),
+      tableProps: { removalPolicy: RemovalPolicy.DESTROY },
+      environment: extra,
       ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
     });
@@ -94,8 +109,8 @@ export class ExampleStack extends Stack {
     });
     new events.Rule(this, 'AuditRule', {
       eventBus: this.box.eventBus,
-      eventPattern: { source: ['orders'] },
-      description: 'Copies every orders event to the audit queue',
+      eventPattern: { source: ['orders', 'user-score'] },
+      description: 'Copies every event of the chain to the audit queue',
       targets: [new targets.SqsQueue(this.audit)],
     });
 
@@ -109,6 +124,10 @@ export class ExampleStack extends Stack {
       UserScoreFunctionName: this.userScore.function.functionName,
       UserScoreQueueUrl: this.userScore.queue.queueUrl,
       UserScoreDeadLetterQueueUrl: this.userScore.deadLetterQueue.queueUrl,
+      RewardsTableName: this.rewards.table.tableName,
+      RewardsFunctionName: this.rewards.function.functionName,
+      RewardsQueueUrl: this.rewards.queue.queueUrl,
+      RewardsDeadLetterQueueUrl: this.rewards.deadLetterQueue.queueUrl,
       AuditQueueUrl: this.audit.queueUrl,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

@@ -10,7 +10,12 @@ export function acknowledgeAcceptedFindings(stack: ExampleStack): void {
   const acknowledge = (scopes: readonly IConstruct[], id: string, reason: string) => {
     for (const scope of scopes) Validations.of(scope).acknowledge({ id, reason });
   };
-  const functions = [stack.box.relayFunction, stack.orders, stack.userScore.function];
+  const functions = [
+    stack.box.relayFunction,
+    stack.orders,
+    stack.userScore.function,
+    stack.rewards.function,
+  ];
   acknowledge(
     functions,
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
@@ -27,7 +32,7 @@ export function acknowledgeAcceptedFindings(stack: ExampleStack): void {
     "The alarm topic carries alarm state changes only; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, and a customer key is the operator's choice.",
   );
   acknowledge(
-    [stack.box.deadLetterQueue, stack.userScore.deadLetterQueue],
+    [stack.box.deadLetterQueue, stack.userScore.deadLetterQueue, stack.rewards.deadLetterQueue],
     'AwsSolutions-SQS3',
     'This queue is itself a dead-letter queue.',
   );

@@ -9,6 +9,7 @@ import { validateOptions } from '../shared/validate-options.js';
 import { type Item, type Key, planCreate, type TableLayout } from '../transaction/actions.js';
 import {
   AlreadyExistsError,
+  OutboxDisabledError,
   TransactionCanceledError,
   TransactionConflictError,
   VersionConflictError,
@@ -115,12 +116,18 @@ export class InboxEngine {
       sortKey: options.keys?.sortKey ?? 'sk',
       versionAttribute: options.versionAttribute ?? 'version',
     };
+    const outbox = options.outbox === false ? undefined : options.outbox;
     this.#settings = {
       client: this.client,
       layout: this.#layout,
       outbox: {
-        layout: { ...this.#layout, tableName: options.outbox?.tableName ?? options.tableName },
-        ttlSeconds: options.outbox?.ttlSeconds ?? InboxDefaults.inboxTtlSeconds,
+        layout: { ...this.#layout, tableName: outbox?.tableName ?? options.tableName },
+        ttlSeconds: outbox?.ttlSeconds ?? InboxDefaults.inboxTtlSeconds,
+        ...(options.outbox === false
+          ? {
+              disabledReason: `no relay reads the table of consumer ${options.consumerName}, so the event would never leave it; give its EventBoxConsumer publishTo (an EventBox or a bus)`,
+            }
+          : {}),
         ttlAttribute: options.ttlAttribute ?? InboxDefaults.ttlAttribute,
       },
       source: options.source ?? options.consumerName,
@@ -315,13 +322,14 @@ export class InboxEngine {
         delaySeconds: this.backoffSeconds(message.receiveCount, 1),
       };
     }
-    if (error instanceof InvalidMessageError)
+    // Neither can succeed on a retry: the message goes where an operator sees its reason.
+    if (error instanceof InvalidMessageError || error instanceof OutboxDisabledError)
       return { status: 'dead-letter', event, reason: error.message };
     return { status: 'failed', event, error };
   }
 
   /** Handles one message end to end: what `withInbox` does for each message of a batch. */
-  async process<TEvent>(
+  async process<TEvent = EventEnvelope>(
     message: InboxMessage,
     handler: InboxEventHandler<TEvent>,
   ): Promise<Outcome> {

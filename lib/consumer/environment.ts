@@ -8,6 +8,8 @@ export const ConsumerEnvironment = {
   notYetMaxAttempts: 'NOT_YET_MAX_ATTEMPTS',
   notYetBackoffBaseSeconds: 'NOT_YET_BACKOFF_BASE_SECONDS',
   notYetBackoffCapSeconds: 'NOT_YET_BACKOFF_CAP_SECONDS',
+  /** `false` when no relay reads the consumer's table: publishing then fails loudly. */
+  outboxRelayed: 'OUTBOX_RELAYED',
 } as const;
 
 /**
@@ -43,6 +45,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     tableName,
     consumerName,
     ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
+    ...(env[ConsumerEnvironment.outboxRelayed] === 'false' ? { outbox: false as const } : {}),
     notYet: {
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
       ...(Object.keys(backoff).length > 0 ? { backoff } : {}),

@@ -1,6 +1,7 @@
 export type { EventEnvelope } from '../envelope/envelope.js';
 export type { ConsumerDeadLetterMessage } from '../shared/dead-letters.js';
 export { SynchronizeMode } from '../transaction/actions.js';
+export { OutboxDisabledError } from '../transaction/errors.js';
 export {
   add,
   addToSet,

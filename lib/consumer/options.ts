@@ -34,8 +34,12 @@ export type InboxOptions = {
   readonly inboxTtlSeconds?: number;
   /** The table's TTL attribute, for inbox and outbox items. @default 'ttl' */
   readonly ttlAttribute?: string;
-  /** Follow-up events' outbox. @default { tableName, ttlSeconds: 604800 } */
-  readonly outbox?: { readonly tableName?: string; readonly ttlSeconds?: number };
+  /**
+   * Follow-up events' outbox. `false` when nothing relays the table: `ctx.tx.publish` then
+   * throws `OutboxDisabledError` and the event is dead-lettered with that reason, instead of
+   * an event that would never leave the table. @default { tableName, ttlSeconds: 604800 }
+   */
+  readonly outbox?: { readonly tableName?: string; readonly ttlSeconds?: number } | false;
   readonly notYet?: {
     /** Deliveries before a "not yet" event goes to the dead-letter queue. @default 10 */
     readonly maxAttempts?: number;
@@ -102,7 +106,13 @@ export const inboxOptionsSchema = z
     inboxTtlSeconds: int(60, 365 * 24 * 3600).optional(),
     ttlAttribute: name.optional(),
     outbox: z
-      .strictObject({ tableName: name.optional(), ttlSeconds: int(60, 365 * 24 * 3600).optional() })
+      .union([
+        z.literal(false),
+        z.strictObject({
+          tableName: name.optional(),
+          ttlSeconds: int(60, 365 * 24 * 3600).optional(),
+        }),
+      ])
       .optional(),
     notYet: z
       .strictObject({

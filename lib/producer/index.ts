@@ -24,6 +24,7 @@ export {
   EventTooLargeError,
   InvalidActionError,
   ItemTooLargeError,
+  OutboxDisabledError,
   TransactionCanceledError,
   TransactionConflictError,
   TransactionStateError,

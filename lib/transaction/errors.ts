@@ -48,6 +48,21 @@ export class ItemTooLargeError extends EventBoxError {
   }
 }
 
+/**
+ * An event was published where nothing relays the outbox, so it would never leave the
+ * table. Nothing was sent; the message says how to give the outbox a relay.
+ */
+export class OutboxDisabledError extends EventBoxError {
+  override name = 'OutboxDisabledError';
+
+  constructor(
+    readonly eventType: string,
+    readonly reason: string,
+  ) {
+    super(`Cannot publish ${eventType}: ${reason}`);
+  }
+}
+
 /** An event would exceed the bus entry limit. Nothing was sent. */
 export class EventTooLargeError extends EventBoxError {
   override name = 'EventTooLargeError';

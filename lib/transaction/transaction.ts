@@ -29,6 +29,7 @@ import {
   DuplicateActionError,
   EventTooLargeError,
   ItemTooLargeError,
+  OutboxDisabledError,
   TransactionStateError,
   TransactionTooLargeError,
 } from './errors.js';
@@ -44,6 +45,8 @@ export interface TransactionSettings {
     readonly layout: TableLayout;
     readonly ttlSeconds: number;
     readonly ttlAttribute: string;
+    /** Set when nothing relays this outbox: `publish` throws OutboxDisabledError with it. */
+    readonly disabledReason?: string;
   };
   readonly source: string;
   /** Stamped on every event; an event naming another tenant is refused. */
@@ -128,10 +131,13 @@ export class Transaction {
   /**
    * Adds an event to the outbox, written in the same transaction. Returns the envelope
    * (with its id) that will be published if, and only if, the transaction commits.
-   * @throws InvalidEventError, EventTooLargeError, ItemTooLargeError, TransactionTooLargeError
+   * @throws InvalidEventError, EventTooLargeError, ItemTooLargeError, TransactionTooLargeError;
+   * OutboxDisabledError when nothing relays this outbox.
    */
   publish<TPayload>(input: EventInput<TPayload>): EventEnvelope<TPayload> {
     this.assertOpen();
+    const { disabledReason } = this.settings.outbox;
+    if (disabledReason !== undefined) throw new OutboxDisabledError(input.type, disabledReason);
     const { tenantId } = this.settings;
     if (tenantId !== undefined && input.tenantId !== undefined && input.tenantId !== tenantId) {
       throw new InvalidEventError(

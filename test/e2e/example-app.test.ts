@@ -4,10 +4,11 @@ import { runDemo } from '../../infra/demo/run.js';
 
 /**
  * The example app deployed with the CDK CLI to the emulator, which runs the real Lambda
- * handlers: events the orders service writes are applied by the user-score service.
+ * handlers: a chain of three services. Events the orders service writes are applied by
+ * user-score, whose score changes are applied by rewards, each exactly once.
  */
 describe('Example app, deployed with the CDK CLI', () => {
-  it('applies every event the orders service writes, once, with the scores of in-order delivery', async () => {
+  it('carries every event through the chain orders → user-score → rewards, each applied exactly once', async () => {
     // Prepare
     const target = inject('eventbox');
     const outputs = await deployExample({ target, stackName: 'EventboxE2E' });
@@ -17,13 +18,24 @@ describe('Example app, deployed with the CDK CLI', () => {
 
     // Assess
     expect(summary.eventsWritten).toBeGreaterThan(0);
-    expect(summary.eventsPublished).toBe(summary.eventsWritten);
-    expect(summary.applied).toBe(summary.eventsForUserScore);
+    for (const hop of summary.hops) {
+      expect(hop.expected, hop.name).toBeGreaterThan(0);
+      expect(hop, hop.name).toMatchObject({
+        published: hop.expected,
+        applied: hop.expected,
+        handledLogLines: hop.expected,
+        publishedWithoutCommit: 0,
+        deadLettered: 0,
+        lost: 0,
+        appliedTwice: 0,
+      });
+    }
     expect(summary).toMatchObject({
-      lost: 0,
-      appliedTwice: 0,
-      deadLettered: 0,
+      versionGaps: 0,
       scoresMatchInOrderReplay: true,
+      rewardsMatchInOrderReplay: true,
     });
+    expect(summary.rewardsGranted).toBeGreaterThan(0);
+    expect(summary.chainWriteToAppliedMs.samples).toBe(summary.hops[1]?.applied);
   }, 600_000);
 });

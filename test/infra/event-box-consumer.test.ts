@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import { describe, expect, it } from 'vitest';
+import { EventBox } from '../../infra/constructs/event-box.js';
 import {
   EventBoxConsumer,
   type EventBoxConsumerProps,
@@ -142,5 +144,151 @@ describe('Construct: EventBoxConsumer', () => {
     ],
   ])('rejects %s', (_, overrides, message) => {
     expect(() => consumer(overrides)).toThrow(message);
+  });
+
+  describe('Prop: publishTo', () => {
+    type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+    const streamMappings = (template: Template) =>
+      Object.values(template.toJSON().Resources as Resources).filter(
+        (r) =>
+          r.Type === 'AWS::Lambda::EventSourceMapping' &&
+          JSON.stringify(r.Properties.EventSourceArn).includes('StreamArn'),
+      );
+    const relayPolicy = (template: Template, prefix: string) =>
+      Object.entries(template.toJSON().Resources as Resources).find(
+        ([id, r]) => r.Type === 'AWS::IAM::Policy' && id.startsWith(prefix),
+      )?.[1].Properties.PolicyDocument as { Statement: Array<Record<string, unknown>> };
+
+    it('with an EventBox, gives the table a NEW_AND_OLD_IMAGES stream that the box relay reads with the same settings', () => {
+      // GIVEN
+      const stack = testStack();
+      const box = new EventBox(stack, 'Box');
+
+      // WHEN
+      new EventBoxConsumer(stack, 'Scores', {
+        consumerName: 'user-score',
+        eventBus: box.eventBus,
+        eventPattern: { source: ['orders'] },
+        entry,
+        publishTo: box,
+      });
+
+      // THEN
+      const template = Template.fromStack(stack);
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+        KeySchema: Match.anyValue(),
+      });
+      const mappings = streamMappings(template);
+      expect(mappings.map((m) => JSON.stringify(m.Properties.EventSourceArn))).toStrictEqual([
+        expect.stringContaining('BoxTable'),
+        expect.stringContaining('ScoresTable'),
+      ]);
+      const [boxMapping, consumerMapping] = mappings.map(({ Properties }) => {
+        const { EventSourceArn, ...settings } = Properties;
+        return settings;
+      });
+      expect(consumerMapping).toStrictEqual(boxMapping);
+      const readsStreams = relayPolicy(template, 'BoxRelayFunctionServiceRoleDefaultPolicy')
+        .Statement.filter((st) => JSON.stringify(st.Action).includes('dynamodb:GetRecords'))
+        .map((st) => JSON.stringify(st.Resource));
+      expect(readsStreams).toStrictEqual([
+        expect.stringContaining('BoxTable'),
+        expect.stringContaining('ScoresTable'),
+      ]);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'true' }) },
+      });
+    });
+
+    it('with a bus, gives the consumer its own relay to that bus: PutEvents there, its stream, its dead-letter queue, nothing else', () => {
+      const stack = testStack();
+      const bus = new events.EventBus(stack, 'Bus');
+      const elsewhere = new events.EventBus(stack, 'Elsewhere');
+      new EventBoxConsumer(stack, 'Scores', {
+        consumerName: 'user-score',
+        eventBus: bus,
+        eventPattern: { source: ['orders'] },
+        entry,
+        publishTo: elsewhere,
+        relay: { batchSize: 100 },
+      });
+
+      const own = Template.fromStack(stack);
+      own.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: getAtt('ScoresTable', 'StreamArn'),
+        BatchSize: 100,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: {
+          Filters: [{ Pattern: Match.stringLikeRegexp('"_eventbox":\\{"S":\\["outbox"\\]') }],
+        },
+      });
+      own.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^Elsewhere') },
+            POWERTOOLS_SERVICE_NAME: 'eventbox-relay-user-score',
+          }),
+        },
+      });
+      const statements = relayPolicy(own, 'ScoresRelayFunctionServiceRoleDefaultPolicy').Statement;
+      expect(statements.map((st) => st.Action)).toStrictEqual([
+        'events:PutEvents',
+        expect.arrayContaining(['sqs:SendMessage']),
+        'dynamodb:ListStreams',
+        expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']),
+      ]);
+      expect(JSON.stringify(statements[0]?.Resource)).toContain('Elsewhere');
+      expect(JSON.stringify(statements[1]?.Resource)).toContain('ScoresRelayDeadLetterQueue');
+      expect(JSON.stringify(statements[3]?.Resource)).toContain('ScoresTable');
+      own.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'true' }) },
+      });
+    });
+
+    it('without it, gives the table no stream and tells the handler that publishing is refused', () => {
+      const { template } = consumer();
+
+      template.hasResourceProperties('AWS::DynamoDB::Table', {
+        StreamSpecification: Match.absent(),
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'false' }) },
+      });
+    });
+
+    it.each([
+      [
+        'relay props without a bus to publish to',
+        { relay: { batchSize: 10 } },
+        'relay props need publishTo to be a bus',
+      ],
+    ])('rejects %s', (_, overrides, message) => {
+      expect(() => consumer(overrides)).toThrow(message);
+    });
+
+    it('rejects an existing table whose stream has no new images', () => {
+      const stack = testStack();
+      const bus = new events.EventBus(stack, 'Bus');
+      const table = new dynamodb.Table(stack, 'KeysOnly', {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        stream: dynamodb.StreamViewType.KEYS_ONLY,
+      });
+
+      expect(
+        () =>
+          new EventBoxConsumer(stack, 'Scores', {
+            consumerName: 'user-score',
+            eventBus: bus,
+            eventPattern: { source: ['orders'] },
+            entry,
+            existingTable: table,
+            publishTo: bus,
+          }),
+      ).toThrow(
+        'has a stream of view type KEYS_ONLY; the relay needs NEW_IMAGE or NEW_AND_OLD_IMAGES, since it filters on the new image',
+      );
+    });
   });
 });

@@ -61,7 +61,7 @@ describe('Construct: EventBox', () => {
       Environment: {
         Variables: Match.objectLike({
           EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^BoxBus') },
-          DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^BoxDeadLetterQueue') },
+          DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^BoxRelayDeadLetterQueue') },
           CONCURRENCY: '8',
           MAX_ENTRY_BYTES: '262144',
           POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^eventbox-relay-'),
@@ -84,7 +84,7 @@ describe('Construct: EventBox', () => {
       MaximumRetryAttempts: 10_000,
       MaximumRecordAgeInSeconds: 86_400,
       ParallelizationFactor: 1,
-      DestinationConfig: { OnFailure: { Destination: getAtt('BoxDeadLetterQueue', 'Arn') } },
+      DestinationConfig: { OnFailure: { Destination: getAtt('BoxRelayDeadLetterQueue', 'Arn') } },
       FilterCriteria: {
         Filters: [
           {
@@ -112,7 +112,7 @@ describe('Construct: EventBox', () => {
           {
             Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
             Effect: 'Allow',
-            Resource: getAtt('BoxDeadLetterQueue', 'Arn'),
+            Resource: getAtt('BoxRelayDeadLetterQueue', 'Arn'),
           },
           { Action: 'dynamodb:ListStreams', Effect: 'Allow', Resource: '*' },
           {
@@ -277,6 +277,45 @@ describe('Construct: EventBox', () => {
         'a table without a stream',
         (s: ReturnType<typeof testStack>) => ({ existingTable: table(s) }),
         'has no stream',
+      ],
+      [
+        'a new table whose stream has no new images (every record would be filtered out)',
+        () => ({ tableProps: { stream: dynamodb.StreamViewType.KEYS_ONLY } }),
+        'has a stream of view type KEYS_ONLY; the relay needs NEW_IMAGE or NEW_AND_OLD_IMAGES',
+      ],
+      [
+        'an existing table with an OLD_IMAGE stream',
+        (s: ReturnType<typeof testStack>) => ({
+          existingTable: table(s, dynamodb.StreamViewType.OLD_IMAGE),
+        }),
+        'existingTable (Test/T) has a stream of view type OLD_IMAGE',
+      ],
+      [
+        'an additional table with a KEYS_ONLY stream',
+        (s: ReturnType<typeof testStack>) => ({
+          additionalTables: [table(s, dynamodb.StreamViewType.KEYS_ONLY)],
+        }),
+        'additionalTables[0] (Test/T) has a stream of view type KEYS_ONLY',
+      ],
+      [
+        'retry attempts under -1',
+        () => ({ relay: { retryAttempts: -2 } }),
+        'relay.retryAttempts must be an integer from -1 to 10000; got -2',
+      ],
+      [
+        'a memory size of 64 MB',
+        () => ({ relay: { memorySize: 64 } }),
+        'relay.memorySize must be an integer from 128 to 10240; got 64',
+      ],
+      [
+        'a batching window over 5 minutes',
+        () => ({ relay: { maxBatchingWindow: Duration.seconds(301) } }),
+        'relay.maxBatchingWindow (seconds) must be an integer from 0 to 300; got 301',
+      ],
+      [
+        'a timeout over 15 minutes',
+        () => ({ relay: { timeout: Duration.minutes(16) } }),
+        'relay.timeout (seconds) must be an integer from 10 to 900; got 960',
       ],
       [
         'a batch size of 0',

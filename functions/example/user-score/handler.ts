@@ -1,4 +1,5 @@
 import type { EventOf, InboxContext, TypedEnvelope } from '../../../lib/consumer/index.js';
+import type { ScoreChanged } from '../rewards/events.js';
 import type { OrderCanceled, OrderPaid, UserScoreEvents, UserSnapshot } from './events.js';
 import { type LocalOrder, type LocalUserRegion, orderKey, regionKey, userKey } from './model.js';
 
@@ -43,16 +44,17 @@ async function applyUser(
   if (event.type === 'UserUpdated') return;
   const region = await ctx.get(regionKey(user.userId, user.regionVersion));
   if (!region) {
+    const opened = {
+      userId: user.userId,
+      region: user.region,
+      regionVersion: user.regionVersion,
+      score: 0,
+    };
     ctx.tx.put(
-      {
-        ...regionKey(user.userId, user.regionVersion),
-        userId: user.userId,
-        region: user.region,
-        regionVersion: user.regionVersion,
-        score: 0,
-      },
+      { ...regionKey(user.userId, user.regionVersion), ...opened },
       { expectedVersion: 0 },
     );
+    publishScore(ctx, opened, 1);
   }
 }
 
@@ -66,11 +68,13 @@ async function applyPaid(
   if (!region)
     ctx.notYet(`user ${paid.userId} in region version ${paid.userRegionVersion} is not known yet`);
   const order = await ctx.get<LocalOrder>(orderKey(paid.orderId));
+  const score = region.score + paid.amount;
   ctx.tx.update(
     regionKey(paid.userId, paid.userRegionVersion),
-    { score: region.score + paid.amount },
+    { score },
     { expectedVersion: region.version },
   );
+  publishScore(ctx, { ...region, score }, region.version + 1);
   ctx.tx.put(
     {
       ...orderKey(paid.orderId),
@@ -97,11 +101,13 @@ async function applyCanceled(
   if (order?.hasPaidEventHandled) {
     const region = await ctx.get<LocalUserRegion>(regionKey(order.userId, order.regionVersion));
     if (region) {
+      const score = Math.max(0, region.score - order.points);
       ctx.tx.update(
         regionKey(order.userId, order.regionVersion),
-        { score: Math.max(0, region.score - order.points) },
+        { score },
         { expectedVersion: region.version },
       );
+      publishScore(ctx, { ...region, score }, region.version + 1);
     }
   }
   ctx.tx.put(
@@ -115,4 +121,27 @@ async function applyCanceled(
     },
     { expectedVersion: order?.version ?? 0 },
   );
+}
+
+/**
+ * Publishes the score of a user's region after a change, in the same transaction: the
+ * rewards service reacts to it. Versioned per (user, region version), starting at 1 when
+ * the region opens, so the rewards service can tell newer scores from older ones.
+ */
+function publishScore(
+  ctx: InboxContext,
+  region: Pick<LocalUserRegion, 'userId' | 'regionVersion' | 'region' | 'score'>,
+  version: number,
+): void {
+  const score: ScoreChanged = {
+    userId: region.userId,
+    regionVersion: region.regionVersion,
+    region: region.region,
+    score: region.score,
+  };
+  ctx.tx.publish({
+    type: 'ScoreChanged',
+    aggregate: { type: 'UserScore', id: `${region.userId}/${region.regionVersion}`, version },
+    payload: score,
+  });
 }

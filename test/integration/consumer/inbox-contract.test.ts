@@ -126,6 +126,39 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(await inboxRecords(older.id)).toHaveLength(1);
   });
 
+  it('dead-letters an event whose handler publishes where nothing relays, and writes nothing', async () => {
+    // Prepare
+    const unrelayed = new InboxEngine({
+      consumerName: 'unrelayed',
+      tableName: table.tableName,
+      client: table.client,
+      outbox: false,
+    });
+    const event = envelope({
+      type: 'OrderPaid',
+      aggregate: { type: 'Order', id: 'unrelayed', version: 2 },
+      payload: {},
+    });
+
+    // Act
+    const outcome = await unrelayed.process(sqsMessage(event), async (e, { tx }) => {
+      tx.put({ pk: 'UNRELAYED', sk: 'ITEM', seen: true });
+      tx.publish({
+        type: 'Followed',
+        aggregate: { type: 'Follow', id: e.aggregate.id, version: 1 },
+        payload: null,
+      });
+    });
+
+    // Assess
+    expect(outcome).toMatchObject({
+      status: 'dead-letter',
+      reason: expect.stringContaining('give its EventBoxConsumer publishTo'),
+    });
+    expect(await itemOf('UNRELAYED', 'ITEM')).toBeUndefined();
+    expect(await itemOf(`INBOX#unrelayed#${event.id}`, 'INBOX')).toBeUndefined();
+  });
+
   it('merges a newer snapshot over local attributes, and skips an older one', async () => {
     // Prepare: a local attribute the snapshots never name
     await table.document.send(

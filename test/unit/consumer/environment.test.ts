@@ -21,6 +21,17 @@ describe('Function: inboxOptionsFromEnvironment', () => {
     });
   });
 
+  it('refuses publishing when the construct says no relay reads the table', () => {
+    const env = { TABLE_NAME: 't', CONSUMER_NAME: 'c' };
+
+    expect(inboxOptionsFromEnvironment({ ...env, OUTBOX_RELAYED: 'false' })).toMatchObject({
+      outbox: false,
+    });
+    expect(inboxOptionsFromEnvironment({ ...env, OUTBOX_RELAYED: 'true' })).not.toHaveProperty(
+      'outbox',
+    );
+  });
+
   it('names every missing variable', () => {
     expect(() => inboxOptionsFromEnvironment({})).toThrow(InvalidOptionsError);
     expect(() => inboxOptionsFromEnvironment({})).toThrow(

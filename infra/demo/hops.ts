@@ -1,0 +1,127 @@
+import type { EventEnvelope } from '../../lib/producer/index.js';
+import type { ConsumerLogFacts } from './observe.js';
+
+/** A dead letter of any queue the demo reads, by the event it holds. */
+export interface Letter {
+  readonly eventId: string | undefined;
+  readonly reason: string;
+}
+
+/** What happened to the events of one hop: one service's events, one consumer. */
+export interface HopSummary {
+  readonly name: string;
+  /** Events committed that this hop's consumer subscribes to. */
+  readonly expected: number;
+  /** Of those, seen on the bus. */
+  readonly published: number;
+  readonly publishedTwice: number;
+  /** Seen on the bus for this run although no committed transaction wrote them. */
+  readonly publishedWithoutCommit: number;
+  readonly applied: number;
+  readonly duplicatesAbsorbed: number;
+  readonly staleSkipped: number;
+  readonly notYetRetries: number;
+  readonly conflictRetries: number;
+  readonly deadLettered: number;
+  /** Dead letters by kind of reason. */
+  readonly deadLetterReasons: Readonly<Record<string, number>>;
+  /** "Not yet" dead letters whose awaited event was not itself dead-lettered. */
+  readonly unexplainedNotYet: number;
+  readonly lost: number;
+  readonly appliedTwice: number;
+  /** Handled log lines read; equals `applied` when every application was logged. */
+  readonly handledLogLines: number;
+}
+
+export interface HopInput {
+  readonly name: string;
+  /** Every event the producing service committed in this run. */
+  readonly committed: readonly EventEnvelope[];
+  /** The ones the consumer subscribes to. */
+  readonly consumed: readonly EventEnvelope[];
+  /** Ids of this run's events from this source, in the order the bus tap saw them. */
+  readonly audited: readonly string[];
+  /** Event id → when the consumer applied it. */
+  readonly applied: ReadonlyMap<string, string>;
+  readonly letters: readonly Letter[];
+  readonly facts: ConsumerLogFacts;
+  /** The event a consumed event waits for ("not yet"), if any. */
+  readonly predecessorOf?: (event: EventEnvelope) => EventEnvelope | undefined;
+}
+
+/** The kind of a dead-letter reason, with the event-specific details left out. */
+export function reasonKind(reason: string): string {
+  return reason
+    .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, '<id>')
+    .replace(/[0-9a-f]{8}-o\d+/g, '<order>')
+    .replace(/[0-9a-f]{8}-u\d+(\/\d+)?/g, '<user>')
+    .replace(/after \d+ attempts/, 'after N attempts');
+}
+
+/** Accounts for every event of one hop: published, applied, dead-lettered or lost. */
+export function hopSummary(input: HopInput): HopSummary {
+  const committed = new Set(input.committed.map((e) => e.id));
+  const deadLettered = new Set(
+    input.letters.flatMap((l) => (l.eventId && committed.has(l.eventId) ? [l.eventId] : [])),
+  );
+  const published = new Set(input.audited.filter((id) => committed.has(id)));
+  const lostAtRelay = input.committed.filter(
+    (e) => !published.has(e.id) && !deadLettered.has(e.id),
+  );
+  const lostAtConsumer = input.consumed.filter(
+    (e) => !input.applied.has(e.id) && !deadLettered.has(e.id),
+  );
+  const consumedIds = new Set(input.consumed.map((e) => e.id));
+  const ownLetters = input.letters.filter((l) => l.eventId && consumedIds.has(l.eventId));
+  const deadLetterReasons: Record<string, number> = {};
+  for (const letter of ownLetters) {
+    const kind = reasonKind(letter.reason);
+    deadLetterReasons[kind] = (deadLetterReasons[kind] ?? 0) + 1;
+  }
+  const byId = new Map(input.committed.map((e) => [e.id, e]));
+  const unexplainedNotYet = ownLetters.filter((l) => {
+    if (!l.reason.startsWith('Not yet') || !l.eventId) return false;
+    const event = byId.get(l.eventId);
+    const predecessor = event && input.predecessorOf?.(event);
+    return !predecessor || !deadLettered.has(predecessor.id);
+  }).length;
+  return {
+    name: input.name,
+    expected: input.consumed.length,
+    published: input.consumed.filter((e) => published.has(e.id)).length,
+    publishedTwice: input.audited.filter(
+      (id, i) => committed.has(id) && input.audited.indexOf(id) !== i,
+    ).length,
+    publishedWithoutCommit: new Set(input.audited.filter((id) => !committed.has(id))).size,
+    applied: input.consumed.filter((e) => input.applied.has(e.id)).length,
+    duplicatesAbsorbed: input.facts.duplicates,
+    staleSkipped: input.facts.staleSkipped,
+    notYetRetries: input.facts.notYetRetries,
+    conflictRetries: input.facts.conflictRetries,
+    deadLettered: ownLetters.length,
+    deadLetterReasons,
+    unexplainedNotYet,
+    lost: new Set([...lostAtRelay, ...lostAtConsumer].map((e) => e.id)).size,
+    appliedTwice: [...input.facts.handled].filter(([id, n]) => consumedIds.has(id) && n > 1).length,
+    handledLogLines: [...input.facts.handled]
+      .filter(([id]) => consumedIds.has(id))
+      .reduce((sum, [, n]) => sum + n, 0),
+  };
+}
+
+/** Every aggregate's committed versions must run 1, 2, 3... with no gap and no repeat. */
+export function versionGaps(events: readonly EventEnvelope[]): number {
+  const byAggregate = new Map<string, number[]>();
+  for (const e of events) {
+    const key = `${e.aggregate.type}#${e.aggregate.id}`;
+    byAggregate.set(key, [...(byAggregate.get(key) ?? []), e.aggregate.version]);
+  }
+  let gaps = 0;
+  for (const versions of byAggregate.values()) {
+    const sorted = [...versions].sort((a, b) => a - b);
+    sorted.forEach((v, i) => {
+      if (v !== i + 1) gaps++;
+    });
+  }
+  return gaps;
+}
