@@ -29,6 +29,9 @@ export type FaultConfig = z.infer<typeof faultConfigSchema>;
 
 export const FAULTS_VARIABLE = 'EVENTBOX_FAULTS';
 
+/** Partition key prefix of the records a crashed consumer leaves of what it had committed. */
+export const CRASH_RECORD_PREFIX = 'FAULT#crash-after-commit#';
+
 /** The faults in force now; none when the variable is unset or empty. */
 export function currentFaults(env: NodeJS.ProcessEnv = process.env): FaultConfig {
   const raw = env[FAULTS_VARIABLE];

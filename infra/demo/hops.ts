@@ -29,8 +29,13 @@ export interface HopSummary {
   readonly unexplainedNotYet: number;
   readonly lost: number;
   readonly appliedTwice: number;
-  /** Handled log lines read; equals `applied` when every application was logged. */
-  readonly handledLogLines: number;
+  /**
+   * Applied events neither logged as handled nor recorded by a process an injected crash
+   * killed (whose log lines may never arrive): 0 when the logs account for everything.
+   */
+  readonly unaccounted: number;
+  /** The first few of them, to look for in the logs. */
+  readonly unaccountedIds: readonly string[];
 }
 
 export interface HopInput {
@@ -45,6 +50,8 @@ export interface HopInput {
   readonly applied: ReadonlyMap<string, string>;
   readonly letters: readonly Letter[];
   readonly facts: ConsumerLogFacts;
+  /** Events a process had committed or in flight when an injected crash killed it. */
+  readonly crashRecorded?: ReadonlySet<string>;
   /** The event a consumed event waits for ("not yet"), if any. */
   readonly predecessorOf?: (event: EventEnvelope) => EventEnvelope | undefined;
 }
@@ -85,6 +92,11 @@ export function hopSummary(input: HopInput): HopSummary {
     const predecessor = event && input.predecessorOf?.(event);
     return !predecessor || !deadLettered.has(predecessor.id);
   }).length;
+  const handledLines = input.consumed.map((e) => input.facts.handled.get(e.id) ?? 0);
+  const unaccounted = input.consumed.filter(
+    (e) =>
+      input.applied.has(e.id) && !input.facts.handled.has(e.id) && !input.crashRecorded?.has(e.id),
+  );
   return {
     name: input.name,
     expected: input.consumed.length,
@@ -102,10 +114,9 @@ export function hopSummary(input: HopInput): HopSummary {
     deadLetterReasons,
     unexplainedNotYet,
     lost: new Set([...lostAtRelay, ...lostAtConsumer].map((e) => e.id)).size,
-    appliedTwice: [...input.facts.handled].filter(([id, n]) => consumedIds.has(id) && n > 1).length,
-    handledLogLines: [...input.facts.handled]
-      .filter(([id]) => consumedIds.has(id))
-      .reduce((sum, [, n]) => sum + n, 0),
+    appliedTwice: handledLines.filter((n) => n > 1).length,
+    unaccounted: unaccounted.length,
+    unaccountedIds: unaccounted.slice(0, 10).map((e) => e.id),
   };
 }
 

@@ -34,6 +34,7 @@ export async function jsonLogLines(
 
 /** What the inbox's log lines say about some events: how often each was handled, and so on. */
 export interface ConsumerLogFacts {
+  /** "handled" lines per event. */
   readonly handled: Map<string, number>;
   readonly duplicates: number;
   readonly staleSkipped: number;

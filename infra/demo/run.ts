@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { REWARD_TIERS } from '../../functions/example/rewards/events.js';
+import { CRASH_RECORD_PREFIX } from '../../functions/faults/config.js';
 import type { EventEnvelope } from '../../lib/producer/index.js';
 import { parseDeadLetter } from '../../lib/shared/dead-letters.js';
 import { drainQueue, peekQueue, queueDepth } from '../../lib/testing/queues.js';
@@ -178,6 +179,11 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
       applied: userScoreApplied,
       letters,
       facts: consumerLogFacts(userScoreLines, new Set(forUserScore.map((e) => e.id))),
+      crashRecorded: new Set(
+        (await scanPrefix(ddb, outputs.UserScoreTableName, CRASH_RECORD_PREFIX)).map((r) =>
+          String(r.pk).slice(CRASH_RECORD_PREFIX.length),
+        ),
+      ),
       predecessorOf: predecessorIn(orders),
     }),
     hopSummary({

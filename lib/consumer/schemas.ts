@@ -1,5 +1,6 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { EventEnvelope } from '../envelope/envelope.js';
+import { describeIssues } from '../shared/standard-schema-problems.js';
 import { InvalidMessageError } from './errors.js';
 
 /** Payload schemas by event type: zod, valibot, arktype or any Standard Schema. */
@@ -19,15 +20,6 @@ export type TypedEnvelope<TType extends string, TPayload> = Omit<
 export type EventOf<TSchemas extends PayloadSchemas> = {
   [K in keyof TSchemas & string]: TypedEnvelope<K, StandardSchemaV1.InferOutput<TSchemas[K]>>;
 }[keyof TSchemas & string];
-
-function describe(issue: StandardSchemaV1.Issue): string {
-  const path = (issue.path ?? [])
-    .map((segment) =>
-      typeof segment === 'object' && segment !== null ? String(segment.key) : String(segment),
-    )
-    .join('.');
-  return `payload${path ? `.${path}` : ''}: ${issue.message}`;
-}
 
 /**
  * Validates the payload against its type's schema and returns the envelope with the
@@ -50,7 +42,7 @@ export async function validatePayload(
   if (result.issues) {
     throw new InvalidMessageError(
       `the payload of ${envelope.type} fails its schema`,
-      result.issues.map(describe),
+      describeIssues(result.issues, 'payload'),
     );
   }
   return { ...envelope, payload: result.value };

@@ -23,7 +23,7 @@ describe('Example app, deployed with the CDK CLI', () => {
       expect(hop, hop.name).toMatchObject({
         published: hop.expected,
         applied: hop.expected,
-        handledLogLines: hop.expected,
+        unaccounted: 0,
         publishedWithoutCommit: 0,
         deadLettered: 0,
         lost: 0,

@@ -1,0 +1,40 @@
+import { EventBoxError } from '../shared/errors.js';
+
+/** A job definition is malformed: a bad name, two steps of one name, a range. */
+export class InvalidJobDefinitionError extends EventBoxError {
+  override name = 'InvalidJobDefinitionError';
+}
+
+/** A job's input failed its schema; nothing was added to the transaction. */
+export class InvalidJobInputError extends EventBoxError {
+  override name = 'InvalidJobInputError';
+
+  constructor(
+    readonly jobName: string,
+    /** One line per problem, each naming the field. */
+    readonly problems: readonly string[],
+  ) {
+    super(`Invalid input for job "${jobName}": ${problems.join('; ')}`);
+  }
+}
+
+/** No job has this id in the jobs table. */
+export class JobNotFoundError extends EventBoxError {
+  override name = 'JobNotFoundError';
+
+  constructor(readonly jobId: string) {
+    super(`Job ${jobId} does not exist`);
+  }
+}
+
+/** Only a stalled job can be resumed. */
+export class JobNotResumableError extends EventBoxError {
+  override name = 'JobNotResumableError';
+
+  constructor(
+    readonly jobId: string,
+    readonly state: string,
+  ) {
+    super(`Job ${jobId} is ${state}; only a stalled job can be resumed`);
+  }
+}
