@@ -4,7 +4,7 @@ import type { InboxMessage } from './messages.js';
 import type { Settler } from './settle.js';
 
 /** Runs `work` over items with at most `limit` in flight. */
-async function pool<T>(
+export async function pool<T>(
   items: readonly T[],
   limit: number,
   work: (item: T) => Promise<void>,

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../envelope/envelope.js';
-import { jitteredDelay } from '../shared/backoff.js';
+import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { validateOptions } from '../shared/validate-options.js';
@@ -71,7 +71,8 @@ export type Outcome =
   | { readonly status: 'duplicate'; readonly event: EventEnvelope }
   | {
       readonly status: 'retry';
-      readonly kind: 'not-yet' | 'locked' | 'conflict';
+      /** What comes back: a "not yet", a lock wait, a lost race, or (jobs) a failed step or task. */
+      readonly kind: 'not-yet' | 'locked' | 'conflict' | 'step' | 'task';
       readonly event: EventEnvelope;
       readonly reason: string;
       readonly delaySeconds: number;
@@ -354,16 +355,16 @@ export class InboxEngine {
 
   /** Seconds to keep a message invisible before its next attempt: capped, jittered. */
   backoffSeconds(receiveCount: number, baseOverride?: number): number {
-    const base =
-      baseOverride ??
-      this.options.notYet?.backoff?.baseSeconds ??
-      InboxDefaults.notYetBackoff.baseSeconds;
-    const cap = this.options.notYet?.backoff?.capSeconds ?? InboxDefaults.notYetBackoff.capSeconds;
-    const ceiling = Math.min(cap, base * 2 ** Math.max(0, receiveCount - 1));
-    // Half fixed, half jitter: never retries at once, and spreads retries of a burst.
-    return Math.min(
-      43_200,
-      Math.ceil(ceiling / 2 + jitteredDelay({ baseMs: ceiling / 2, capMs: ceiling / 2 }, 0)),
+    return visibilityDelaySeconds(
+      {
+        baseSeconds:
+          baseOverride ??
+          this.options.notYet?.backoff?.baseSeconds ??
+          InboxDefaults.notYetBackoff.baseSeconds,
+        capSeconds:
+          this.options.notYet?.backoff?.capSeconds ?? InboxDefaults.notYetBackoff.capSeconds,
+      },
+      receiveCount,
     );
   }
 }

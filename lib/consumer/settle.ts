@@ -1,19 +1,45 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSClientConfig } from '@aws-sdk/client-sqs';
 import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sendConsumerDeadLetter } from './dead-letter.js';
-import type { InboxEngine, Outcome } from './engine.js';
+import type { Outcome } from './engine.js';
 import type { InboxMessage } from './messages.js';
+
+/** What settling needs of whoever handled the message: the inbox engine, or the job runner. */
+export interface SettleContext {
+  readonly consumerName: string;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly options: {
+    readonly deadLetterQueueUrl?: string;
+    readonly sqsClient?: SQSClient;
+    readonly sqsClientConfig?: SQSClientConfig;
+  };
+  /** Seconds a message that failed waits before its next attempt. */
+  backoffSeconds(receiveCount: number): number;
+}
+
+/** The metric each kind of retry counts in. */
+const RETRY_METRICS = {
+  'not-yet': 'NotYetRetries',
+  locked: 'LockWaits',
+  conflict: 'ConflictRetries',
+  step: 'StepRetries',
+  task: 'TaskRetries',
+} as const;
 
 /**
  * Carries out an outcome: metrics and logs, the retry delay (ChangeMessageVisibility) and
  * dead letters. Resolves whether the message is done (true) or must come back (false).
  */
 export class Settler {
-  readonly #engine: InboxEngine;
+  readonly #engine: SettleContext;
   readonly #sqs: SQSClient;
   readonly #queueUrls = new Map<string, Promise<string>>();
 
-  constructor(engine: InboxEngine) {
+  constructor(engine: SettleContext) {
     this.#engine = engine;
     const { sqsClient, sqsClientConfig } = engine.options;
     this.#sqs = sqsClient ?? new SQSClient(sqsClientConfig ?? {});
@@ -39,11 +65,7 @@ export class Settler {
         logger.info('duplicate ignored', { eventId, messageId: message.messageId });
         return true;
       case 'retry':
-        metrics.addMetric(
-          outcome.kind === 'not-yet' ? 'NotYetRetries' : 'ConflictRetries',
-          MetricUnit.Count,
-          1,
-        );
+        metrics.addMetric(RETRY_METRICS[outcome.kind], MetricUnit.Count, 1);
         logger.info('retry later', {
           eventId,
           kind: outcome.kind,

@@ -91,7 +91,10 @@ export interface ParallelStepDefinition {
   readonly name: string;
   readonly tasks: Readonly<Record<string, StepFunction<unknown, Record<string, unknown>, unknown>>>;
   readonly aggregate: (
-    args: AggregatorArgs<unknown, Record<string, unknown>, Record<string, unknown>>,
+    args: StepArgs<unknown, Record<string, unknown>> & {
+      readonly tasks: Readonly<Record<string, TaskOutcome>>;
+      readonly round: number;
+    },
   ) => Promise<AggregatorDecision<unknown>> | AggregatorDecision<unknown>;
   readonly maxTaskAttempts: number;
   readonly maxRounds: number;
@@ -130,7 +133,9 @@ function checkName(what: string, name: string): void {
 function checkRange(what: string, value: number | undefined, min: number, max: number): void {
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new InvalidJobDefinitionError(`${what} must be an integer from ${min} to ${max}; got ${value}`);
+    throw new InvalidJobDefinitionError(
+      `${what} must be an integer from ${min} to ${max}; got ${value}`,
+    );
 }
 
 /**
@@ -156,7 +161,9 @@ export class JobDefinition<TInput = unknown, TResults = Record<never, never>> {
     checkRange(`Job "${name}" backoff.baseSeconds`, options.backoff?.baseSeconds, 0, 43_200);
     checkRange(`Job "${name}" backoff.capSeconds`, options.backoff?.capSeconds, 0, 43_200);
     if (typeof options.input?.['~standard']?.validate !== 'function')
-      throw new InvalidJobDefinitionError(`Job "${name}" needs an input schema (any Standard Schema)`);
+      throw new InvalidJobDefinitionError(
+        `Job "${name}" needs an input schema (any Standard Schema)`,
+      );
     this.name = name;
     this.input = options.input;
     this.steps = steps;
@@ -197,7 +204,11 @@ export class JobDefinition<TInput = unknown, TResults = Record<never, never>> {
   >(
     name: TName,
     spec: ParallelSpec<TInput, TResults, TTasks, TOutput>,
-  ): JobDefinition<TInput, TResults & { readonly [K in TName]: Awaited<TOutput> }> {
+    // A conditional `{ retry } | { continue }` infers `continue?: undefined` on one side.
+  ): JobDefinition<
+    TInput,
+    TResults & { readonly [K in TName]: Awaited<Exclude<TOutput, undefined>> }
+  > {
     const taskNames = Object.keys(spec.tasks);
     if (taskNames.length === 0 || taskNames.length > JobDefaults.maxTasks) {
       throw new InvalidJobDefinitionError(
@@ -236,6 +247,8 @@ export function defineJob<TSchema extends StandardSchemaV1>(
 ): JobDefinition<StandardSchemaV1.InferOutput<TSchema>> {
   return new JobDefinition(
     name,
-    options as unknown as JobOptions<StandardSchemaV1<unknown, StandardSchemaV1.InferOutput<TSchema>>>,
+    options as unknown as JobOptions<
+      StandardSchemaV1<unknown, StandardSchemaV1.InferOutput<TSchema>>
+    >,
   );
 }

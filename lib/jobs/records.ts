@@ -37,6 +37,13 @@ export const JobKeys = {
   taskMarker: 'job-task',
 } as const;
 
+/** A step as the job record lists it. */
+export interface PlannedStep {
+  readonly name: string;
+  readonly kind: 'step' | 'parallel';
+  readonly tasks?: readonly string[];
+}
+
 /** What a step has done so far, kept in the job record. */
 export interface StepRecord {
   readonly state: 'running' | 'succeeded' | 'failed' | 'stalled';
@@ -55,6 +62,8 @@ export interface JobRecord {
   readonly input: string;
   readonly jobState: JobState;
   readonly jobCreatedAt: string;
+  /** The steps as defined when the job started, so its status needs no definition. */
+  readonly plan: readonly PlannedStep[];
   readonly stepIndex: number;
   /** Set while a parallel step runs: `tasks` (fanned out), then `aggregating`. */
   readonly phase?: 'tasks' | 'aggregating';
@@ -98,7 +107,11 @@ export function taskPrefix(stepIndex: number): string {
   return `${JobKeys.taskPrefix}${String(stepIndex).padStart(3, '0')}#`;
 }
 
-export function taskKey(jobId: string, stepIndex: number, task: string): { pk: string; sk: string } {
+export function taskKey(
+  jobId: string,
+  stepIndex: number,
+  task: string,
+): { pk: string; sk: string } {
   return { pk: `${JobKeys.partitionPrefix}${jobId}`, sk: `${taskPrefix(stepIndex)}${task}` };
 }
 
@@ -107,7 +120,8 @@ export function storable(value: unknown): { json: string } | { problem: string }
   if (value === undefined) return { json: 'null' };
   try {
     const json = JSON.stringify(value, (_key, v: unknown) => {
-      if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`${v} is not a JSON number`);
+      if (typeof v === 'number' && !Number.isFinite(v))
+        throw new Error(`${v} is not a JSON number`);
       if (typeof v === 'function' || typeof v === 'symbol') throw new Error(`a ${typeof v}`);
       return v;
     });

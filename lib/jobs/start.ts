@@ -25,7 +25,7 @@ export interface JobStart {
 }
 
 /** What a start needs of a job definition: its name and its input schema. */
-export type StartableJob<TInput> = Pick<JobDefinition<TInput>, 'name' | 'input'>;
+export type StartableJob<TInput> = Pick<JobDefinition<TInput>, 'name' | 'input' | 'steps'>;
 
 const JOB_ID = /^[A-Za-z0-9._:/-]{1,200}$/;
 
@@ -68,6 +68,11 @@ export async function startJob<TInput>(
     input: JSON.stringify(result.value ?? null),
     jobState: JobState.pending,
     jobCreatedAt: `${at}#${options.jobId}`,
+    plan: job.steps.map((step) =>
+      step.kind === 'parallel'
+        ? { name: step.name, kind: step.kind, tasks: Object.keys(step.tasks) }
+        : { name: step.name, kind: step.kind },
+    ),
     stepIndex: 0,
     steps: {},
     results: {},
@@ -76,12 +81,22 @@ export async function startJob<TInput>(
     version: 1,
   };
   tx.addAction(
-    planCreate(layout, 'startJob', { ...record, _eventbox: JobKeys.marker }, { jobId: options.jobId }),
+    planCreate(
+      layout,
+      'startJob',
+      { ...record, _eventbox: JobKeys.marker },
+      { jobId: options.jobId },
+    ),
   );
   const [started] = planJobEvents(
     layout,
     1,
-    [{ type: JobEvent.started, payload: { jobId: options.jobId, name: job.name, jobsTable: tableName } }],
+    [
+      {
+        type: JobEvent.started,
+        payload: { jobId: options.jobId, name: job.name, jobsTable: tableName },
+      },
+    ],
     { now },
   );
   if (!started) throw new Error('no start event planned');

@@ -24,3 +24,19 @@ export function jitteredDelay(
 export function exponentialDelay(options: BackoffOptions, attempt: number): number {
   return Math.min(options.capMs, options.baseMs * 2 ** Math.max(0, attempt));
 }
+
+/**
+ * Seconds a message waits before its next attempt: min(cap, base × 2^(attempt−1)), half
+ * fixed and half jittered, so it never comes back at once and a burst spreads out; at most
+ * SQS's 12-hour visibility limit.
+ */
+export function visibilityDelaySeconds(
+  backoff: { readonly baseSeconds: number; readonly capSeconds: number },
+  attempt: number,
+): number {
+  const ceiling = Math.min(backoff.capSeconds, backoff.baseSeconds * 2 ** Math.max(0, attempt - 1));
+  return Math.min(
+    43_200,
+    Math.ceil(ceiling / 2 + jitteredDelay({ baseMs: ceiling / 2, capMs: ceiling / 2 }, 0)),
+  );
+}

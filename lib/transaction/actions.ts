@@ -22,6 +22,8 @@ export const ActionKind = {
   publish: 'publish',
   synchronize: 'synchronize',
   inbox: 'inbox',
+  startJob: 'startJob',
+  job: 'job',
 } as const;
 export type ActionKind = (typeof ActionKind)[keyof typeof ActionKind];
 
@@ -38,6 +40,8 @@ export interface ActionSummary {
   readonly hasCondition?: boolean;
   /** For `publish`: the event's id. */
   readonly eventId?: string;
+  /** For `startJob` and `job` (a job checkpoint): the job's id. */
+  readonly jobId?: string;
 }
 
 /** One cancellation reason, mapped back to the action that caused it. */

@@ -5,6 +5,7 @@ import {
   AlreadyExistsError,
   ConditionFailedError,
   describeTarget,
+  JobAlreadyStartedError,
   TransactionCanceledError,
   TransactionConflictError,
   VersionConflictError,
@@ -76,6 +77,8 @@ function conditionError(
     );
   }
   if (expected === undefined) {
+    if (action.kind === 'startJob' && action.jobId !== undefined)
+      return new JobAlreadyStartedError(action.jobId, action, failures, options);
     return action.kind === 'inbox'
       ? new AlreadyExistsError(action, failures, options)
       : new ConditionFailedError(action, failures, options);

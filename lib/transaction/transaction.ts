@@ -223,6 +223,14 @@ export class Transaction {
     return { events: this.events };
   }
 
+  /**
+   * Adds an action planned elsewhere, after the same checks as every other action: how
+   * extensions (jobs) write their own items in the same transaction.
+   */
+  addAction(planned: PlannedAction, event?: EventEnvelope): ActionSummary {
+    return this.record(planned, event);
+  }
+
   protected layoutFor(tableName: string | undefined): TableLayout {
     const { layout } = this.settings;
     return tableName === undefined || tableName === layout.tableName

@@ -33,3 +33,42 @@ export async function createStreamTable(client: DynamoDBClient, prefix: string) 
     },
   };
 }
+
+/** A jobs table as the JobRunner construct makes it: pk/sk, a stream, and the byState index. */
+export async function createJobsTable(client: DynamoDBClient) {
+  const tableName = `jobs-${randomUUID().slice(0, 8)}`;
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'jobState', AttributeType: 'S' },
+        { AttributeName: 'jobCreatedAt', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byState',
+          KeySchema: [
+            { AttributeName: 'jobState', KeyType: 'HASH' },
+            { AttributeName: 'jobCreatedAt', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['jobId', 'name'] },
+        },
+      ],
+      StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
+  return {
+    tableName,
+    drop: async () => {
+      await client.send(new DeleteTableCommand({ TableName: tableName })).catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,290 @@
+import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
+import { Limits } from '../shared/limits.js';
+import { Transaction } from '../transaction/transaction.js';
+import { JobNotFoundError, JobNotResumableError } from './errors.js';
+import { JobEvent, planJobEvents } from './messages.js';
+import { JobKeys, type JobRecord, JobState, type TaskRecord, TaskState } from './records.js';
+import { JobStore } from './store.js';
+import { jobsLayout, jobsTableFrom } from './table.js';
+
+/** A task of a parallel step, as status reports it. */
+export interface TaskStatus {
+  readonly name: string;
+  readonly state: 'pending' | 'succeeded' | 'failed';
+  readonly attempts: number;
+  readonly round: number;
+  readonly lastError?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly result?: unknown;
+}
+
+/** A step, as status reports it. */
+export interface StepStatus {
+  readonly name: string;
+  readonly kind: 'step' | 'parallel';
+  readonly state: 'pending' | 'running' | 'succeeded' | 'stalled' | 'failed';
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly startedAt?: string;
+  readonly finishedAt?: string;
+  readonly result?: unknown;
+  readonly tasks?: readonly TaskStatus[];
+}
+
+/** A job's status: readable from the moment the transaction that started it committed. */
+export interface JobStatus {
+  readonly jobId: string;
+  readonly name: string;
+  readonly state: JobState;
+  /** The step the job is at (none once it succeeded). */
+  readonly currentStep?: { readonly index: number; readonly name: string };
+  /** Why it stalled or failed. */
+  readonly reason?: string;
+  readonly input: unknown;
+  readonly steps: readonly StepStatus[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt?: string;
+}
+
+/** One job of a listing. */
+export interface JobSummary {
+  readonly jobId: string;
+  readonly name: string;
+  readonly state: JobState;
+  readonly createdAt: string;
+}
+
+export interface ListJobsOptions {
+  /** Only jobs in this state. @default every state */
+  readonly state?: JobState;
+  /** Only jobs of this name. */
+  readonly name?: string;
+  /** Only jobs created at or after this time. */
+  readonly since?: Date;
+  /** At most this many, 1 to 1000. @default 100 */
+  readonly limit?: number;
+}
+
+export type JobClientOptions = {
+  /** The jobs table. @default the `EVENTBOX_JOBS_TABLE` variable */
+  readonly tableName?: string;
+} & DynamoDbClientOptions;
+
+function parsed(json: string | undefined): unknown {
+  return json === undefined ? undefined : (JSON.parse(json) as unknown);
+}
+
+/** Builds the status from the job's record and its task records. */
+export function jobStatus(job: JobRecord, tasks: readonly TaskRecord[]): JobStatus {
+  const steps = (job.plan ?? []).map((planned, index): StepStatus => {
+    const record = job.steps?.[planned.name];
+    const state: StepStatus['state'] =
+      index < job.stepIndex
+        ? 'succeeded'
+        : index === job.stepIndex && job.jobState === JobState.stalled
+          ? 'stalled'
+          : index === job.stepIndex && job.jobState === JobState.failed
+            ? 'failed'
+            : record
+              ? 'running'
+              : 'pending';
+    const own = tasks.filter((t) => t.stepIndex === index);
+    return {
+      name: planned.name,
+      kind: planned.kind,
+      state,
+      attempts: record?.attempts ?? 0,
+      ...(record?.lastError ? { lastError: record.lastError } : {}),
+      ...(record?.startedAt ? { startedAt: record.startedAt } : {}),
+      ...(record?.finishedAt ? { finishedAt: record.finishedAt } : {}),
+      ...(job.results?.[planned.name] === undefined
+        ? {}
+        : { result: parsed(job.results[planned.name]) }),
+      ...(planned.kind === 'parallel'
+        ? {
+            tasks: (planned.tasks ?? []).map((name): TaskStatus => {
+              const task = own.find((t) => t.task === name);
+              return {
+                name,
+                state: task?.taskState ?? 'pending',
+                attempts: task?.attempts ?? 0,
+                round: task?.round ?? 0,
+                ...(task?.lastError ? { lastError: task.lastError } : {}),
+                ...(task?.startedAt ? { startedAt: task.startedAt } : {}),
+                ...(task?.finishedAt ? { finishedAt: task.finishedAt } : {}),
+                ...(task?.result === undefined ? {} : { result: parsed(task.result) }),
+              };
+            }),
+          }
+        : {}),
+    };
+  });
+  const current = job.plan?.[job.stepIndex];
+  return {
+    jobId: job.jobId,
+    name: job.name,
+    state: job.jobState,
+    ...(current && job.jobState !== JobState.succeeded
+      ? { currentStep: { index: job.stepIndex, name: current.name } }
+      : {}),
+    ...(job.reason ? { reason: job.reason } : {}),
+    input: parsed(job.input),
+    steps,
+    createdAt: job.createdAt,
+    updatedAt: job.updatedAt,
+    ...(job.finishedAt ? { finishedAt: job.finishedAt } : {}),
+  };
+}
+
+/**
+ * Reads jobs' status, lists them and resumes stalled ones: what `npx eventbox jobs` uses,
+ * and what an application can show its users.
+ *
+ * @example
+ * const jobs = new JobClient({ tableName: 'jobs' });
+ * const status = await jobs.status('fulfil-42'); // state, current step, tasks with attempts and errors
+ * for (const job of (await jobs.list({ state: 'stalled' })).jobs) await jobs.resume(job.jobId);
+ */
+export class JobClient {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly #store: JobStore;
+
+  constructor(options: JobClientOptions = {}) {
+    this.client = documentClient(options);
+    this.tableName = jobsTableFrom(options.tableName);
+    this.#store = new JobStore(this.client, jobsLayout(this.tableName));
+  }
+
+  /** The job's status, or undefined when no job has this id. */
+  async status(jobId: string): Promise<JobStatus | undefined> {
+    const { job, tasks } = await this.#store.all(jobId);
+    return job ? jobStatus(job, tasks) : undefined;
+  }
+
+  /** Jobs by state (through the `byState` index, no scan), newest first. */
+  async list(options: ListJobsOptions = {}): Promise<JobSummary[]> {
+    const limit = options.limit ?? 100;
+    const states = options.state ? [options.state] : Object.values(JobState);
+    const found: JobSummary[] = [];
+    for (const state of states) {
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: JobKeys.byStateIndex,
+            KeyConditionExpression: options.since
+              ? '#state = :state AND #created >= :since'
+              : '#state = :state',
+            ...(options.name ? { FilterExpression: '#name = :name' } : {}),
+            ExpressionAttributeNames: {
+              '#state': JobKeys.stateAttribute,
+              ...(options.since ? { '#created': JobKeys.createdAttribute } : {}),
+              ...(options.name ? { '#name': 'name' } : {}),
+            },
+            ExpressionAttributeValues: {
+              ':state': state,
+              ...(options.since ? { ':since': options.since.toISOString() } : {}),
+              ...(options.name ? { ':name': options.name } : {}),
+            },
+            ScanIndexForward: false,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          found.push({
+            jobId: String(item.jobId ?? String(item.pk).slice(JobKeys.partitionPrefix.length)),
+            name: String(item.name),
+            state,
+            createdAt: String(item[JobKeys.createdAttribute]).split('#')[0] ?? '',
+          });
+        }
+        start = found.length < limit ? page.LastEvaluatedKey : undefined;
+      } while (start);
+    }
+    return found.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
+  }
+
+  /**
+   * Resumes a stalled job: re-runs only what is not done. At a step, its attempts start
+   * again; at a parallel step, the failed tasks run again alone (or, when none failed, the
+   * aggregator runs again). Finished steps and tasks never run again.
+   * @throws JobNotFoundError, JobNotResumableError (the job is not stalled)
+   */
+  async resume(jobId: string): Promise<void> {
+    const { job, tasks } = await this.#store.all(jobId);
+    if (!job) throw new JobNotFoundError(jobId);
+    if (job.jobState !== JobState.stalled) throw new JobNotResumableError(jobId, job.jobState);
+    const now = new Date();
+    const at = now.toISOString();
+    const layout = this.#store.layout;
+    const tx = new Transaction({
+      client: this.client,
+      layout,
+      outbox: { layout, ttlSeconds: 7 * 24 * 3600, ttlAttribute: 'ttl' },
+      source: JobEvent.source,
+      maxEventBytes: Limits.maxEventBytes,
+      now: () => now,
+    });
+    const base = { jobsTable: this.tableName, jobId, name: job.name };
+    const current = job.plan?.[job.stepIndex];
+    const failed = tasks.filter(
+      (t) => t.stepIndex === job.stepIndex && t.taskState === TaskState.failed,
+    );
+    let events: Array<{ type: string; payload: typeof base & Record<string, unknown> }>;
+    if (job.phase !== undefined && failed.length > 0) {
+      const round = (job.round ?? 1) + 1;
+      for (const task of failed) {
+        tx.addAction(
+          this.#store.planTask(task, {
+            taskState: TaskState.pending,
+            attempts: 0,
+            round,
+            lastError: undefined,
+            finishedAt: undefined,
+          }),
+        );
+      }
+      tx.addAction(
+        this.#store.planJob(job, {
+          jobState: JobState.running,
+          reason: undefined,
+          phase: 'tasks',
+          claim: undefined,
+          round,
+          updatedAt: at,
+        }),
+      );
+      events = failed.map((t) => ({
+        type: JobEvent.task,
+        payload: { ...base, stepIndex: job.stepIndex, task: t.task, round },
+      }));
+    } else {
+      const record = current ? job.steps?.[current.name] : undefined;
+      tx.addAction(
+        this.#store.planJob(job, {
+          jobState: JobState.running,
+          reason: undefined,
+          ...(job.phase === undefined ? {} : { phase: 'tasks', claim: undefined }),
+          ...(current && record
+            ? {
+                steps: {
+                  ...job.steps,
+                  [current.name]: { ...record, state: 'running', attempts: 0 },
+                },
+              }
+            : {}),
+          updatedAt: at,
+        }),
+      );
+      events = [{ type: JobEvent.resumed, payload: base }];
+    }
+    for (const planned of planJobEvents(layout, job.version + 1, events, { now }))
+      tx.addAction(planned, planned.envelope);
+    await tx.commit();
+  }
+}

@@ -1,0 +1,58 @@
+import type { SQSBatchResponse } from 'aws-lambda';
+import { pool } from '../consumer/batch.js';
+import type { Outcome } from '../consumer/engine.js';
+import { messagesOf } from '../consumer/messages.js';
+import { Settler } from '../consumer/settle.js';
+import type { InboxLambdaHandler } from '../consumer/with-inbox.js';
+import { InvalidOptionsError } from '../shared/errors.js';
+import { JobRunner, type JobRunnerOptions } from './runner.js';
+
+/**
+ * The job runner's Lambda handler, for the SQS queue its construct feeds with job
+ * messages. Answers with `batchItemFailures`: a message whose step or task failed comes
+ * back after its backoff, one that is not a job message goes to the dead-letter queue with
+ * its reason.
+ *
+ * @example
+ * export const handler = createJobRunner({ ...jobRunnerOptionsFromEnvironment(), jobs: [fulfilOrder] });
+ */
+export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLambdaHandler {
+  const runner = options instanceof JobRunner ? options : new JobRunner(options);
+  const settler = new Settler(runner);
+  const concurrency = runner.options.concurrency ?? 10;
+  return async function jobRunnerHandler(event): Promise<SQSBatchResponse> {
+    const messages = messagesOf(event);
+    const failed = new Set<string>();
+    try {
+      await pool(messages, concurrency, async (message) => {
+        const outcome: Outcome = await runner
+          .process(message)
+          .catch((error: unknown) => ({ status: 'failed', error }) as const);
+        if (!(await settler.settle(message, outcome))) failed.add(message.messageId);
+      });
+    } finally {
+      runner.metrics.publishStoredMetrics();
+    }
+    return {
+      batchItemFailures: messages
+        .filter((m) => failed.has(m.messageId))
+        .map((m) => ({ itemIdentifier: m.messageId })),
+    };
+  };
+}
+
+/**
+ * The runner options the JobRunner construct passes through the environment: the jobs
+ * table, the step table, the runner's name and its dead-letter queue.
+ */
+export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
+  const tableName = env.TABLE_NAME;
+  if (!tableName)
+    throw new InvalidOptionsError('job runner environment', ['TABLE_NAME is not set']);
+  return {
+    tableName,
+    ...(env.STEP_TABLE_NAME ? { stepTableName: env.STEP_TABLE_NAME } : {}),
+    ...(env.CONSUMER_NAME ? { runnerName: env.CONSUMER_NAME } : {}),
+    ...(env.DEAD_LETTER_QUEUE_URL ? { deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL } : {}),
+  };
+}

@@ -1,0 +1,35 @@
+export { JobAlreadyStartedError } from '../transaction/errors.js';
+export {
+  JobClient,
+  type JobClientOptions,
+  type JobStatus,
+  type JobSummary,
+  type ListJobsOptions,
+  type StepStatus,
+  type TaskStatus,
+} from './client.js';
+export {
+  type AggregatorArgs,
+  type AggregatorDecision,
+  defineJob,
+  JobDefaults,
+  JobDefinition,
+  type JobOptions,
+  type ParallelSpec,
+  type StepArgs,
+  type StepContext,
+  type StepFunction,
+  type TaskOutcome,
+} from './definition.js';
+export {
+  InvalidJobDefinitionError,
+  InvalidJobInputError,
+  JobNotFoundError,
+  JobNotResumableError,
+} from './errors.js';
+export { createJobRunner, jobRunnerOptionsFromEnvironment } from './handler.js';
+export { JobEvent, type JobEventPayload, RUNNER_EVENT_TYPES } from './messages.js';
+export { JobKeys, JobState, TaskState } from './records.js';
+export { JobRunner, type JobRunnerOptions } from './runner.js';
+export { type JobStart, type StartableJob, type StartJobOptions, startJob } from './start.js';
+export { JOBS_TABLE_VARIABLE } from './table.js';

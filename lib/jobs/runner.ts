@@ -1,0 +1,795 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Outcome } from '../consumer/engine.js';
+import { InvalidMessageError } from '../consumer/errors.js';
+import { envelopeOf, type InboxMessage } from '../consumer/messages.js';
+import type { SettleContext } from '../consumer/settle.js';
+import type { EventEnvelope } from '../envelope/envelope.js';
+import { visibilityDelaySeconds } from '../shared/backoff.js';
+import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
+import { Limits } from '../shared/limits.js';
+import type { Item, Key } from '../transaction/actions.js';
+import { TransactionCanceledError } from '../transaction/errors.js';
+import { itemSize } from '../transaction/item-size.js';
+import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
+import type {
+  AggregatorDecision,
+  JobDefinition,
+  ParallelStepDefinition,
+  SequentialStepDefinition,
+  StepContext,
+  TaskOutcome,
+} from './definition.js';
+import { JobEvent, type JobEventPayload, planJobEvents, RUNNER_EVENT_TYPES } from './messages.js';
+import {
+  errorText,
+  type JobRecord,
+  JobState,
+  type StepRecord,
+  storable,
+  type TaskRecord,
+  TaskState,
+  taskKey,
+} from './records.js';
+import { JobStore } from './store.js';
+import { jobsLayout } from './table.js';
+
+export type JobRunnerOptions = {
+  /** The jobs this runner runs. */
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+  readonly jobs: ReadonlyArray<JobDefinition<any, any>>;
+  /** The jobs table: job and task records, and the outbox of job messages. */
+  readonly tableName: string;
+  /** The table `ctx.tx` writes to unless an action names another. @default tableName */
+  readonly stepTableName?: string;
+  /** `source` of the events steps publish through `ctx.tx`. @default 'jobs' */
+  readonly source?: string;
+  /** Names the runner in metrics and logs. @default 'job-runner' */
+  readonly runnerName?: string;
+  /** Where messages that are not job messages go, with their reason. */
+  readonly deadLetterQueueUrl?: string;
+  /** Messages of a batch handled at once. @default 10 */
+  readonly concurrency?: number;
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+} & DynamoDbClientOptions &
+  (
+    | { readonly sqsClient?: SQSClient; readonly sqsClientConfig?: never }
+    | { readonly sqsClientConfig?: SQSClientConfig; readonly sqsClient?: never }
+  );
+
+/** Continue with this (newer) job record, or stop with this outcome. */
+type Next = { readonly job: JobRecord } | { readonly outcome: Outcome };
+
+/** The job record as a committed checkpoint left it: changes applied, `undefined` removed. */
+function checkpointed(job: JobRecord, changes: Readonly<Record<string, unknown>>): JobRecord {
+  const next: Record<string, unknown> = { ...job, ...changes, version: job.version + 1 };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete next[name];
+  return next as unknown as JobRecord;
+}
+
+const handledOutcome = (event: EventEnvelope): Outcome => ({
+  status: 'handled',
+  event,
+  staleSkipped: 0,
+  published: [],
+});
+
+/**
+ * Runs jobs from their messages. A message says "run job X" (started, resumed) or "run
+ * task T of job X": the runner reads the job record and carries on from its checkpoint.
+ *
+ * - A sequential step runs, then its writes commit with the job's checkpoint in ONE
+ *   transaction guarded by the job's version; the next step runs in the same invocation.
+ *   A duplicate delivery finds the checkpoint moved and does nothing.
+ * - A failing step records its attempt and its message comes back with capped, jittered
+ *   backoff; after `maxAttempts` the job stalls at the step, with the reason.
+ * - A parallel step fans out: its task records and one message per task commit with the
+ *   checkpoint. Each task commits its own checkpoint; the invocation that sees every task
+ *   ended claims the aggregation with one conditional write and runs the aggregator, whose
+ *   decision commits with its writes. A finished task never runs again.
+ */
+export class JobRunner implements SettleContext {
+  readonly consumerName: string;
+  readonly client: DynamoDBDocumentClient;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly options: JobRunnerOptions;
+  readonly store: JobStore;
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+  readonly #jobs: ReadonlyMap<string, JobDefinition<any, any>>;
+  readonly #stepSettings: TransactionSettings;
+
+  constructor(options: JobRunnerOptions) {
+    this.options = options;
+    this.consumerName = options.runnerName ?? 'job-runner';
+    this.client = documentClient(options);
+    this.logger = options.logger ?? new Logger({ serviceName: this.consumerName });
+    this.metrics =
+      options.metrics ?? new Metrics({ namespace: 'Eventbox', serviceName: this.consumerName });
+    const layout = jobsLayout(options.tableName);
+    this.store = new JobStore(this.client, layout);
+    this.#jobs = new Map(options.jobs.map((job) => [job.name, job]));
+    this.#stepSettings = {
+      client: this.client,
+      layout: { ...layout, tableName: options.stepTableName ?? options.tableName },
+      outbox: { layout, ttlSeconds: 7 * 24 * 3600, ttlAttribute: 'ttl' },
+      source: options.source ?? 'jobs',
+      maxEventBytes: Limits.maxEventBytes,
+      now: () => new Date(),
+    };
+  }
+
+  /** Delay before a message that failed unexpectedly comes back. */
+  backoffSeconds(receiveCount: number): number {
+    return visibilityDelaySeconds({ baseSeconds: 1, capSeconds: 300 }, receiveCount);
+  }
+
+  /** Handles one message end to end. */
+  async process(message: InboxMessage): Promise<Outcome> {
+    let event: EventEnvelope;
+    try {
+      event = envelopeOf(message);
+    } catch (error) {
+      if (error instanceof InvalidMessageError)
+        return { status: 'dead-letter', reason: error.message };
+      throw error;
+    }
+    const payload = event.payload as Partial<JobEventPayload> | null;
+    if (
+      event.source !== JobEvent.source ||
+      !(RUNNER_EVENT_TYPES as readonly string[]).includes(event.type) ||
+      typeof payload?.jobId !== 'string'
+    ) {
+      return {
+        status: 'dead-letter',
+        event,
+        reason: `not a job runner message: ${event.source} ${event.type}`,
+      };
+    }
+    if (payload.jobsTable !== this.options.tableName) {
+      return {
+        status: 'dead-letter',
+        event,
+        reason: `a message for jobs table ${payload.jobsTable}; this runner runs ${this.options.tableName}`,
+      };
+    }
+    try {
+      const job = await this.store.job(payload.jobId);
+      if (!job)
+        return { status: 'dead-letter', event, reason: `job ${payload.jobId} does not exist` };
+      const definition = this.#jobs.get(job.name);
+      if (!definition) {
+        return this.#end(
+          event,
+          await this.#stall(event, job, `this runner has no definition of job "${job.name}"`),
+        );
+      }
+      const next =
+        event.type === JobEvent.task
+          ? await this.#runTask(event, definition, job, payload as JobEventPayload)
+          : { job };
+      return 'outcome' in next ? next.outcome : await this.#advance(event, definition, next.job);
+    } catch (error) {
+      return { status: 'failed', event, error };
+    }
+  }
+
+  #end(event: EventEnvelope, next: Next): Outcome {
+    return 'outcome' in next ? next.outcome : handledOutcome(event);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+  async #advance(
+    event: EventEnvelope,
+    definition: JobDefinition<any, any>,
+    start: JobRecord,
+  ): Promise<Outcome> {
+    let job = start;
+    for (;;) {
+      if (job.jobState !== JobState.pending && job.jobState !== JobState.running)
+        return handledOutcome(event);
+      const step = definition.steps[job.stepIndex];
+      let next: Next;
+      if (!step) next = await this.#finish(event, job);
+      else if (step.kind === 'step') next = await this.#runStep(event, definition, job, step);
+      else if (job.phase === undefined) next = await this.#fanOut(event, job, step);
+      else next = await this.#aggregate(event, definition, job, step, `advance:${job.round ?? 1}`);
+      if ('outcome' in next) return next.outcome;
+      job = next.job;
+    }
+  }
+
+  /** A step's context: its transaction, idempotency key and reads. */
+  #context(
+    tx: Transaction,
+    job: JobRecord,
+    step: string,
+    attempt: number,
+    task?: string,
+  ): StepContext {
+    const { client } = this;
+    const tableName = this.#stepSettings.layout.tableName;
+    return {
+      tx,
+      jobId: job.jobId,
+      step,
+      ...(task === undefined ? {} : { task }),
+      idempotencyKey: [job.jobId, step, ...(task === undefined ? [] : [task])].join(':'),
+      attempt,
+      logger: this.logger,
+      async get<TItem extends Item = Item>(
+        key: Key,
+        options: { readonly tableName?: string } = {},
+      ) {
+        const { Item: found } = await client.send(
+          new GetCommand({
+            TableName: options.tableName ?? tableName,
+            Key: key,
+            ConsistentRead: true,
+          }),
+        );
+        return found as TItem | undefined;
+      },
+    };
+  }
+
+  #args(job: JobRecord) {
+    return {
+      input: JSON.parse(job.input) as unknown,
+      results: Object.fromEntries(
+        Object.entries(job.results ?? {}).map(([name, json]) => [
+          name,
+          JSON.parse(json) as unknown,
+        ]),
+      ),
+    };
+  }
+
+  /**
+   * Commits a checkpoint. `moved` when a job or task record the checkpoint guards was
+   * changed by someone else first (nothing was written); any other refusal is thrown.
+   */
+  async #commit(tx: Transaction): Promise<'committed' | 'moved'> {
+    try {
+      await tx.commit();
+      return 'committed';
+    } catch (error) {
+      if (
+        error instanceof TransactionCanceledError &&
+        error.failures.some((f) => f.action.kind === 'job' && f.code === 'ConditionalCheckFailed')
+      )
+        return 'moved';
+      throw error;
+    }
+  }
+
+  async #reload(job: JobRecord): Promise<Next> {
+    const latest = await this.store.job(job.jobId);
+    return latest
+      ? { job: latest }
+      : { outcome: { status: 'dead-letter', reason: `job ${job.jobId} disappeared` } };
+  }
+
+  #tx(): Transaction {
+    return new Transaction(this.#stepSettings);
+  }
+
+  #now(): string {
+    return new Date().toISOString();
+  }
+
+  async #runStep(
+    event: EventEnvelope,
+    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+    definition: JobDefinition<any, any>,
+    job: JobRecord,
+    step: SequentialStepDefinition,
+  ): Promise<Next> {
+    const previous = job.steps?.[step.name];
+    const attempt = (previous?.attempts ?? 0) + 1;
+    const startedAt = previous?.startedAt ?? this.#now();
+    const tx = this.#tx();
+    let value: unknown;
+    try {
+      value = await step.run({
+        ...this.#args(job),
+        ctx: this.#context(tx, job, step.name, attempt),
+      });
+    } catch (error) {
+      return this.#stepFailed(event, definition, job, step.name, attempt, startedAt, error);
+    }
+    const stored = storable(value);
+    if ('problem' in stored) {
+      return this.#stall(
+        event,
+        job,
+        `step "${step.name}" returned a value that cannot be stored: ${stored.problem}`,
+      );
+    }
+    const now = this.#now();
+    const changes = {
+      jobState: JobState.running,
+      stepIndex: job.stepIndex + 1,
+      steps: {
+        ...job.steps,
+        [step.name]: { state: 'succeeded', attempts: attempt, startedAt, finishedAt: now },
+      },
+      results: { ...job.results, [step.name]: stored.json },
+      updatedAt: now,
+    } as const;
+    const size = itemSize({ ...job, ...changes });
+    if (size > Limits.maxItemBytes) {
+      return this.#stall(
+        event,
+        job,
+        `the result of step "${step.name}" would make the job record ${size} bytes, over DynamoDB's ${Limits.maxItemBytes}-byte item limit`,
+      );
+    }
+    try {
+      tx.addAction(this.store.planJob(job, changes));
+    } catch (error) {
+      return this.#stall(
+        event,
+        job,
+        `step "${step.name}": its writes and checkpoint cannot be committed: ${errorText(error)}`,
+      );
+    }
+    let committed: 'committed' | 'moved';
+    try {
+      committed = await this.#commit(tx);
+    } catch (error) {
+      // The step's own writes were refused (a condition of its own): a failure of the step.
+      // Anything else (throttling, a network error) is not the step's: retried uncounted.
+      if (!(error instanceof TransactionCanceledError)) throw error;
+      return this.#stepFailed(event, definition, job, step.name, attempt, startedAt, error);
+    }
+    if (committed === 'moved') return this.#reload(job);
+    this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
+    return { job: checkpointed(job, changes) };
+  }
+
+  async #stepFailed(
+    event: EventEnvelope,
+    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+    definition: JobDefinition<any, any>,
+    job: JobRecord,
+    step: string,
+    attempt: number,
+    startedAt: string,
+    error: unknown,
+  ): Promise<Next> {
+    const lastError = errorText(error);
+    this.logger.warn('step failed', { jobId: job.jobId, step, attempt, error });
+    const record: StepRecord = { state: 'running', attempts: attempt, lastError, startedAt };
+    if (attempt >= definition.maxAttempts) {
+      return this.#stall(event, job, `step "${step}" failed ${attempt} times; last: ${lastError}`, {
+        [step]: { ...record, state: 'stalled' },
+      });
+    }
+    const tx = this.#tx();
+    tx.addAction(
+      this.store.planJob(job, {
+        jobState: JobState.running,
+        steps: { ...job.steps, [step]: record },
+        updatedAt: this.#now(),
+      }),
+    );
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    return {
+      outcome: {
+        status: 'retry',
+        kind: 'step',
+        event,
+        reason: `step "${step}" of job ${job.jobId} failed (attempt ${attempt} of ${definition.maxAttempts}): ${lastError}`,
+        delaySeconds: visibilityDelaySeconds(definition.backoff, attempt),
+      },
+    };
+  }
+
+  /** Ends the job where it is, with the reason; an operator resumes it. */
+  async #stall(
+    event: EventEnvelope,
+    job: JobRecord,
+    reason: string,
+    steps: Record<string, StepRecord> = {},
+  ): Promise<Next> {
+    const tx = this.#tx();
+    tx.addAction(
+      this.store.planJob(job, {
+        jobState: JobState.stalled,
+        reason,
+        steps: { ...job.steps, ...steps },
+        updatedAt: this.#now(),
+      }),
+    );
+    for (const planned of this.#notices(job, JobEvent.stalled, reason))
+      tx.addAction(planned, planned.envelope);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    this.metrics.addMetric('StalledJobs', MetricUnit.Count, 1);
+    this.logger.error('job stalled', { jobId: job.jobId, name: job.name, reason });
+    return { outcome: handledOutcome(event) };
+  }
+
+  async #finish(event: EventEnvelope, job: JobRecord): Promise<Next> {
+    const now = this.#now();
+    const tx = this.#tx();
+    tx.addAction(
+      this.store.planJob(job, { jobState: JobState.succeeded, finishedAt: now, updatedAt: now }),
+    );
+    for (const planned of this.#notices(job, JobEvent.succeeded))
+      tx.addAction(planned, planned.envelope);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    this.metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
+    this.logger.info('job succeeded', { jobId: job.jobId, name: job.name });
+    return { outcome: handledOutcome(event) };
+  }
+
+  /** The notice of a job's end or stall, for other services: published with the checkpoint. */
+  #notices(job: JobRecord, type: string, reason?: string) {
+    return planJobEvents(
+      this.store.layout,
+      job.version + 1,
+      [
+        {
+          type,
+          payload: {
+            jobId: job.jobId,
+            name: job.name,
+            jobsTable: this.options.tableName,
+            ...(reason === undefined ? {} : { reason }),
+          },
+        },
+      ],
+      { now: new Date() },
+    );
+  }
+
+  #taskEvents(job: JobRecord, stepIndex: number, tasks: readonly string[], round: number) {
+    return planJobEvents(
+      this.store.layout,
+      job.version + 1,
+      tasks.map((task) => ({
+        type: JobEvent.task,
+        payload: {
+          jobId: job.jobId,
+          name: job.name,
+          jobsTable: this.options.tableName,
+          stepIndex,
+          task,
+          round,
+        },
+      })),
+      { now: new Date() },
+    );
+  }
+
+  /** Starts a parallel step: its task records and one message per task, with the checkpoint. */
+  async #fanOut(event: EventEnvelope, job: JobRecord, step: ParallelStepDefinition): Promise<Next> {
+    const now = this.#now();
+    const tasks = Object.keys(step.tasks);
+    const tx = this.#tx();
+    for (const task of tasks) {
+      const record: TaskRecord = {
+        ...taskKey(job.jobId, job.stepIndex, task),
+        jobId: job.jobId,
+        stepIndex: job.stepIndex,
+        task,
+        taskState: TaskState.pending,
+        attempts: 0,
+        round: 1,
+        version: 1,
+      };
+      tx.put({ ...record, _eventbox: 'job-task' }, { tableName: this.store.layout.tableName });
+    }
+    tx.addAction(
+      this.store.planJob(job, {
+        jobState: JobState.running,
+        phase: 'tasks',
+        round: 1,
+        steps: { ...job.steps, [step.name]: { state: 'running', attempts: 0, startedAt: now } },
+        updatedAt: now,
+      }),
+    );
+    for (const planned of this.#taskEvents(job, job.stepIndex, tasks, 1))
+      tx.addAction(planned, planned.envelope);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    return { outcome: handledOutcome(event) };
+  }
+
+  async #runTask(
+    event: EventEnvelope,
+    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+    definition: JobDefinition<any, any>,
+    job: JobRecord,
+    message: JobEventPayload,
+  ): Promise<Next> {
+    const { stepIndex = -1, task: name = '', round = 1 } = message;
+    const step = definition.steps[stepIndex];
+    const run = step?.kind === 'parallel' ? step.tasks[name] : undefined;
+    if (!step || step.kind !== 'parallel' || !run) {
+      return this.#stall(
+        event,
+        job,
+        `task "${name}" of step ${stepIndex} is not in the definition of job "${job.name}"`,
+      );
+    }
+    // A message of an earlier step or round: that work is done.
+    if (job.jobState !== JobState.running || job.stepIndex !== stepIndex || job.phase === undefined)
+      return { outcome: handledOutcome(event) };
+    const task = await this.store.task(job.jobId, stepIndex, name);
+    if (!task || task.round !== round) return { outcome: handledOutcome(event) };
+    const claimant = `${round}:${name}`;
+    // Finished before (a redelivery after a crash): never again; see whether to aggregate.
+    if (task.taskState !== TaskState.pending)
+      return this.#aggregate(event, definition, job, step, claimant);
+
+    const attempt = task.attempts + 1;
+    const startedAt = task.startedAt ?? this.#now();
+    const tx = this.#tx();
+    let value: unknown;
+    try {
+      value = await run({
+        ...this.#args(job),
+        ctx: this.#context(tx, job, step.name, attempt, name),
+      });
+    } catch (error) {
+      return this.#taskFailed(
+        event,
+        definition,
+        job,
+        step,
+        task,
+        attempt,
+        startedAt,
+        error,
+        claimant,
+      );
+    }
+    const stored = storable(value);
+    if ('problem' in stored) {
+      return this.#taskFailed(
+        event,
+        definition,
+        job,
+        step,
+        task,
+        step.maxTaskAttempts,
+        startedAt,
+        new Error(`returned a value that cannot be stored: ${stored.problem}`),
+        claimant,
+      );
+    }
+    tx.addAction(
+      this.store.planTask(task, {
+        taskState: TaskState.succeeded,
+        attempts: attempt,
+        result: stored.json,
+        startedAt,
+        finishedAt: this.#now(),
+      }),
+    );
+    let committed: 'committed' | 'moved';
+    try {
+      committed = await this.#commit(tx);
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledError)) throw error;
+      return this.#taskFailed(
+        event,
+        definition,
+        job,
+        step,
+        task,
+        attempt,
+        startedAt,
+        error,
+        claimant,
+      );
+    }
+    // Another delivery of this task checkpointed first; ours wrote nothing.
+    if (committed === 'moved') return { outcome: handledOutcome(event) };
+    this.metrics.addMetric('TasksCompleted', MetricUnit.Count, 1);
+    return this.#aggregate(event, definition, job, step, claimant);
+  }
+
+  async #taskFailed(
+    event: EventEnvelope,
+    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+    definition: JobDefinition<any, any>,
+    job: JobRecord,
+    step: ParallelStepDefinition,
+    task: TaskRecord,
+    attempt: number,
+    startedAt: string,
+    error: unknown,
+    claimant: string,
+  ): Promise<Next> {
+    const lastError = errorText(error);
+    this.logger.warn('task failed', {
+      jobId: job.jobId,
+      step: step.name,
+      task: task.task,
+      attempt,
+      error,
+    });
+    const final = attempt >= step.maxTaskAttempts;
+    const tx = this.#tx();
+    tx.addAction(
+      this.store.planTask(task, {
+        ...(final ? { taskState: TaskState.failed, finishedAt: this.#now() } : {}),
+        attempts: attempt,
+        lastError,
+        startedAt,
+      }),
+    );
+    if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+    if (final) return this.#aggregate(event, definition, job, step, claimant);
+    return {
+      outcome: {
+        status: 'retry',
+        kind: 'task',
+        event,
+        reason: `task "${task.task}" of step "${step.name}" of job ${job.jobId} failed (attempt ${attempt} of ${step.maxTaskAttempts}): ${lastError}`,
+        delaySeconds: visibilityDelaySeconds(definition.backoff, attempt),
+      },
+    };
+  }
+
+  /**
+   * When every task of the step has ended: claims the aggregation (one invocation wins),
+   * runs the aggregator, and commits its decision with its writes.
+   */
+  async #aggregate(
+    event: EventEnvelope,
+    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+    definition: JobDefinition<any, any>,
+    seen: JobRecord,
+    step: ParallelStepDefinition,
+    claimant: string,
+  ): Promise<Next> {
+    const tasks = await this.store.tasks(seen.jobId, seen.stepIndex);
+    if (tasks.length === 0 || tasks.some((t) => t.taskState === TaskState.pending))
+      return { outcome: handledOutcome(event) };
+    let job = await this.store.job(seen.jobId);
+    if (!job || job.jobState !== JobState.running || job.stepIndex !== seen.stepIndex)
+      return { outcome: handledOutcome(event) };
+    if (job.phase === 'tasks') job = await this.store.claimAggregation(job, claimant, this.#now());
+    if (!job || job.phase !== 'aggregating' || job.claim !== claimant)
+      return { outcome: handledOutcome(event) };
+
+    const round = job.round ?? 1;
+    const outcomes = Object.fromEntries(
+      tasks.map((t): [string, TaskOutcome] => [
+        t.task,
+        {
+          state: t.taskState === TaskState.succeeded ? 'succeeded' : 'failed',
+          ...(t.result === undefined ? {} : { result: JSON.parse(t.result) as unknown }),
+          ...(t.lastError === undefined ? {} : { error: t.lastError }),
+          attempts: t.attempts,
+        },
+      ]),
+    );
+    const tx = this.#tx();
+    let decision: AggregatorDecision<unknown>;
+    try {
+      decision = await step.aggregate({
+        ...this.#args(job),
+        tasks: outcomes,
+        round,
+        ctx: this.#context(tx, job, step.name, round),
+      });
+    } catch (error) {
+      return this.#stall(
+        event,
+        job,
+        `the aggregator of step "${step.name}" threw: ${errorText(error)}`,
+      );
+    }
+    const now = this.#now();
+    const stepRecord = job.steps?.[step.name];
+    if (decision && typeof decision === 'object' && 'continue' in decision) {
+      const stored = storable(decision.continue);
+      if ('problem' in stored)
+        return this.#stall(
+          event,
+          job,
+          `the aggregator of step "${step.name}" returned a value that cannot be stored: ${stored.problem}`,
+        );
+      const changes = {
+        stepIndex: job.stepIndex + 1,
+        phase: undefined,
+        claim: undefined,
+        round: undefined,
+        results: { ...job.results, [step.name]: stored.json },
+        steps: {
+          ...job.steps,
+          [step.name]: {
+            state: 'succeeded',
+            attempts: round,
+            startedAt: stepRecord?.startedAt ?? now,
+            finishedAt: now,
+          },
+        },
+        updatedAt: now,
+      };
+      tx.addAction(this.store.planJob(job, changes));
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+      this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
+      // The next steps run in this invocation, from the checkpoint just committed.
+      return { job: checkpointed(job, changes) };
+    }
+    if (decision && typeof decision === 'object' && 'fail' in decision) {
+      tx.addAction(
+        this.store.planJob(job, {
+          jobState: JobState.failed,
+          reason: String(decision.fail),
+          claim: undefined,
+          finishedAt: now,
+          updatedAt: now,
+        }),
+      );
+      for (const planned of this.#notices(job, JobEvent.failed, String(decision.fail)))
+        tx.addAction(planned, planned.envelope);
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+      this.metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
+      this.logger.warn('job failed', { jobId: job.jobId, reason: decision.fail });
+      return { outcome: handledOutcome(event) };
+    }
+    if (
+      decision &&
+      typeof decision === 'object' &&
+      'retry' in decision &&
+      Array.isArray(decision.retry)
+    ) {
+      const failed = new Set(
+        tasks.filter((t) => t.taskState === TaskState.failed).map((t) => t.task),
+      );
+      const wrong = decision.retry.filter((name) => !failed.has(name));
+      if (decision.retry.length === 0 || wrong.length > 0) {
+        return this.#stall(
+          event,
+          job,
+          `the aggregator of step "${step.name}" asked to retry ${JSON.stringify(decision.retry)}, but only failed tasks can be retried (${[...failed].join(', ') || 'none failed'})`,
+        );
+      }
+      if (round >= step.maxRounds) {
+        return this.#stall(
+          event,
+          job,
+          `step "${step.name}": tasks ${decision.retry.join(', ')} still failing after ${round} rounds`,
+        );
+      }
+      for (const task of tasks.filter((t) => decision.retry.includes(t.task))) {
+        tx.addAction(
+          this.store.planTask(task, {
+            taskState: TaskState.pending,
+            attempts: 0,
+            round: round + 1,
+            lastError: undefined,
+            finishedAt: undefined,
+          }),
+        );
+      }
+      tx.addAction(
+        this.store.planJob(job, {
+          phase: 'tasks',
+          claim: undefined,
+          round: round + 1,
+          updatedAt: now,
+        }),
+      );
+      for (const planned of this.#taskEvents(job, job.stepIndex, decision.retry, round + 1))
+        tx.addAction(planned, planned.envelope);
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+      this.metrics.addMetric('TaskRounds', MetricUnit.Count, 1);
+      return { outcome: handledOutcome(event) };
+    }
+    return this.#stall(
+      event,
+      job,
+      `the aggregator of step "${step.name}" returned ${JSON.stringify(decision)}; it must return { continue }, { retry: [...] } or { fail }`,
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { PlannedAction, TableLayout } from '../transaction/actions.js';
+import { planUpdate, type UpdateChange } from '../transaction/actions.js';
+import { ExpressionAttributes } from '../transaction/expressions.js';
+import { type JobRecord, jobKey, type TaskRecord, taskKey, taskPrefix } from './records.js';
+
+/**
+ * Reads and plans writes of job and task records. Every write is guarded by the record's
+ * `version`, so two deliveries of one message cannot both move a job on.
+ */
+export class JobStore {
+  readonly client: DynamoDBDocumentClient;
+  readonly layout: TableLayout;
+
+  constructor(client: DynamoDBDocumentClient, layout: TableLayout) {
+    this.client = client;
+    this.layout = layout;
+  }
+
+  /** A consistent read of a job record. */
+  async job(jobId: string): Promise<JobRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.layout.tableName,
+        Key: jobKey(jobId),
+        ConsistentRead: true,
+      }),
+    );
+    return Item as JobRecord | undefined;
+  }
+
+  /** A consistent read of a task record. */
+  async task(jobId: string, stepIndex: number, task: string): Promise<TaskRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.layout.tableName,
+        Key: taskKey(jobId, stepIndex, task),
+        ConsistentRead: true,
+      }),
+    );
+    return Item as TaskRecord | undefined;
+  }
+
+  /** Every task record of one step of a job (a consistent query of the job's partition). */
+  async tasks(jobId: string, stepIndex: number): Promise<TaskRecord[]> {
+    return (await this.#query(jobId, taskPrefix(stepIndex))) as unknown as TaskRecord[];
+  }
+
+  /** The job record and every task record: the whole job, in one query. */
+  async all(jobId: string): Promise<{ job: JobRecord | undefined; tasks: TaskRecord[] }> {
+    const items = await this.#query(jobId);
+    const { sk } = jobKey(jobId);
+    return {
+      job: items.find((i) => i.sk === sk) as JobRecord | undefined,
+      tasks: items.filter((i) => i.sk !== sk) as unknown as TaskRecord[],
+    };
+  }
+
+  async #query(jobId: string, sortKeyPrefix?: string): Promise<Array<Record<string, unknown>>> {
+    const items: Array<Record<string, unknown>> = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.client.send(
+        new QueryCommand({
+          TableName: this.layout.tableName,
+          KeyConditionExpression: sortKeyPrefix
+            ? '#pk = :pk AND begins_with(#sk, :prefix)'
+            : '#pk = :pk',
+          ExpressionAttributeNames: { '#pk': 'pk', ...(sortKeyPrefix ? { '#sk': 'sk' } : {}) },
+          ExpressionAttributeValues: {
+            ':pk': jobKey(jobId).pk,
+            ...(sortKeyPrefix ? { ':prefix': sortKeyPrefix } : {}),
+          },
+          ConsistentRead: true,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  /** A checkpoint of the job record: these changes, if it is still at `version`. */
+  planJob(
+    job: Pick<JobRecord, 'jobId' | 'version'>,
+    changes: Readonly<Record<string, UpdateChange>>,
+  ): PlannedAction {
+    const planned = planUpdate(this.layout, jobKey(job.jobId), changes, {
+      expectedVersion: job.version,
+    });
+    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: job.jobId } };
+  }
+
+  /** A checkpoint of a task record, if it is still at `version`. */
+  planTask(
+    task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task' | 'version'>,
+    changes: Readonly<Record<string, UpdateChange>>,
+  ): PlannedAction {
+    const planned = planUpdate(
+      this.layout,
+      taskKey(task.jobId, task.stepIndex, task.task),
+      changes,
+      {
+        expectedVersion: task.version,
+      },
+    );
+    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: task.jobId } };
+  }
+
+  /**
+   * Claims the aggregation of the job's current parallel step for `claimant`: the one
+   * conditional write that lets exactly one invocation run the aggregator.
+   * @returns the claimed record, or undefined when the job moved or someone else holds it.
+   */
+  async claimAggregation(
+    job: JobRecord,
+    claimant: string,
+    now: string,
+  ): Promise<JobRecord | undefined> {
+    const names = new ExpressionAttributes();
+    try {
+      const { Attributes } = await this.client.send(
+        new UpdateCommand({
+          TableName: this.layout.tableName,
+          Key: jobKey(job.jobId),
+          UpdateExpression: `SET ${names.name('phase')} = ${names.value('aggregating')}, ${names.name('claim')} = ${names.value(claimant)}, ${names.name('updatedAt')} = ${names.value(now)}, ${names.name('version')} = ${names.value(job.version + 1)}`,
+          ConditionExpression: `${names.name('version')} = ${names.value(job.version)} AND ${names.name('phase')} = ${names.value('tasks')}`,
+          ...names.toParams(),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as JobRecord;
+    } catch (error) {
+      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      throw error;
+    }
+  }
+}
