@@ -516,11 +516,12 @@ export class JobRunner implements SettleContext {
         `task "${name}" of step ${stepIndex} is not in the definition of job "${job.name}"`,
       );
     }
-    // A message of an earlier step or round: that work is done.
+    // A message of an earlier step or round: that task is done, but the invocation that went
+    // on from it may have died, so carry on from the job's checkpoint.
     if (job.jobState !== JobState.running || job.stepIndex !== stepIndex || job.phase === undefined)
-      return { outcome: handledOutcome(event) };
+      return { job };
     const task = await this.store.task(job.jobId, stepIndex, name);
-    if (!task || task.round !== round) return { outcome: handledOutcome(event) };
+    if (!task || task.round !== round) return { job };
     const claimant = `${round}:${name}`;
     // Finished before (a redelivery after a crash): never again; see whether to aggregate.
     if (task.taskState !== TaskState.pending)
