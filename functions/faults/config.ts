@@ -24,6 +24,12 @@ export const faultConfigSchema = z.strictObject({
       crashAfterCommit: z.number().min(0).max(1).default(0),
     })
     .default({ crashBeforeCommit: 0, crashAfterCommit: 0 }),
+  jobs: z
+    .strictObject({
+      /** A step or task of the example's job throws. */
+      failure: z.number().min(0).max(1).default(0),
+    })
+    .default({ failure: 0 }),
 });
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
 

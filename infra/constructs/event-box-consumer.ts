@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
 import { eventboxFunctionDefaults } from './bundling.js';
 import { EventBox } from './event-box.js';
+import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { deadLetterQueue, eventboxTable } from './resources.js';
 import { checkExclusive, checkRange } from './validation.js';
@@ -176,9 +177,9 @@ export class EventBoxConsumer extends Construct {
         [ConsumerEnvironment.outboxRelayed]: props.publishTo ? 'true' : 'false',
       },
     });
-    // Read-write includes ConditionCheckItem; the event source's grant includes
+    // The inbox reads and writes items; the event source's grant includes
     // ChangeMessageVisibility and GetQueueUrl, which "not yet" retries use.
-    this.table.grantReadWriteData(this.function);
+    grantItemActions(this.table, this.function, ITEM_READ_WRITE);
     this.deadLetterQueue.grantSendMessages(this.function);
     this.function.addEventSource(
       new SqsEventSource(this.queue, {

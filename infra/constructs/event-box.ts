@@ -9,6 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deploysToEmulator } from './emulator.js';
+import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { eventboxTable } from './resources.js';
 import { checkExclusive } from './validation.js';
@@ -121,13 +122,20 @@ export class EventBox extends Construct {
 
   /** Lets a producer write entities and outbox items: PutItem, UpdateItem, DeleteItem, ConditionCheckItem. */
   grantWrite(grantee: iam.IGrantable): iam.Grant {
-    this.table.grant(grantee, 'dynamodb:ConditionCheckItem');
-    return this.table.grantWriteData(grantee);
+    return grantItemActions(
+      this.table,
+      grantee,
+      ITEM_READ_WRITE.filter((a) => a !== 'dynamodb:GetItem'),
+    );
   }
 
-  /** Lets a producer read and write (ConditionCheckItem included): what a unit of work that reads its entities first needs. */
+  /**
+   * Lets a producer read items and write entities and outbox items (GetItem, PutItem,
+   * UpdateItem, DeleteItem, ConditionCheckItem): what a unit of work that reads its entities
+   * first needs. Queries of your own need `table.grant(fn, 'dynamodb:Query')`.
+   */
   grantReadWrite(grantee: iam.IGrantable): iam.Grant {
-    return this.table.grantReadWriteData(grantee);
+    return grantItemActions(this.table, grantee, ITEM_READ_WRITE);
   }
 
   /**

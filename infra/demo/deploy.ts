@@ -17,6 +17,10 @@ export interface ExampleOutputs {
   readonly RewardsFunctionName: string;
   readonly RewardsQueueUrl: string;
   readonly RewardsDeadLetterQueueUrl: string;
+  readonly JobsTableName: string;
+  readonly JobRunnerFunctionName: string;
+  readonly JobRunnerQueueUrl: string;
+  readonly JobRunnerDeadLetterQueueUrl: string;
   readonly AuditQueueUrl: string;
 }
 

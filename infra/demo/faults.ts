@@ -9,6 +9,7 @@ import { FAULTS_VARIABLE, type FaultConfig } from '../../functions/faults/config
 export const DEFAULT_SOAK_FAULTS: FaultConfig = {
   putEvents: { throttle: 0.1, retryable: 0.2, nonRetryable: 0.01 },
   consumer: { crashBeforeCommit: 0.1, crashAfterCommit: 0.1 },
+  jobs: { failure: 0.2 },
 };
 
 /**

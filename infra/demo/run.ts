@@ -4,6 +4,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { REWARD_TIERS } from '../../functions/example/rewards/events.js';
 import { CRASH_RECORD_PREFIX } from '../../functions/faults/config.js';
+import { JobClient, type JobStatus } from '../../lib/jobs/client.js';
 import type { EventEnvelope } from '../../lib/producer/index.js';
 import { parseDeadLetter } from '../../lib/shared/dead-letters.js';
 import { drainQueue, peekQueue, queueDepth } from '../../lib/testing/queues.js';
@@ -12,6 +13,7 @@ import { USER_SCORE_EVENTS } from '../example/example-stack.js';
 import type { ExampleOutputs, Target } from './deploy.js';
 import { expectedRewards, expectedScores } from './expected-state.js';
 import { hopSummary, type Letter, versionGaps } from './hops.js';
+import { jobStatuses, jobsFinished, jobsSummary } from './jobs-report.js';
 import { CloudWatchLogsClient, consumerLogFacts, jsonLogLines, relayLogFacts } from './observe.js';
 import { StageError } from './stage-error.js';
 import { type DemoSummary, latency } from './summary.js';
@@ -132,6 +134,9 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   let rewardsApplied = new Map<string, string>();
   let scores: EventEnvelope[] = [];
   let letters: Letter[] = [];
+  const jobs = new JobClient({ tableName: outputs.JobsTableName, client: ddb });
+  const paid = orders.filter((e) => e.type === 'OrderPaid');
+  let statuses = new Map<string, JobStatus | undefined>();
   let lastSettled = -1;
   let lastProgress = Date.now();
   for (let round = 0; ; round++) {
@@ -140,14 +145,18 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     scores = await scoreChanges(ddb, outputs, runId);
     if (round % 5 === 0) letters = await deadLetters(clients, outputs);
     const dead = new Set(letters.map((l) => l.eventId));
+    statuses = await jobStatuses(jobs, paid);
     const settled =
       forUserScore.filter((e) => userScoreApplied.has(e.id) || dead.has(e.id)).length +
-      scores.filter((e) => rewardsApplied.has(e.id) || dead.has(e.id)).length;
-    const expected = forUserScore.length + scores.length;
+      scores.filter((e) => rewardsApplied.has(e.id) || dead.has(e.id)).length +
+      jobsFinished(statuses);
+    const expected = forUserScore.length + scores.length + paid.length;
     options.onWaitProgress?.(settled, expected);
     if (settled === expected) {
       const depths = await Promise.all(
-        [outputs.UserScoreQueueUrl, outputs.RewardsQueueUrl].map((url) => queueDepth(sqs, url)),
+        [outputs.UserScoreQueueUrl, outputs.RewardsQueueUrl, outputs.JobRunnerQueueUrl].map((url) =>
+          queueDepth(sqs, url),
+        ),
       );
       if (depths.every((d) => d === 0)) break;
     }
@@ -245,6 +254,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
       appliedOrders.map((e) => [e.time, userScoreApplied.get(e.id) ?? e.time]),
     ),
     chainWriteToAppliedMs: latency(chain),
+    jobs: await jobsSummary(ddb, outputs.OrdersTableName, runId, statuses),
     seconds: Math.round((Date.now() - started) / 1000),
   };
 }

@@ -38,7 +38,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ...(honours ? {} : { functionEnvironment: { EVENTBOX_STREAM_PARTIAL_BATCH: 'unsupported' } }),
   });
   const { lambda } = runClients(options.target);
-  const faulty = [outputs.RelayFunctionName, outputs.UserScoreFunctionName];
+  const faulty = [
+    outputs.RelayFunctionName,
+    outputs.UserScoreFunctionName,
+    outputs.JobRunnerFunctionName,
+  ];
   options.onStage?.('operations with faults on');
   await setFaults(lambda, faulty, options.faults);
   const summary = await runDemo({

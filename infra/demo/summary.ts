@@ -1,4 +1,5 @@
 import type { HopSummary } from './hops.js';
+import type { JobsSummary } from './jobs-report.js';
 import { percentile } from './stats.js';
 
 /** What `npm run demo` prints: the whole chain, then each hop. */
@@ -31,6 +32,8 @@ export interface DemoSummary {
   readonly writeToAppliedMs: Latency;
   /** From the orders commit to the rewards commit of the score change it caused. */
   readonly chainWriteToAppliedMs: Latency;
+  /** The fulfilment jobs the payments started. */
+  readonly jobs: JobsSummary;
   readonly seconds: number;
 }
 
@@ -99,6 +102,22 @@ export function formatSummary(s: DemoSummary): string {
           .join(', ') || '0 entries'
       }`,
     ],
+    ['fulfilment jobs', ''],
+    ['  started with a payment', s.jobs.started],
+    ['  succeeded', s.jobs.succeeded],
+    ['  failed', s.jobs.failed],
+    ['  stalled', s.jobs.stalled],
+    ...Object.entries(s.jobs.stalledReasons).map(([reason, n]): Row => [`    ${reason}`, n]),
+    ['  unfinished', s.jobs.unfinished],
+    ['  lost', s.jobs.lost],
+    ['  step retries', s.jobs.stepRetries],
+    ['  task retries', `${s.jobs.taskRetries} (${s.jobs.extraRounds} extra rounds)`],
+    ['  effects applied twice', s.jobs.effectsAppliedTwice],
+    [
+      '  external effects (once per key)',
+      `${s.jobs.externalEffects.charges} charges, ${s.jobs.externalEffects.notifications} notifications`,
+    ],
+    ['timing', ''],
     ['  orders → user-score latency', ms(s.writeToAppliedMs)],
     ['  orders → rewards latency', ms(s.chainWriteToAppliedMs)],
     ['  took', `${s.seconds} s`],
@@ -115,6 +134,9 @@ export function guaranteesHeld(s: DemoSummary): boolean {
     s.publishedWithoutCommit === 0 &&
     s.versionGaps === 0 &&
     s.scoresMatchInOrderReplay &&
-    s.rewardsMatchInOrderReplay
+    s.rewardsMatchInOrderReplay &&
+    s.jobs.lost === 0 &&
+    s.jobs.effectsAppliedTwice === 0 &&
+    s.jobs.unfinished === 0
   );
 }

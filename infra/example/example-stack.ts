@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { eventboxFunctionDefaults } from '../constructs/bundling.js';
 import { EventBox } from '../constructs/event-box.js';
 import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
+import { JobRunner } from '../constructs/job-runner.js';
 
 export interface ExampleStackProps extends StackProps {
   /** Extra environment for every function of the example. */
@@ -41,6 +42,7 @@ export class ExampleStack extends Stack {
   readonly orders: NodejsFunction;
   readonly userScore: EventBoxConsumer;
   readonly rewards: EventBoxConsumer;
+  readonly fulfilment: JobRunner;
   readonly audit: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
@@ -101,6 +103,21 @@ export class ExampleStack extends Stack {
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
     });
 
+    // Paying an order starts its fulfilment job in the same transaction.
+    this.fulfilment = new JobRunner(this, 'Fulfilment', {
+      runnerName: 'fulfilment',
+      eventBus: this.box.eventBus,
+      publishTo: this.box,
+      entry: source(props.faults ? 'faults/job-runner.ts' : 'example/fulfilment/runner.ts'),
+      stepTable: this.box.table,
+      tableProps: { removalPolicy: RemovalPolicy.DESTROY },
+      ...(props.faults ? { timeout: Duration.seconds(10) } : {}),
+      environment: extra,
+      ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
+      ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
+    });
+    this.fulfilment.grantStart(this.orders);
+
     // A tap on the bus: every event the relay publishes, so the demo can count them.
     this.audit = new sqs.Queue(this, 'AuditQueue', {
       retentionPeriod: Duration.days(1),
@@ -128,6 +145,10 @@ export class ExampleStack extends Stack {
       RewardsFunctionName: this.rewards.function.functionName,
       RewardsQueueUrl: this.rewards.queue.queueUrl,
       RewardsDeadLetterQueueUrl: this.rewards.deadLetterQueue.queueUrl,
+      JobsTableName: this.fulfilment.table.tableName,
+      JobRunnerFunctionName: this.fulfilment.function.functionName,
+      JobRunnerQueueUrl: this.fulfilment.consumer.queue.queueUrl,
+      JobRunnerDeadLetterQueueUrl: this.fulfilment.consumer.deadLetterQueue.queueUrl,
       AuditQueueUrl: this.audit.queueUrl,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

@@ -15,6 +15,7 @@ export function acknowledgeAcceptedFindings(stack: ExampleStack): void {
     stack.orders,
     stack.userScore.function,
     stack.rewards.function,
+    stack.fulfilment.consumer.function,
   ];
   acknowledge(
     functions,
@@ -32,7 +33,12 @@ export function acknowledgeAcceptedFindings(stack: ExampleStack): void {
     "The alarm topic carries alarm state changes only; CloudWatch cannot publish to a topic encrypted with the AWS managed SNS key, and a customer key is the operator's choice.",
   );
   acknowledge(
-    [stack.box.deadLetterQueue, stack.userScore.deadLetterQueue, stack.rewards.deadLetterQueue],
+    [
+      stack.box.deadLetterQueue,
+      stack.userScore.deadLetterQueue,
+      stack.rewards.deadLetterQueue,
+      stack.fulfilment.consumer.deadLetterQueue,
+    ],
     'AwsSolutions-SQS3',
     'This queue is itself a dead-letter queue.',
   );

@@ -36,6 +36,15 @@ describe('Example app, deployed with the CDK CLI', () => {
       rewardsMatchInOrderReplay: true,
     });
     expect(summary.rewardsGranted).toBeGreaterThan(0);
+    // Every payment started its fulfilment job, and every job ran to the end, once.
+    expect(summary.jobs.started).toBeGreaterThan(0);
+    expect(summary.jobs).toMatchObject({
+      succeeded: summary.jobs.started,
+      lost: 0,
+      unfinished: 0,
+      effectsAppliedTwice: 0,
+      externalEffects: { charges: summary.jobs.started },
+    });
     expect(summary.chainWriteToAppliedMs.samples).toBe(summary.hops[1]?.applied);
   }, 600_000);
 });

@@ -32,6 +32,15 @@ describe('Soak under faults, then quiet', () => {
       report.relayFaultsSeen.failedCalls +
       Object.values(report.relayFaultsSeen.rejectedEntries).reduce((a, b) => a + b, 0);
     expect(relayFailures).toBeGreaterThan(0);
+    // Jobs under runner crashes and failing steps and tasks: none lost, none unfinished,
+    // no effect twice; a stalled job says why.
+    expect(report.jobs.started).toBeGreaterThan(0);
+    expect(report.jobs).toMatchObject({ lost: 0, unfinished: 0, effectsAppliedTwice: 0 });
+    expect(report.jobs.succeeded + report.jobs.failed + report.jobs.stalled).toBe(
+      report.jobs.started,
+    );
+    for (const reason of Object.keys(report.jobs.stalledReasons))
+      expect(reason).toMatch(/\(injected\)/);
     for (const hop of report.hops) {
       // Every event applied or dead-lettered, most of them applied, and the applications
       // seen in "handled" log lines or in what a crashed process recorded. A few can be

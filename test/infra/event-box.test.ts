@@ -219,31 +219,37 @@ describe('Construct: EventBox', () => {
     Template.fromStack(stack).resourceCountIs('AWS::Events::Archive', 0);
   });
 
-  it('grants a producer writes with condition checks', () => {
-    const stack = testStack();
-    const box = new EventBox(stack, 'Box');
-    const role = new iam.Role(stack, 'Producer', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    });
+  it.each([
+    ['grantWrite', ['PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem']],
+    ['grantReadWrite', ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'ConditionCheckItem']],
+  ] as const)(
+    '%s grants exactly the item actions a producer uses, on the table only',
+    (method, actions) => {
+      // GIVEN
+      const stack = testStack();
+      const box = new EventBox(stack, 'Box');
+      const role = new iam.Role(stack, 'Producer', {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
 
-    box.grantWrite(role);
+      // WHEN
+      box[method](role);
 
-    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: Match.stringLikeRegexp('^Producer') }],
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Action: 'dynamodb:ConditionCheckItem' }),
-          Match.objectLike({
-            Action: Match.arrayWith([
-              'dynamodb:PutItem',
-              'dynamodb:UpdateItem',
-              'dynamodb:DeleteItem',
-            ]),
-          }),
-        ]),
-      },
-    });
-  });
+      // THEN
+      Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+        Roles: [{ Ref: Match.stringLikeRegexp('^Producer') }],
+        PolicyDocument: {
+          Statement: [
+            {
+              Action: actions.map((a) => `dynamodb:${a}`),
+              Effect: 'Allow',
+              Resource: getAtt('BoxTable', 'Arn'),
+            },
+          ],
+        },
+      });
+    },
+  );
 
   it('exposes metrics for the relay', () => {
     const stack = testStack();

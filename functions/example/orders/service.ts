@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { startJob } from '../../../lib/jobs/index.js';
 import type { EventEnvelope } from '../../../lib/producer/index.js';
 import {
   ConditionFailedError,
@@ -7,6 +8,7 @@ import {
   TransactionConflictError,
   VersionConflictError,
 } from '../../../lib/producer/index.js';
+import { fulfilmentJobId, fulfilOrder } from '../fulfilment/job.js';
 
 /** A command the orders service accepts. */
 export type OrdersCommand =
@@ -159,6 +161,13 @@ export class OrdersService {
         );
         // The score goes to the region the user is in when paying (case 4 of the article).
         tx.check(userKey(order.userId), { attr: 'version', eq: user.version });
+        // Fulfilment starts with the payment: the job exists if and only if this commits.
+        await startJob(
+          tx,
+          fulfilOrder,
+          { orderId: c.orderId, userId: order.userId, amount: order.amount },
+          { jobId: fulfilmentJobId(c.orderId) },
+        );
         tx.publish({
           type: 'OrderPaid',
           aggregate: { type: 'Order', id: c.orderId, version: order.version + 1 },

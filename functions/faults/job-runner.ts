@@ -1,0 +1,28 @@
+import { createJobRunner, jobRunnerOptionsFromEnvironment } from '../../lib/jobs/index.js';
+import { fulfilOrder } from '../example/fulfilment/job.js';
+import { currentFaults } from './config.js';
+import { crashingClient } from './crash.js';
+
+/**
+ * The example's job runner when deployed for fault tests: invocations die just before or
+ * just after one of their checkpoints (the consumer crash rates of EVENTBOX_FAULTS), and
+ * steps and tasks fail at the jobs' rate.
+ */
+const options = jobRunnerOptionsFromEnvironment();
+const crashes = crashingClient(options.tableName, () => undefined);
+
+const runner = createJobRunner({
+  ...options,
+  client: crashes.client,
+  jobs: [fulfilOrder],
+  source: 'fulfilment',
+});
+
+export async function handler(event: unknown) {
+  crashes.arm(currentFaults().consumer);
+  try {
+    return await runner(event);
+  } finally {
+    crashes.disarm();
+  }
+}

@@ -1,0 +1,189 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as events from 'aws-cdk-lib/aws-events';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { JobEvent, RUNNER_EVENT_TYPES } from '../../lib/jobs/messages.js';
+import { JobKeys } from '../../lib/jobs/records.js';
+import { JOBS_TABLE_VARIABLE } from '../../lib/jobs/table.js';
+import type { EventBox } from './event-box.js';
+import { EventBoxConsumer } from './event-box-consumer.js';
+import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
+import type { RelayProps } from './relay.js';
+import { eventboxTable } from './resources.js';
+import { checkRange } from './validation.js';
+
+export interface JobRunnerProps {
+  /** The bus job messages travel on (and job notices go to). */
+  readonly eventBus: events.IEventBus;
+  /**
+   * What relays the jobs table's outbox (job messages and the events steps publish): an
+   * `EventBox` (its relay reads the jobs table too) or a bus (a relay of the runner's own).
+   * @default a relay of its own to `eventBus`
+   */
+  readonly publishTo?: EventBox | events.IEventBus;
+  /** Settings of the runner's own relay. */
+  readonly relay?: RelayProps;
+  /** The runner's source file: a module exporting a `createJobRunner` handler. */
+  readonly entry: string;
+  /** @default 'handler' */
+  readonly handler?: string;
+  /** Names the runner in metrics, logs and resources. @default 'jobs' */
+  readonly runnerName?: string;
+  /** The table steps write to through `ctx.tx` by default; granted to the runner. @default the jobs table */
+  readonly stepTable?: dynamodb.ITable;
+  /** Further tables the steps write to; granted to the runner. */
+  readonly stepTables?: readonly dynamodb.ITable[];
+  /** Overrides for the jobs table (string keys `pk`/`sk`, stream, TTL, the `byState` index). */
+  readonly tableProps?: Partial<dynamodb.TableProps>;
+  /** A step's run, and the visibility of its message (six times this). @default 60 seconds */
+  readonly timeout?: Duration;
+  /** @default 512 */
+  readonly memorySize?: number;
+  /** Deliveries of one message before the queue dead-letters it: above the steps' attempts (the runner counts those itself). @default 100 */
+  readonly maxReceiveCount?: number;
+  /** @default 10 */
+  readonly batchSize?: number;
+  /** @default no limit */
+  readonly maxConcurrency?: number;
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Alarms on stalled jobs, retries, dead letters and errors. @default true */
+  readonly alarms?: boolean;
+  readonly existingAlarmTopic?: sns.ITopic;
+  /** Alarm when step and task retries exceed this in 5 minutes. @default 100 */
+  readonly retriesAlarmThreshold?: number;
+  readonly dashboard?: cloudwatch.Dashboard;
+}
+
+/**
+ * The job runner: a jobs table (job and task records, and the outbox of job messages, with
+ * a `byState` index for listings), its relay, and an inbox consumer of the job messages
+ * that runs `createJobRunner`; alarms on stalled jobs and retries.
+ */
+export class JobRunner extends Construct {
+  readonly table: dynamodb.Table;
+  readonly consumer: EventBoxConsumer;
+  readonly function: lambda.IFunction;
+  readonly runnerName: string;
+  readonly alarms: readonly cloudwatch.Alarm[];
+
+  constructor(scope: Construct, id: string, props: JobRunnerProps) {
+    super(scope, id);
+    checkRange('maxReceiveCount', props.maxReceiveCount, 11, 1000);
+    this.runnerName = props.runnerName ?? 'jobs';
+    this.table = eventboxTable(this, 'Table', {
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      ...props.tableProps,
+    });
+    // Keys only and the name: checkpoints that do not change the state do not write to it.
+    this.table.addGlobalSecondaryIndex({
+      indexName: JobKeys.byStateIndex,
+      partitionKey: { name: JobKeys.stateAttribute, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: JobKeys.createdAttribute, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.INCLUDE,
+      nonKeyAttributes: ['jobId', 'name'],
+    });
+    const timeout = props.timeout ?? Duration.seconds(60);
+    this.consumer = new EventBoxConsumer(this, 'Runner', {
+      consumerName: this.runnerName,
+      eventBus: props.eventBus,
+      eventPattern: {
+        source: [JobEvent.source],
+        detailType: [...RUNNER_EVENT_TYPES],
+        detail: { payload: { jobsTable: [this.table.tableName] } },
+      },
+      entry: props.entry,
+      ...(props.handler ? { handler: props.handler } : {}),
+      existingTable: this.table,
+      publishTo: props.publishTo ?? props.eventBus,
+      ...(props.relay ? { relay: props.relay } : {}),
+      timeout,
+      maxReceiveCount: props.maxReceiveCount ?? 100,
+      ...(props.memorySize ? { memorySize: props.memorySize } : {}),
+      ...(props.batchSize ? { batchSize: props.batchSize } : {}),
+      ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
+      environment: {
+        ...props.environment,
+        ...(props.stepTable ? { STEP_TABLE_NAME: props.stepTable.tableName } : {}),
+      },
+      alarms: props.alarms ?? true,
+      ...(props.existingAlarmTopic ? { existingAlarmTopic: props.existingAlarmTopic } : {}),
+    });
+    this.function = this.consumer.function;
+    // The runner reads a job's partition (its tasks) with a query; steps read and write items.
+    grantItemActions(this.table, this.function, ['dynamodb:Query']);
+    for (const table of [props.stepTable, ...(props.stepTables ?? [])])
+      if (table) grantItemActions(table, this.function, ITEM_READ_WRITE);
+
+    this.alarms =
+      (props.alarms ?? true)
+        ? this.#createAlarms(props.retriesAlarmThreshold ?? 100, this.consumer.alarmTopic)
+        : [];
+    props.dashboard?.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: `${this.runnerName}: jobs`,
+        left: [this.metric('JobsSucceeded'), this.metric('JobsFailed'), this.metricStalledJobs()],
+      }),
+      new cloudwatch.GraphWidget({
+        title: `${this.runnerName}: steps, tasks and retries`,
+        left: [this.metric('StepsCompleted'), this.metric('TasksCompleted')],
+        right: [this.metric('StepRetries'), this.metric('TaskRetries')],
+      }),
+    );
+  }
+
+  /**
+   * Lets a function start jobs: write the job record and its first message to the jobs
+   * table, and (for a Lambda function) sets `EVENTBOX_JOBS_TABLE`, which `startJob` reads.
+   */
+  grantStart(grantee: iam.IGrantable): iam.Grant {
+    if (grantee instanceof lambda.Function)
+      grantee.addEnvironment(JOBS_TABLE_VARIABLE, this.table.tableName);
+    return grantItemActions(this.table, grantee, [
+      'dynamodb:PutItem',
+      'dynamodb:ConditionCheckItem',
+    ]);
+  }
+
+  /** Lets a principal read job status and list jobs (`JobClient`, `npx eventbox jobs`). */
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return this.table.grantReadData(grantee);
+  }
+
+  /** One of the runner's metrics: JobsSucceeded, JobsFailed, StalledJobs, StepsCompleted, TasksCompleted, StepRetries, TaskRetries. */
+  metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.consumer.metric(metricName, props);
+  }
+
+  /** Jobs that stalled: each waits for an operator to resume it. */
+  metricStalledJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('StalledJobs', props);
+  }
+
+  #createAlarms(retriesThreshold: number, topic: sns.ITopic | undefined): cloudwatch.Alarm[] {
+    const alarms = [
+      this.metricStalledJobs().createAlarm(this, 'StalledJobsAlarm', {
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        alarmDescription: `Jobs of ${this.runnerName} stalled and wait to be resumed`,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      ...(['StepRetries', 'TaskRetries'] as const).map((name) =>
+        this.metric(name).createAlarm(this, `${name}Alarm`, {
+          threshold: retriesThreshold,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          alarmDescription: `Jobs of ${this.runnerName} keep retrying (${name})`,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      ),
+    ];
+    if (topic) for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
+    return alarms;
+  }
+}
