@@ -16,6 +16,7 @@ import { EventBox } from './event-box.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { deadLetterQueue, eventboxTable } from './resources.js';
+import { markRole, ResourceRole } from './roles.js';
 import { checkExclusive, checkRange } from './validation.js';
 
 export interface EventBoxConsumerProps {
@@ -189,6 +190,12 @@ export class EventBoxConsumer extends Construct {
         reportBatchItemFailures: true,
       }),
     );
+
+    const consumer = { consumer: props.consumerName };
+    if (!props.existingTable) markRole(this.table, ResourceRole.consumerTable, consumer);
+    markRole(this.queue, ResourceRole.consumerQueue, consumer);
+    markRole(this.deadLetterQueue, ResourceRole.consumerDeadLetterQueue, consumer);
+    markRole(this.function, ResourceRole.consumerFunction, consumer);
 
     this.rule = new events.Rule(this, 'Rule', {
       eventBus: props.eventBus,

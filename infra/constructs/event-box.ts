@@ -12,6 +12,7 @@ import { deploysToEmulator } from './emulator.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { eventboxTable } from './resources.js';
+import { markRole, ResourceRole } from './roles.js';
 import { checkExclusive } from './validation.js';
 
 /** Alarms and dashboard. */
@@ -106,6 +107,9 @@ export class EventBox extends Construct {
     this.relayFunction = this.relay.function;
     this.deadLetterQueue = this.relay.deadLetterQueue;
     this.relay.addTable(this.table, props.existingTable ? 'existingTable' : 'the table');
+    markRole(this.table, ResourceRole.boxTable);
+    if (!props.existingEventBus) markRole(this.eventBus, ResourceRole.eventBus);
+    if (this.archive) markRole(this.archive, ResourceRole.archive);
     (props.additionalTables ?? []).forEach((table, i) => {
       this.relay.addTable(table, `additionalTables[${i}]`);
     });

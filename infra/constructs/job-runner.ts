@@ -15,6 +15,7 @@ import { EventBoxConsumer } from './event-box-consumer.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import type { RelayProps } from './relay.js';
 import { eventboxTable } from './resources.js';
+import { markRole, ResourceRole } from './roles.js';
 import { checkRange } from './validation.js';
 
 export interface JobRunnerProps {
@@ -87,6 +88,7 @@ export class JobRunner extends Construct {
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: ['jobId', 'name'],
     });
+    markRole(this.table, ResourceRole.jobsTable, { runner: this.runnerName });
     const timeout = props.timeout ?? Duration.seconds(60);
     this.consumer = new EventBoxConsumer(this, 'Runner', {
       consumerName: this.runnerName,

@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { DEFAULT_RELAY_TIMEOUT, eventboxFunctionDefaults } from './bundling.js';
 import { eventboxEntry } from './function-entry.js';
 import { deadLetterQueue } from './resources.js';
+import { markRole, ResourceRole } from './roles.js';
 import { checkRange } from './validation.js';
 
 /** How the relay reads the stream and publishes. */
@@ -161,6 +162,8 @@ export class EventBoxRelay extends Construct {
     });
     this.eventBus.grantPutEventsTo(this.function);
     this.deadLetterQueue.grantSendMessages(this.function);
+    markRole(this.function, ResourceRole.relayFunction);
+    markRole(this.deadLetterQueue, ResourceRole.relayDeadLetterQueue);
   }
 
   /** The tables whose streams this relay reads. */

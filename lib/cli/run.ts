@@ -1,12 +1,14 @@
 import { PrerequisiteError } from '../testing/emulator/prerequisites.js';
 import { emulatorCommand, emulatorUsage } from './emulator.js';
 import { type CommandIo, processIo } from './io.js';
+import { jobsCommand, jobsUsage } from './jobs.js';
 import { CommandError, UsageError } from './usage-error.js';
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
 
 const commands: Record<string, { readonly run: Command; readonly usage: string }> = {
   emulator: { run: emulatorCommand, usage: emulatorUsage },
+  jobs: { run: jobsCommand, usage: jobsUsage },
 };
 
 const usage = `usage: eventbox <command> [options]

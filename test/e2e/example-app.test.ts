@@ -1,6 +1,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import { deployExample } from '../../infra/demo/deploy.js';
 import { runDemo } from '../../infra/demo/run.js';
+import { cli } from '../helpers/cli.js';
 
 /**
  * The example app deployed with the CDK CLI to the emulator, which runs the real Lambda
@@ -45,6 +46,20 @@ describe('Example app, deployed with the CDK CLI', () => {
       effectsAppliedTwice: 0,
       externalEffects: { charges: summary.jobs.started },
     });
+    // The command line finds the jobs table from the stack alone.
+    const listed = await cli(
+      'jobs',
+      'list',
+      '--stack',
+      'EventboxE2E',
+      '--state',
+      'succeeded',
+      '--json',
+    );
+    expect(listed.code).toBe(0);
+    expect((JSON.parse(listed.out) as { jobs: unknown[] }).jobs.length).toBeGreaterThanOrEqual(
+      summary.jobs.started,
+    );
     expect(summary.chainWriteToAppliedMs.samples).toBe(summary.hops[1]?.applied);
   }, 600_000);
 });

@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CommandIo } from '../../../lib/cli/io.js';
-import { runCli } from '../../../lib/cli/run.js';
-
-/** Runs a command line in-process and keeps what it printed. */
-async function cli(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CommandIo = {
-    out: (line) => out.push(line),
-    say: (line) => err.push(line),
-    interactive: false,
-    untilInterrupted: async () => {},
-  };
-  const code = await runCli(argv, io);
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+import { cli } from '../../helpers/cli.js';
 
 describe('Function: runCli', () => {
   it('prints the commands for --help and exits 0', async () => {

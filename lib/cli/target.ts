@@ -1,0 +1,18 @@
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { type MarkedResource, markedResources } from './stack.js';
+import { UsageError } from './usage-error.js';
+
+/** Options every command that reads a deployment takes. */
+export const targetOptions = {
+  stack: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+/** The stack's marked resources, from `--stack` or `EVENTBOX_STACK`. */
+export async function stackResources(values: {
+  stack?: string | undefined;
+}): Promise<MarkedResource[]> {
+  const stack = values.stack ?? process.env.EVENTBOX_STACK;
+  if (!stack) throw new UsageError('name the deployment: --stack <name> (or set EVENTBOX_STACK)');
+  return markedResources(new CloudFormationClient({}), stack);
+}
