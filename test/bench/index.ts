@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
-import { startEmulator } from '../../lib/testing/emulator/start.js';
+import { clientConfigFor, startEmulator } from '../../lib/testing/emulator/start.js';
+import { benchJobSteps, costPerMillionSteps } from './jobs.js';
 import { benchCommitCpu, benchCommitLatency } from './producer.js';
 import { benchRelayThroughput } from './relay.js';
 
@@ -29,6 +30,15 @@ async function main(): Promise<void> {
       latency.push(r);
     }
     results.commitLatency = latency;
+
+    const local = environment.dynamoDbEngines.find((e) => e.name === 'dynamodb-local');
+    const jobsEngine = clientConfigFor(
+      environment,
+      (local ?? environment.dynamoDbEngines[0])?.endpoint,
+    );
+    const steps = await benchJobSteps(jobsEngine);
+    results.jobSteps = { ...steps, costPerMillionSteps: costPerMillionSteps(steps) };
+    process.stderr.write(`job steps: ${JSON.stringify(results.jobSteps)}\n`);
   } finally {
     await environment.stop();
   }

@@ -30,6 +30,33 @@ export async function deliver(
   return outcomes;
 }
 
+/**
+ * Delivers every message at once, then again at once whatever must come back, until
+ * nothing is left: concurrent deliveries as a queue with many pollers produces them.
+ */
+export async function deliverAtOnce(
+  engine: InboxEngine,
+  deliveries: readonly EventEnvelope[],
+  maxRounds = 50,
+) {
+  let pending: InboxMessage[] = deliveries.map((event) => sqsMessage(event));
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= maxRounds) throw new Error(`no progress after ${maxRounds} rounds`);
+    const outcomes = await Promise.all(
+      pending.map((message) => engine.process(message, handleUserScoreEvent)),
+    );
+    const next: InboxMessage[] = [];
+    outcomes.forEach((outcome, i) => {
+      const message = pending[i] as InboxMessage;
+      if (outcome.status === 'dead-letter') throw new Error(`dead-lettered: ${outcome.reason}`);
+      if (outcome.status === 'failed') throw outcome.error;
+      if (outcome.status === 'retry')
+        next.push({ ...message, receiveCount: message.receiveCount + 1 });
+    });
+    pending = next;
+  }
+}
+
 /** The case's items, keyed `pk|sk`, with the run's namespace replaced so runs compare. */
 export async function stateOf(
   engine: InboxEngine,
