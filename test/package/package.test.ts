@@ -100,7 +100,7 @@ describe('The packed package, in a project of its own', () => {
 
   it('imports every subpath at run time, and runs the eventbox command', async () => {
     const imports = await inProject('node', ['src/check-imports.mjs']);
-    expect(imports.stdout.trim().split('\n')).toHaveLength(6);
+    expect(imports.stdout.trim().split('\n')).toHaveLength(7);
     const help = await inProject(join(project, 'node_modules', '.bin', 'eventbox'), ['--help']);
     expect(help.stdout).toContain('eventbox emulator');
   });

@@ -3,6 +3,7 @@ const subpaths = [
   'eventbox',
   'eventbox/relay',
   'eventbox/consumer',
+  'eventbox/jobs',
   'eventbox/cdk',
   'eventbox/testing',
   'eventbox/testing/vitest-setup',

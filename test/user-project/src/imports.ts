@@ -2,6 +2,7 @@
 import { add, EventBox, type EventEnvelope, VersionConflictError } from 'eventbox';
 import { EventBox as EventBoxConstruct, EventBoxConsumer } from 'eventbox/cdk';
 import { type EventOf, withInbox } from 'eventbox/consumer';
+import { defineJob, JobClient, startJob } from 'eventbox/jobs';
 import { createRelayHandler } from 'eventbox/relay';
 import { deployApp, sqsEventOf, startEmulator } from 'eventbox/testing';
 import globalSetup, { eventboxGlobalSetup } from 'eventbox/testing/vitest-setup';
@@ -15,6 +16,9 @@ export const used = [
   EventBoxConsumer,
   withInbox,
   createRelayHandler,
+  defineJob,
+  JobClient,
+  startJob,
   deployApp,
   sqsEventOf,
   startEmulator,
