@@ -1,5 +1,6 @@
 import type { BadInputCase } from './case.js';
 import { consumerCases } from './consumer-cases.js';
+import { jobsCases } from './jobs-cases.js';
 import { producerCases } from './producer-cases.js';
 import { relayCases } from './relay-cases.js';
 
@@ -8,6 +9,7 @@ export const badInputCatalogue: readonly BadInputCase[] = [
   ...producerCases,
   ...relayCases,
   ...consumerCases,
+  ...jobsCases,
 ];
 
 /** The catalogue as the Markdown table in docs/bad-input.md. */
@@ -16,6 +18,7 @@ export function renderCatalogue(cases: readonly BadInputCase[] = badInputCatalog
     producer: 'Producer: a typed error before anything is sent',
     relay: 'Relay: ignored, or dead-lettered with the reason',
     consumer: 'Consumer: dead-lettered with the reason, or handled by design',
+    jobs: 'Jobs: a typed error before commit, or the job stalled with the reason',
   };
   const lines = [
     '# Bad input: what Eventbox does with it',

@@ -12,6 +12,8 @@ import { EventBox, type EventBoxOptions } from '../../lib/producer/index.js';
 export interface CatalogueContext {
   readonly tableName: string;
   readonly client: DynamoDBClient;
+  /** The same endpoint, for clients a check builds itself (a job runner that crashes). */
+  readonly clientConfig: ConstructorParameters<typeof DynamoDBClient>[0];
 }
 
 /** A box whose client cannot reach anything and counts its requests: errors must come first. */

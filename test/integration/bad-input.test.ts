@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { badInputCatalogue, renderCatalogue } from '../catalogue/catalogue.js';
 import type { CatalogueContext } from '../catalogue/context.js';
-import { createTable, type TestTable } from '../helpers/aws.js';
+import { clientConfig, createTable, type TestTable } from '../helpers/aws.js';
 
 describe('Bad input catalogue', () => {
   let table: TestTable;
@@ -11,7 +11,11 @@ describe('Bad input catalogue', () => {
 
   beforeAll(async () => {
     table = await createTable(inject('eventbox').endpoint, 'catalogue');
-    context = { tableName: table.tableName, client: table.client };
+    context = {
+      tableName: table.tableName,
+      client: table.client,
+      clientConfig: clientConfig(),
+    };
   });
 
   afterAll(async () => {
@@ -21,7 +25,7 @@ describe('Bad input catalogue', () => {
   it('has at least 20 kinds, across the three stages', () => {
     expect(badInputCatalogue.length).toBeGreaterThanOrEqual(20);
     expect(new Set(badInputCatalogue.map((c) => c.stage))).toStrictEqual(
-      new Set(['producer', 'relay', 'consumer']),
+      new Set(['producer', 'relay', 'consumer', 'jobs']),
     );
     expect(new Set(badInputCatalogue.map((c) => c.id)).size).toBe(badInputCatalogue.length);
   });

@@ -5,8 +5,8 @@ import { defineJob, startJob } from '../../../lib/jobs/index.js';
 import { EventBox } from '../../../lib/producer/event-box.js';
 import { clientConfig } from '../../helpers/aws.js';
 import { cli } from '../../helpers/cli.js';
+import { Network } from '../../helpers/job-network.js';
 import { createJobsTable } from '../../helpers/table.js';
-import { Network } from './harness.js';
 
 /** `npx eventbox jobs` against a jobs table on the emulator. */
 describe('CLI: eventbox jobs', () => {

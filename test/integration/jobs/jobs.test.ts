@@ -13,8 +13,8 @@ import {
 import { EventBox } from '../../../lib/producer/event-box.js';
 import { add } from '../../../lib/transaction/update-operations.js';
 import { clientConfig } from '../../helpers/aws.js';
+import { Network } from '../../helpers/job-network.js';
 import { createJobsTable } from '../../helpers/table.js';
-import { Network } from './harness.js';
 
 /**
  * Jobs on every DynamoDB engine: started in a business transaction, run by the runner
@@ -211,42 +211,6 @@ describe.each(inject('eventbox').dynamoDbEngines)('Jobs on $name', ({ endpoint }
     expect(
       (await jobs.list({ state: 'succeeded', name: 'stubborn' })).map((j) => j.jobId),
     ).toStrictEqual(['stubborn-1']);
-  });
-
-  it.each([
-    [
-      'a step result that cannot be stored',
-      defineJob('unstorable', { input: z.object({}) }).step('big', () => BigInt(1)),
-      /step "big" returned a value that cannot be stored/,
-    ],
-    [
-      'a result over the item limit',
-      defineJob('huge', { input: z.object({}) }).step('huge', () => 'x'.repeat(410 * 1024)),
-      /would make the job record \d+ bytes, over DynamoDB's 409600-byte item limit/,
-    ],
-    [
-      'an aggregator that throws',
-      defineJob('broken', { input: z.object({}) }).parallel('fan', {
-        tasks: { a: () => 1 },
-        aggregate: () => {
-          throw new Error('cannot decide');
-        },
-      }),
-      /the aggregator of step "fan" threw: Error: cannot decide/,
-    ],
-  ])('stalls the job with the reason on %s', async (_, job, reason) => {
-    // Prepare
-    const tx = box.transaction();
-    await startJob(tx, job, {}, { jobId: `${job.name}-1`, tableName });
-    await tx.commit();
-
-    // Act
-    await new Network(config, { jobs: [job], tableName }, { random: Math.random }).run();
-
-    // Assess
-    const status = await jobs.status(`${job.name}-1`);
-    expect(status?.state).toBe('stalled');
-    expect(status?.reason).toMatch(reason);
   });
 
   it('stalls a job whose definition the runner does not have, and keeps it for a runner that does', async () => {

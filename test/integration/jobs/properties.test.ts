@@ -8,8 +8,8 @@ import { taskKey } from '../../../lib/jobs/records.js';
 import { EventBox } from '../../../lib/producer/event-box.js';
 import { add, append } from '../../../lib/transaction/update-operations.js';
 import { clientConfig } from '../../helpers/aws.js';
+import { Network } from '../../helpers/job-network.js';
 import { createJobsTable } from '../../helpers/table.js';
-import { Network } from './harness.js';
 
 /** Generated runs per engine: each a few jobs under crashes, duplicates, reordering and failures. */
 const RUNS = 8;

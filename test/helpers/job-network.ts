@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { InboxMessage } from '../../../lib/consumer/messages.js';
-import type { EventEnvelope } from '../../../lib/envelope/envelope.js';
-import { JobEvent } from '../../../lib/jobs/messages.js';
-import { JobRunner, type JobRunnerOptions } from '../../../lib/jobs/runner.js';
-import { OutboxItem } from '../../../lib/shared/outbox-item.js';
-import { sqsMessage } from '../../helpers/inbox.js';
+import type { InboxMessage } from '../../lib/consumer/messages.js';
+import type { EventEnvelope } from '../../lib/envelope/envelope.js';
+import { JobEvent } from '../../lib/jobs/messages.js';
+import { JobRunner, type JobRunnerOptions } from '../../lib/jobs/runner.js';
+import { OutboxItem } from '../../lib/shared/outbox-item.js';
+import { sqsMessage } from './inbox.js';
 
 /** Thrown by the crashing client: the invocation died there. */
 export class Crash extends Error {
