@@ -4,8 +4,9 @@ import { Limits } from '../shared/limits.js';
 import { Transaction } from '../transaction/transaction.js';
 import { JobNotFoundError, JobNotResumableError } from './errors.js';
 import { JobEvent, planJobEvents } from './messages.js';
-import { JobKeys, type JobRecord, JobState, type TaskRecord, TaskState } from './records.js';
-import { JobStore } from './store.js';
+import { JobKeys, JobState, TaskState } from './records.js';
+
+import { currentStep, JobStore, type JobView } from './store.js';
 import { jobsLayout, jobsTableFrom } from './table.js';
 
 /** A task of a parallel step, as status reports it. */
@@ -77,21 +78,23 @@ function parsed(json: string | undefined): unknown {
   return json === undefined ? undefined : (JSON.parse(json) as unknown);
 }
 
-/** Builds the status from the job's record and its task records. */
-export function jobStatus(job: JobRecord, tasks: readonly TaskRecord[]): JobStatus {
+/** Builds the status from one read of the job's partition. */
+export function jobStatus(view: JobView): JobStatus {
+  const { job } = view;
+  const current = currentStep(view);
   const steps = (job.plan ?? []).map((planned, index): StepStatus => {
-    const record = job.steps?.[planned.name];
+    const record = view.steps.get(index);
     const state: StepStatus['state'] =
-      index < job.stepIndex
+      record?.stepState === 'succeeded'
         ? 'succeeded'
-        : index === job.stepIndex && job.jobState === JobState.stalled
+        : index === current && job.jobState === JobState.stalled
           ? 'stalled'
-          : index === job.stepIndex && job.jobState === JobState.failed
+          : index === current && job.jobState === JobState.failed
             ? 'failed'
             : record
               ? 'running'
               : 'pending';
-    const own = tasks.filter((t) => t.stepIndex === index);
+    const own = view.tasks.filter((t) => t.stepIndex === index);
     return {
       name: planned.name,
       kind: planned.kind,
@@ -100,9 +103,7 @@ export function jobStatus(job: JobRecord, tasks: readonly TaskRecord[]): JobStat
       ...(record?.lastError ? { lastError: record.lastError } : {}),
       ...(record?.startedAt ? { startedAt: record.startedAt } : {}),
       ...(record?.finishedAt ? { finishedAt: record.finishedAt } : {}),
-      ...(job.results?.[planned.name] === undefined
-        ? {}
-        : { result: parsed(job.results[planned.name]) }),
+      ...(record?.result === undefined ? {} : { result: parsed(record.result) }),
       ...(planned.kind === 'parallel'
         ? {
             tasks: (planned.tasks ?? []).map((name): TaskStatus => {
@@ -122,13 +123,13 @@ export function jobStatus(job: JobRecord, tasks: readonly TaskRecord[]): JobStat
         : {}),
     };
   });
-  const current = job.plan?.[job.stepIndex];
+  const at = job.plan?.[current];
   return {
     jobId: job.jobId,
     name: job.name,
     state: job.jobState,
-    ...(current && job.jobState !== JobState.succeeded
-      ? { currentStep: { index: job.stepIndex, name: current.name } }
+    ...(at && job.jobState !== JobState.succeeded
+      ? { currentStep: { index: current, name: at.name } }
       : {}),
     ...(job.reason ? { reason: job.reason } : {}),
     input: parsed(job.input),
@@ -161,8 +162,8 @@ export class JobClient {
 
   /** The job's status, or undefined when no job has this id. */
   async status(jobId: string): Promise<JobStatus | undefined> {
-    const { job, tasks } = await this.#store.all(jobId);
-    return job ? jobStatus(job, tasks) : undefined;
+    const view = await this.#store.all(jobId);
+    return view ? jobStatus(view) : undefined;
   }
 
   /** Jobs by state (through the `byState` index, no scan), newest first. */
@@ -216,8 +217,9 @@ export class JobClient {
    * @throws JobNotFoundError, JobNotResumableError (the job is not stalled)
    */
   async resume(jobId: string): Promise<void> {
-    const { job, tasks } = await this.#store.all(jobId);
-    if (!job) throw new JobNotFoundError(jobId);
+    const view = await this.#store.all(jobId);
+    if (!view) throw new JobNotFoundError(jobId);
+    const { job } = view;
     if (job.jobState !== JobState.stalled) throw new JobNotResumableError(jobId, job.jobState);
     const now = new Date();
     const at = now.toISOString();
@@ -231,12 +233,12 @@ export class JobClient {
       now: () => now,
     });
     const base = { jobsTable: this.tableName, jobId, name: job.name };
-    const current = job.plan?.[job.stepIndex];
-    const failed = tasks.filter(
-      (t) => t.stepIndex === job.stepIndex && t.taskState === TaskState.failed,
+    const index = currentStep(view);
+    const failed = view.tasks.filter(
+      (t) => t.stepIndex === index && t.taskState === TaskState.failed,
     );
     let events: Array<{ type: string; payload: typeof base & Record<string, unknown> }>;
-    if (job.phase !== undefined && failed.length > 0) {
+    if (job.phase !== undefined && job.phaseStep === index && failed.length > 0) {
       const round = (job.round ?? 1) + 1;
       for (const task of failed) {
         tx.addAction(
@@ -261,23 +263,20 @@ export class JobClient {
       );
       events = failed.map((t) => ({
         type: JobEvent.task,
-        payload: { ...base, stepIndex: job.stepIndex, task: t.task, round },
+        payload: { ...base, stepIndex: index, task: t.task, round },
       }));
     } else {
-      const record = current ? job.steps?.[current.name] : undefined;
+      const record = view.steps.get(index);
+      // A step's attempts start again; a parallel step's aggregator runs again.
+      if (record && job.phase === undefined)
+        tx.addAction(
+          this.#store.planStep({ ...record, stepState: 'running', attempts: 0 }, record),
+        );
       tx.addAction(
         this.#store.planJob(job, {
           jobState: JobState.running,
           reason: undefined,
           ...(job.phase === undefined ? {} : { phase: 'tasks', claim: undefined }),
-          ...(current && record
-            ? {
-                steps: {
-                  ...job.steps,
-                  [current.name]: { ...record, state: 'running', attempts: 0 },
-                },
-              }
-            : {}),
           updatedAt: at,
         }),
       );

@@ -1,10 +1,12 @@
 /**
- * How jobs are stored in the jobs table (string keys `pk`/`sk`):
- * - the job `JOB#<jobId>` / `JOB`: its state, current step, every step's attempts and last
- *   error, the results, and `version`, the guard every checkpoint commits against;
- * - each task of a parallel step `JOB#<jobId>` / `TASK#<step index>#<task>`: its state,
- *   attempts, last error and result, with a `version` of its own.
- * One query of the partition reads the whole status. The `byState` index (`jobState`,
+ * How jobs are stored in the jobs table (string keys `pk`/`sk`), one partition per job:
+ * - the job `JOB#<jobId>` / `JOB`: its input, state, the phase of a parallel step, and
+ *   `version`, the guard of every change of state or phase;
+ * - each step that has started `STEP#<index>`: its state, attempts, last error, result,
+ *   and a `version` of its own: a sequential step's checkpoint writes only this item, so
+ *   the job record does not grow with the results nor get rewritten at every step;
+ * - each task of a parallel step `TASK#<step index>#<task>`, likewise.
+ * One query of the partition reads the whole job. The `byState` index (`jobState`,
  * `jobCreatedAt`, keys only and the name) lists jobs by state without a scan; its keys
  * change only when the state does, so checkpoints do not write to it.
  */
@@ -29,11 +31,13 @@ export const JobKeys = {
   partitionPrefix: 'JOB#',
   jobSortKey: 'JOB',
   taskPrefix: 'TASK#',
+  stepPrefix: 'STEP#',
   /** The index that lists jobs by state. */
   byStateIndex: 'byState',
   stateAttribute: 'jobState',
   createdAttribute: 'jobCreatedAt',
   marker: 'job',
+  stepMarker: 'job-step',
   taskMarker: 'job-task',
 } as const;
 
@@ -44,13 +48,21 @@ export interface PlannedStep {
   readonly tasks?: readonly string[];
 }
 
-/** What a step has done so far, kept in the job record. */
+/** What a step has done so far: its own item in the job's partition. */
 export interface StepRecord {
-  readonly state: 'running' | 'succeeded' | 'failed' | 'stalled';
+  readonly pk: string;
+  readonly sk: string;
+  readonly jobId: string;
+  readonly stepIndex: number;
+  readonly step: string;
+  readonly stepState: 'running' | 'succeeded' | 'stalled';
   readonly attempts: number;
   readonly lastError?: string;
+  /** The result, as JSON. */
+  readonly result?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
+  readonly version: number;
 }
 
 export interface JobRecord {
@@ -64,16 +76,14 @@ export interface JobRecord {
   readonly jobCreatedAt: string;
   /** The steps as defined when the job started, so its status needs no definition. */
   readonly plan: readonly PlannedStep[];
-  readonly stepIndex: number;
   /** Set while a parallel step runs: `tasks` (fanned out), then `aggregating`. */
   readonly phase?: 'tasks' | 'aggregating';
+  /** The index of the parallel step `phase` is about. */
+  readonly phaseStep?: number;
   /** The round of the current parallel step: 1, then one more per `retry`. */
   readonly round?: number;
   /** Who runs the current aggregator: a task message or a resume. */
   readonly claim?: string;
-  readonly steps: Readonly<Record<string, StepRecord>>;
-  /** Step results, as JSON, by step name. */
-  readonly results: Readonly<Record<string, string>>;
   /** Why the job stalled or failed. */
   readonly reason?: string;
   readonly createdAt: string;
@@ -103,8 +113,14 @@ export function jobKey(jobId: string): { pk: string; sk: string } {
   return { pk: `${JobKeys.partitionPrefix}${jobId}`, sk: JobKeys.jobSortKey };
 }
 
+const pad = (index: number) => String(index).padStart(3, '0');
+
+export function stepKey(jobId: string, stepIndex: number): { pk: string; sk: string } {
+  return { pk: `${JobKeys.partitionPrefix}${jobId}`, sk: `${JobKeys.stepPrefix}${pad(stepIndex)}` };
+}
+
 export function taskPrefix(stepIndex: number): string {
-  return `${JobKeys.taskPrefix}${String(stepIndex).padStart(3, '0')}#`;
+  return `${JobKeys.taskPrefix}${pad(stepIndex)}#`;
 }
 
 export function taskKey(

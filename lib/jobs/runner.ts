@@ -10,7 +10,7 @@ import type { EventEnvelope } from '../envelope/envelope.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
-import type { Item, Key } from '../transaction/actions.js';
+import type { Item, Key, PlannedAction } from '../transaction/actions.js';
 import { TransactionCanceledError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
@@ -25,15 +25,17 @@ import type {
 import { JobEvent, type JobEventPayload, planJobEvents, RUNNER_EVENT_TYPES } from './messages.js';
 import {
   errorText,
+  JobKeys,
   type JobRecord,
   JobState,
   type StepRecord,
+  stepKey,
   storable,
   type TaskRecord,
   TaskState,
   taskKey,
 } from './records.js';
-import { JobStore } from './store.js';
+import { currentStep, JobStore, type JobView } from './store.js';
 import { jobsLayout } from './table.js';
 
 export type JobRunnerOptions = {
@@ -60,8 +62,11 @@ export type JobRunnerOptions = {
     | { readonly sqsClientConfig?: SQSClientConfig; readonly sqsClient?: never }
   );
 
-/** Continue with this (newer) job record, or stop with this outcome. */
-type Next = { readonly job: JobRecord } | { readonly outcome: Outcome };
+/** Continue with this (newer) view of the job, or stop with this outcome. */
+type Next = { readonly view: JobView } | { readonly outcome: Outcome };
+
+// biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
+type AnyJob = JobDefinition<any, any>;
 
 /** The job record as a committed checkpoint left it: changes applied, `undefined` removed. */
 function checkpointed(job: JobRecord, changes: Readonly<Record<string, unknown>>): JobRecord {
@@ -81,9 +86,9 @@ const handledOutcome = (event: EventEnvelope): Outcome => ({
  * Runs jobs from their messages. A message says "run job X" (started, resumed) or "run
  * task T of job X": the runner reads the job record and carries on from its checkpoint.
  *
- * - A sequential step runs, then its writes commit with the job's checkpoint in ONE
- *   transaction guarded by the job's version; the next step runs in the same invocation.
- *   A duplicate delivery finds the checkpoint moved and does nothing.
+ * - A sequential step runs, then its writes commit with its checkpoint (its own step
+ *   record, guarded by that record's version) in ONE transaction; the next step runs in
+ *   the same invocation. A duplicate delivery finds the checkpoint there and moves on.
  * - A failing step records its attempt and its message comes back with capped, jittered
  *   backoff; after `maxAttempts` the job stalls at the step, with the reason.
  * - A parallel step fans out: its task records and one message per task commit with the
@@ -157,21 +162,21 @@ export class JobRunner implements SettleContext {
       };
     }
     try {
-      const job = await this.store.job(payload.jobId);
-      if (!job)
+      const view = await this.store.all(payload.jobId);
+      if (!view)
         return { status: 'dead-letter', event, reason: `job ${payload.jobId} does not exist` };
-      const definition = this.#jobs.get(job.name);
+      const definition = this.#jobs.get(view.job.name);
       if (!definition) {
         return this.#end(
           event,
-          await this.#stall(event, job, `this runner has no definition of job "${job.name}"`),
+          await this.#stall(event, view, `this runner has no definition of job "${view.job.name}"`),
         );
       }
       const next =
         event.type === JobEvent.task
-          ? await this.#runTask(event, definition, job, payload as JobEventPayload)
-          : { job };
-      return 'outcome' in next ? next.outcome : await this.#advance(event, definition, next.job);
+          ? await this.#runTask(event, definition, view, payload as JobEventPayload)
+          : { view };
+      return 'outcome' in next ? next.outcome : await this.#advance(event, definition, next.view);
     } catch (error) {
       return { status: 'failed', event, error };
     }
@@ -181,24 +186,23 @@ export class JobRunner implements SettleContext {
     return 'outcome' in next ? next.outcome : handledOutcome(event);
   }
 
-  // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
-  async #advance(
-    event: EventEnvelope,
-    definition: JobDefinition<any, any>,
-    start: JobRecord,
-  ): Promise<Outcome> {
-    let job = start;
+  async #advance(event: EventEnvelope, definition: AnyJob, start: JobView): Promise<Outcome> {
+    let view = start;
     for (;;) {
+      const { job } = view;
       if (job.jobState !== JobState.pending && job.jobState !== JobState.running)
         return handledOutcome(event);
-      const step = definition.steps[job.stepIndex];
+      const index = currentStep(view);
+      const step = definition.steps[index];
       let next: Next;
-      if (!step) next = await this.#finish(event, job);
-      else if (step.kind === 'step') next = await this.#runStep(event, definition, job, step);
-      else if (job.phase === undefined) next = await this.#fanOut(event, job, step);
-      else next = await this.#aggregate(event, definition, job, step, `advance:${job.round ?? 1}`);
+      if (!step) next = await this.#finish(event, view);
+      else if (step.kind === 'step')
+        next = await this.#runStep(event, definition, view, index, step);
+      else if (job.phase === undefined || job.phaseStep !== index)
+        next = await this.#fanOut(event, view, index, step);
+      else next = await this.#aggregate(event, view, index, step, `advance:${job.round ?? 1}`);
       if ('outcome' in next) return next.outcome;
-      job = next.job;
+      view = next.view;
     }
   }
 
@@ -236,21 +240,19 @@ export class JobRunner implements SettleContext {
     };
   }
 
-  #args(job: JobRecord) {
-    return {
-      input: JSON.parse(job.input) as unknown,
-      results: Object.fromEntries(
-        Object.entries(job.results ?? {}).map(([name, json]) => [
-          name,
-          JSON.parse(json) as unknown,
-        ]),
-      ),
-    };
+  #args(view: JobView, definition: AnyJob) {
+    const results: Record<string, unknown> = {};
+    for (const [index, record] of view.steps) {
+      const name = definition.steps[index]?.name ?? record.step;
+      if (record.stepState === 'succeeded' && record.result !== undefined)
+        results[name] = JSON.parse(record.result) as unknown;
+    }
+    return { input: JSON.parse(view.job.input) as unknown, results };
   }
 
   /**
-   * Commits a checkpoint. `moved` when a job or task record the checkpoint guards was
-   * changed by someone else first (nothing was written); any other refusal is thrown.
+   * Commits a checkpoint. `moved` when a job, step or task record the checkpoint guards
+   * was changed by someone else first (nothing was written); any other refusal is thrown.
    */
   async #commit(tx: Transaction): Promise<'committed' | 'moved'> {
     try {
@@ -266,11 +268,11 @@ export class JobRunner implements SettleContext {
     }
   }
 
-  async #reload(job: JobRecord): Promise<Next> {
-    const latest = await this.store.job(job.jobId);
+  async #reload(view: JobView): Promise<Next> {
+    const latest = await this.store.all(view.job.jobId);
     return latest
-      ? { job: latest }
-      : { outcome: { status: 'dead-letter', reason: `job ${job.jobId} disappeared` } };
+      ? { view: latest }
+      : { outcome: { status: 'dead-letter', reason: `job ${view.job.jobId} disappeared` } };
   }
 
   #tx(): Transaction {
@@ -281,59 +283,79 @@ export class JobRunner implements SettleContext {
     return new Date().toISOString();
   }
 
+  /** The step's record: what the checkpoint writes, the view gains once it commits. */
+  #stepRecord(
+    view: JobView,
+    index: number,
+    name: string,
+    fields: Pick<StepRecord, 'stepState' | 'attempts'> &
+      Partial<Pick<StepRecord, 'lastError' | 'result' | 'startedAt' | 'finishedAt'>>,
+  ) {
+    const previous = view.steps.get(index);
+    const record = { jobId: view.job.jobId, stepIndex: index, step: name, ...fields };
+    return {
+      planned: this.store.planStep(record, previous),
+      committed: {
+        ...stepKey(view.job.jobId, index),
+        ...record,
+        version: (previous?.version ?? 0) + 1,
+      } as StepRecord,
+    };
+  }
+
   async #runStep(
     event: EventEnvelope,
-    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
-    definition: JobDefinition<any, any>,
-    job: JobRecord,
+    definition: AnyJob,
+    view: JobView,
+    index: number,
     step: SequentialStepDefinition,
   ): Promise<Next> {
-    const previous = job.steps?.[step.name];
+    const previous = view.steps.get(index);
     const attempt = (previous?.attempts ?? 0) + 1;
     const startedAt = previous?.startedAt ?? this.#now();
     const tx = this.#tx();
     let value: unknown;
     try {
       value = await step.run({
-        ...this.#args(job),
-        ctx: this.#context(tx, job, step.name, attempt),
+        ...this.#args(view, definition),
+        ctx: this.#context(tx, view.job, step.name, attempt),
       });
     } catch (error) {
-      return this.#stepFailed(event, definition, job, step.name, attempt, startedAt, error);
+      return this.#stepFailed(event, definition, view, index, step.name, attempt, startedAt, error);
     }
     const stored = storable(value);
     if ('problem' in stored) {
       return this.#stall(
         event,
-        job,
+        view,
         `step "${step.name}" returned a value that cannot be stored: ${stored.problem}`,
       );
     }
     const now = this.#now();
-    const changes = {
-      jobState: JobState.running,
-      stepIndex: job.stepIndex + 1,
-      steps: {
-        ...job.steps,
-        [step.name]: { state: 'succeeded', attempts: attempt, startedAt, finishedAt: now },
-      },
-      results: { ...job.results, [step.name]: stored.json },
-      updatedAt: now,
-    } as const;
-    const size = itemSize({ ...job, ...changes });
+    const checkpoint = this.#stepRecord(view, index, step.name, {
+      stepState: 'succeeded',
+      attempts: attempt,
+      result: stored.json,
+      startedAt,
+      finishedAt: now,
+    });
+    const size = itemSize(checkpoint.committed);
     if (size > Limits.maxItemBytes) {
       return this.#stall(
         event,
-        job,
-        `the result of step "${step.name}" would make the job record ${size} bytes, over DynamoDB's ${Limits.maxItemBytes}-byte item limit`,
+        view,
+        `the result of step "${step.name}" would make its record ${size} bytes, over DynamoDB's ${Limits.maxItemBytes}-byte item limit`,
       );
     }
+    const starts = view.job.jobState === JobState.pending;
     try {
-      tx.addAction(this.store.planJob(job, changes));
+      tx.addAction(checkpoint.planned);
+      if (starts)
+        tx.addAction(this.store.planJob(view.job, { jobState: JobState.running, updatedAt: now }));
     } catch (error) {
       return this.#stall(
         event,
-        job,
+        view,
         `step "${step.name}": its writes and checkpoint cannot be committed: ${errorText(error)}`,
       );
     }
@@ -344,46 +366,62 @@ export class JobRunner implements SettleContext {
       // The step's own writes were refused (a condition of its own): a failure of the step.
       // Anything else (throttling, a network error) is not the step's: retried uncounted.
       if (!(error instanceof TransactionCanceledError)) throw error;
-      return this.#stepFailed(event, definition, job, step.name, attempt, startedAt, error);
+      return this.#stepFailed(event, definition, view, index, step.name, attempt, startedAt, error);
     }
-    if (committed === 'moved') return this.#reload(job);
+    if (committed === 'moved') return this.#reload(view);
     this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
-    return { job: checkpointed(job, changes) };
+    return {
+      view: {
+        ...view,
+        job: starts
+          ? checkpointed(view.job, { jobState: JobState.running, updatedAt: now })
+          : view.job,
+        steps: new Map(view.steps).set(index, checkpoint.committed),
+      },
+    };
   }
 
   async #stepFailed(
     event: EventEnvelope,
-    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
-    definition: JobDefinition<any, any>,
-    job: JobRecord,
+    definition: AnyJob,
+    view: JobView,
+    index: number,
     step: string,
     attempt: number,
     startedAt: string,
     error: unknown,
   ): Promise<Next> {
     const lastError = errorText(error);
-    this.logger.warn('step failed', { jobId: job.jobId, step, attempt, error });
-    const record: StepRecord = { state: 'running', attempts: attempt, lastError, startedAt };
+    this.logger.warn('step failed', { jobId: view.job.jobId, step, attempt, error });
     if (attempt >= definition.maxAttempts) {
-      return this.#stall(event, job, `step "${step}" failed ${attempt} times; last: ${lastError}`, {
-        [step]: { ...record, state: 'stalled' },
-      });
+      return this.#stall(
+        event,
+        view,
+        `step "${step}" failed ${attempt} times; last: ${lastError}`,
+        this.#stepRecord(view, index, step, {
+          stepState: 'stalled',
+          attempts: attempt,
+          lastError,
+          startedAt,
+        }),
+      );
     }
     const tx = this.#tx();
     tx.addAction(
-      this.store.planJob(job, {
-        jobState: JobState.running,
-        steps: { ...job.steps, [step]: record },
-        updatedAt: this.#now(),
-      }),
+      this.#stepRecord(view, index, step, {
+        stepState: 'running',
+        attempts: attempt,
+        lastError,
+        startedAt,
+      }).planned,
     );
-    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     return {
       outcome: {
         status: 'retry',
         kind: 'step',
         event,
-        reason: `step "${step}" of job ${job.jobId} failed (attempt ${attempt} of ${definition.maxAttempts}): ${lastError}`,
+        reason: `step "${step}" of job ${view.job.jobId} failed (attempt ${attempt} of ${definition.maxAttempts}): ${lastError}`,
         delaySeconds: visibilityDelaySeconds(definition.backoff, attempt),
       },
     };
@@ -392,28 +430,26 @@ export class JobRunner implements SettleContext {
   /** Ends the job where it is, with the reason; an operator resumes it. */
   async #stall(
     event: EventEnvelope,
-    job: JobRecord,
+    view: JobView,
     reason: string,
-    steps: Record<string, StepRecord> = {},
+    step?: { readonly planned: PlannedAction },
   ): Promise<Next> {
+    const { job } = view;
     const tx = this.#tx();
     tx.addAction(
-      this.store.planJob(job, {
-        jobState: JobState.stalled,
-        reason,
-        steps: { ...job.steps, ...steps },
-        updatedAt: this.#now(),
-      }),
+      this.store.planJob(job, { jobState: JobState.stalled, reason, updatedAt: this.#now() }),
     );
+    if (step) tx.addAction(step.planned);
     for (const planned of this.#notices(job, JobEvent.stalled, reason))
       tx.addAction(planned, planned.envelope);
-    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     this.metrics.addMetric('StalledJobs', MetricUnit.Count, 1);
     this.logger.error('job stalled', { jobId: job.jobId, name: job.name, reason });
     return { outcome: handledOutcome(event) };
   }
 
-  async #finish(event: EventEnvelope, job: JobRecord): Promise<Next> {
+  async #finish(event: EventEnvelope, view: JobView): Promise<Next> {
+    const { job } = view;
     const now = this.#now();
     const tx = this.#tx();
     tx.addAction(
@@ -421,7 +457,7 @@ export class JobRunner implements SettleContext {
     );
     for (const planned of this.#notices(job, JobEvent.succeeded))
       tx.addAction(planned, planned.envelope);
-    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     this.metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
     this.logger.info('job succeeded', { jobId: job.jobId, name: job.name });
     return { outcome: handledOutcome(event) };
@@ -467,65 +503,82 @@ export class JobRunner implements SettleContext {
   }
 
   /** Starts a parallel step: its task records and one message per task, with the checkpoint. */
-  async #fanOut(event: EventEnvelope, job: JobRecord, step: ParallelStepDefinition): Promise<Next> {
+  async #fanOut(
+    event: EventEnvelope,
+    view: JobView,
+    index: number,
+    step: ParallelStepDefinition,
+  ): Promise<Next> {
+    const { job } = view;
     const now = this.#now();
     const tasks = Object.keys(step.tasks);
     const tx = this.#tx();
     for (const task of tasks) {
       const record: TaskRecord = {
-        ...taskKey(job.jobId, job.stepIndex, task),
+        ...taskKey(job.jobId, index, task),
         jobId: job.jobId,
-        stepIndex: job.stepIndex,
+        stepIndex: index,
         task,
         taskState: TaskState.pending,
         attempts: 0,
         round: 1,
         version: 1,
       };
-      tx.put({ ...record, _eventbox: 'job-task' }, { tableName: this.store.layout.tableName });
+      tx.put(
+        { ...record, _eventbox: JobKeys.taskMarker },
+        { tableName: this.store.layout.tableName },
+      );
     }
+    tx.addAction(
+      this.#stepRecord(view, index, step.name, {
+        stepState: 'running',
+        attempts: 0,
+        startedAt: now,
+      }).planned,
+    );
     tx.addAction(
       this.store.planJob(job, {
         jobState: JobState.running,
         phase: 'tasks',
+        phaseStep: index,
         round: 1,
-        steps: { ...job.steps, [step.name]: { state: 'running', attempts: 0, startedAt: now } },
+        claim: undefined,
         updatedAt: now,
       }),
     );
-    for (const planned of this.#taskEvents(job, job.stepIndex, tasks, 1))
+    for (const planned of this.#taskEvents(job, index, tasks, 1))
       tx.addAction(planned, planned.envelope);
-    if ((await this.#commit(tx)) === 'moved') return this.#reload(job);
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     return { outcome: handledOutcome(event) };
   }
 
   async #runTask(
     event: EventEnvelope,
-    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
-    definition: JobDefinition<any, any>,
-    job: JobRecord,
+    definition: AnyJob,
+    view: JobView,
     message: JobEventPayload,
   ): Promise<Next> {
+    const { job } = view;
     const { stepIndex = -1, task: name = '', round = 1 } = message;
     const step = definition.steps[stepIndex];
     const run = step?.kind === 'parallel' ? step.tasks[name] : undefined;
     if (!step || step.kind !== 'parallel' || !run) {
       return this.#stall(
         event,
-        job,
+        view,
         `task "${name}" of step ${stepIndex} is not in the definition of job "${job.name}"`,
       );
     }
     // A message of an earlier step or round: that task is done, but the invocation that went
     // on from it may have died, so carry on from the job's checkpoint.
-    if (job.jobState !== JobState.running || job.stepIndex !== stepIndex || job.phase === undefined)
-      return { job };
-    const task = await this.store.task(job.jobId, stepIndex, name);
-    if (!task || task.round !== round) return { job };
+    if (job.jobState !== JobState.running || job.phase === undefined || job.phaseStep !== stepIndex)
+      return { view };
+    const task = view.tasks.find((t) => t.stepIndex === stepIndex && t.task === name);
+    if (!task || task.round !== round) return { view };
     const claimant = `${round}:${name}`;
     // Finished before (a redelivery after a crash): never again; see whether to aggregate.
     if (task.taskState !== TaskState.pending)
-      return this.#aggregate(event, definition, job, step, claimant);
+      return this.#aggregate(event, view, stepIndex, step, claimant);
 
     const attempt = task.attempts + 1;
     const startedAt = task.startedAt ?? this.#now();
@@ -533,14 +586,15 @@ export class JobRunner implements SettleContext {
     let value: unknown;
     try {
       value = await run({
-        ...this.#args(job),
+        ...this.#args(view, definition),
         ctx: this.#context(tx, job, step.name, attempt, name),
       });
     } catch (error) {
       return this.#taskFailed(
         event,
         definition,
-        job,
+        view,
+        stepIndex,
         step,
         task,
         attempt,
@@ -554,7 +608,8 @@ export class JobRunner implements SettleContext {
       return this.#taskFailed(
         event,
         definition,
-        job,
+        view,
+        stepIndex,
         step,
         task,
         step.maxTaskAttempts,
@@ -580,7 +635,8 @@ export class JobRunner implements SettleContext {
       return this.#taskFailed(
         event,
         definition,
-        job,
+        view,
+        stepIndex,
         step,
         task,
         attempt,
@@ -592,14 +648,14 @@ export class JobRunner implements SettleContext {
     // Another delivery of this task checkpointed first; ours wrote nothing.
     if (committed === 'moved') return { outcome: handledOutcome(event) };
     this.metrics.addMetric('TasksCompleted', MetricUnit.Count, 1);
-    return this.#aggregate(event, definition, job, step, claimant);
+    return this.#aggregate(event, view, stepIndex, step, claimant);
   }
 
   async #taskFailed(
     event: EventEnvelope,
-    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
-    definition: JobDefinition<any, any>,
-    job: JobRecord,
+    definition: AnyJob,
+    view: JobView,
+    stepIndex: number,
     step: ParallelStepDefinition,
     task: TaskRecord,
     attempt: number,
@@ -609,7 +665,7 @@ export class JobRunner implements SettleContext {
   ): Promise<Next> {
     const lastError = errorText(error);
     this.logger.warn('task failed', {
-      jobId: job.jobId,
+      jobId: view.job.jobId,
       step: step.name,
       task: task.task,
       attempt,
@@ -626,13 +682,13 @@ export class JobRunner implements SettleContext {
       }),
     );
     if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
-    if (final) return this.#aggregate(event, definition, job, step, claimant);
+    if (final) return this.#aggregate(event, view, stepIndex, step, claimant);
     return {
       outcome: {
         status: 'retry',
         kind: 'task',
         event,
-        reason: `task "${task.task}" of step "${step.name}" of job ${job.jobId} failed (attempt ${attempt} of ${step.maxTaskAttempts}): ${lastError}`,
+        reason: `task "${task.task}" of step "${step.name}" of job ${view.job.jobId} failed (attempt ${attempt} of ${step.maxTaskAttempts}): ${lastError}`,
         delaySeconds: visibilityDelaySeconds(definition.backoff, attempt),
       },
     };
@@ -644,21 +700,23 @@ export class JobRunner implements SettleContext {
    */
   async #aggregate(
     event: EventEnvelope,
-    // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
-    definition: JobDefinition<any, any>,
-    seen: JobRecord,
+    seen: JobView,
+    index: number,
     step: ParallelStepDefinition,
     claimant: string,
   ): Promise<Next> {
-    const tasks = await this.store.tasks(seen.jobId, seen.stepIndex);
+    const latest = await this.store.all(seen.job.jobId);
+    if (!latest) return { outcome: handledOutcome(event) };
+    const tasks = latest.tasks.filter((t) => t.stepIndex === index);
     if (tasks.length === 0 || tasks.some((t) => t.taskState === TaskState.pending))
       return { outcome: handledOutcome(event) };
-    let job = await this.store.job(seen.jobId);
-    if (!job || job.jobState !== JobState.running || job.stepIndex !== seen.stepIndex)
+    let job: JobRecord | undefined = latest.job;
+    if (job.jobState !== JobState.running || job.phaseStep !== index)
       return { outcome: handledOutcome(event) };
     if (job.phase === 'tasks') job = await this.store.claimAggregation(job, claimant, this.#now());
     if (!job || job.phase !== 'aggregating' || job.claim !== claimant)
       return { outcome: handledOutcome(event) };
+    const view: JobView = { ...latest, job };
 
     const round = job.round ?? 1;
     const outcomes = Object.fromEntries(
@@ -672,11 +730,12 @@ export class JobRunner implements SettleContext {
         },
       ]),
     );
+    const definition = this.#jobs.get(job.name) as AnyJob;
     const tx = this.#tx();
     let decision: AggregatorDecision<unknown>;
     try {
       decision = await step.aggregate({
-        ...this.#args(job),
+        ...this.#args(view, definition),
         tasks: outcomes,
         round,
         ctx: this.#context(tx, job, step.name, round),
@@ -684,42 +743,46 @@ export class JobRunner implements SettleContext {
     } catch (error) {
       return this.#stall(
         event,
-        job,
+        view,
         `the aggregator of step "${step.name}" threw: ${errorText(error)}`,
       );
     }
     const now = this.#now();
-    const stepRecord = job.steps?.[step.name];
+    const record = view.steps.get(index);
     if (decision && typeof decision === 'object' && 'continue' in decision) {
       const stored = storable(decision.continue);
       if ('problem' in stored)
         return this.#stall(
           event,
-          job,
+          view,
           `the aggregator of step "${step.name}" returned a value that cannot be stored: ${stored.problem}`,
         );
+      const checkpoint = this.#stepRecord(view, index, step.name, {
+        stepState: 'succeeded',
+        attempts: round,
+        result: stored.json,
+        startedAt: record?.startedAt ?? now,
+        finishedAt: now,
+      });
       const changes = {
-        stepIndex: job.stepIndex + 1,
         phase: undefined,
+        phaseStep: undefined,
         claim: undefined,
         round: undefined,
-        results: { ...job.results, [step.name]: stored.json },
-        steps: {
-          ...job.steps,
-          [step.name]: {
-            state: 'succeeded',
-            attempts: round,
-            startedAt: stepRecord?.startedAt ?? now,
-            finishedAt: now,
-          },
-        },
         updatedAt: now,
       };
+      tx.addAction(checkpoint.planned);
       tx.addAction(this.store.planJob(job, changes));
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
       this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
       // The next steps run in this invocation, from the checkpoint just committed.
-      return { job: checkpointed(job, changes) };
+      return {
+        view: {
+          ...view,
+          job: checkpointed(job, changes),
+          steps: new Map(view.steps).set(index, checkpoint.committed),
+        },
+      };
     }
     if (decision && typeof decision === 'object' && 'fail' in decision) {
       tx.addAction(
@@ -751,14 +814,14 @@ export class JobRunner implements SettleContext {
       if (decision.retry.length === 0 || wrong.length > 0) {
         return this.#stall(
           event,
-          job,
+          view,
           `the aggregator of step "${step.name}" asked to retry ${JSON.stringify(decision.retry)}, but only failed tasks can be retried (${[...failed].join(', ') || 'none failed'})`,
         );
       }
       if (round >= step.maxRounds) {
         return this.#stall(
           event,
-          job,
+          view,
           `step "${step.name}": tasks ${decision.retry.join(', ')} still failing after ${round} rounds`,
         );
       }
@@ -781,7 +844,7 @@ export class JobRunner implements SettleContext {
           updatedAt: now,
         }),
       );
-      for (const planned of this.#taskEvents(job, job.stepIndex, decision.retry, round + 1))
+      for (const planned of this.#taskEvents(job, index, decision.retry, round + 1))
         tx.addAction(planned, planned.envelope);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
       this.metrics.addMetric('TaskRounds', MetricUnit.Count, 1);
@@ -789,7 +852,7 @@ export class JobRunner implements SettleContext {
     }
     return this.#stall(
       event,
-      job,
+      view,
       `the aggregator of step "${step.name}" returned ${JSON.stringify(decision)}; it must return { continue }, { retry: [...] } or { fail }`,
     );
   }

@@ -73,9 +73,6 @@ export async function startJob<TInput>(
         ? { name: step.name, kind: step.kind, tasks: Object.keys(step.tasks) }
         : { name: step.name, kind: step.kind },
     ),
-    stepIndex: 0,
-    steps: {},
-    results: {},
     createdAt: at,
     updatedAt: at,
     version: 1,

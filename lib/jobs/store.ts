@@ -5,9 +5,26 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { PlannedAction, TableLayout } from '../transaction/actions.js';
-import { planUpdate, type UpdateChange } from '../transaction/actions.js';
+import { planPut, planUpdate, type UpdateChange } from '../transaction/actions.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
-import { type JobRecord, jobKey, type TaskRecord, taskKey, taskPrefix } from './records.js';
+import {
+  JobKeys,
+  type JobRecord,
+  jobKey,
+  type StepRecord,
+  stepKey,
+  type TaskRecord,
+  taskKey,
+  taskPrefix,
+} from './records.js';
+
+/** A job as one query of its partition reads it. */
+export interface JobView {
+  readonly job: JobRecord;
+  /** Step records by step index: the steps that have started. */
+  readonly steps: ReadonlyMap<number, StepRecord>;
+  readonly tasks: readonly TaskRecord[];
+}
 
 /**
  * Reads and plans writes of job and task records. Every write is guarded by the record's
@@ -51,13 +68,18 @@ export class JobStore {
     return (await this.#query(jobId, taskPrefix(stepIndex))) as unknown as TaskRecord[];
   }
 
-  /** The job record and every task record: the whole job, in one query. */
-  async all(jobId: string): Promise<{ job: JobRecord | undefined; tasks: TaskRecord[] }> {
+  /** The job record, its step records and its task records: the whole job, in one query. */
+  async all(jobId: string): Promise<JobView | undefined> {
     const items = await this.#query(jobId);
-    const { sk } = jobKey(jobId);
+    const job = items.find((i) => i.sk === JobKeys.jobSortKey) as JobRecord | undefined;
+    if (!job) return undefined;
+    const of = (prefix: string) => items.filter((i) => String(i.sk).startsWith(prefix));
     return {
-      job: items.find((i) => i.sk === sk) as JobRecord | undefined,
-      tasks: items.filter((i) => i.sk !== sk) as unknown as TaskRecord[],
+      job,
+      steps: new Map(
+        (of(JobKeys.stepPrefix) as unknown as StepRecord[]).map((s) => [s.stepIndex, s]),
+      ),
+      tasks: of(JobKeys.taskPrefix) as unknown as TaskRecord[],
     };
   }
 
@@ -95,6 +117,30 @@ export class JobStore {
       expectedVersion: job.version,
     });
     return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: job.jobId } };
+  }
+
+  /**
+   * A step's record as it is to be, if the stored one is still at `previous`'s version
+   * (or absent, without one): the whole checkpoint of a sequential step.
+   */
+  planStep(
+    record: Omit<StepRecord, 'version' | 'pk' | 'sk'>,
+    previous: StepRecord | undefined,
+  ): PlannedAction {
+    // A record read back carries its keys and version: the put sets those itself.
+    const {
+      version: _version,
+      pk: _pk,
+      sk: _sk,
+      ...fields
+    } = record as Partial<StepRecord> & typeof record;
+    const item = {
+      ...stepKey(record.jobId, record.stepIndex),
+      ...fields,
+      _eventbox: JobKeys.stepMarker,
+    };
+    const planned = planPut(this.layout, item, { expectedVersion: previous?.version ?? 0 });
+    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: record.jobId } };
   }
 
   /** A checkpoint of a task record, if it is still at `version`. */
@@ -141,4 +187,11 @@ export class JobStore {
       throw error;
     }
   }
+}
+
+/** The first step that has not succeeded: where the job is. */
+export function currentStep(view: Pick<JobView, 'steps'>): number {
+  let index = 0;
+  while (view.steps.get(index)?.stepState === 'succeeded') index++;
+  return index;
 }

@@ -143,11 +143,12 @@ export const jobsCases: BadInputCase[] = [
   {
     id: 'J07',
     stage: 'jobs',
-    input: 'a step result that would take the job record over 400 KB',
-    outcome: 'the job stalled: the result would make the job record … bytes, over the item limit',
+    input: 'a step result over the 400 KB item limit',
+    outcome:
+      'the job stalled: the result of step "…" would make its record … bytes, over the item limit',
     check: stallsWith(
       defineJob('huge', { input: z.object({}) }).step('huge', () => 'x'.repeat(410 * 1024)),
-      /would make the job record \d+ bytes, over DynamoDB's 409600-byte item limit/,
+      /the result of step "huge" would make its record \d+ bytes, over DynamoDB's 409600-byte item limit/,
     ),
   },
   {
