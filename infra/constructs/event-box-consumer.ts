@@ -15,7 +15,7 @@ import { eventboxFunctionDefaults } from './bundling.js';
 import { EventBox } from './event-box.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
-import { deadLetterQueue, eventboxTable } from './resources.js';
+import { addOutboxIndex, deadLetterQueue, eventboxTable } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
 import { checkExclusive, checkRange } from './validation.js';
 
@@ -121,12 +121,15 @@ export class EventBoxConsumer extends Construct {
         'relay props need publishTo to be a bus: with an EventBox its relay publishes, with no publishTo nothing does',
       );
     }
-    this.table =
-      props.existingTable ??
-      eventboxTable(this, 'Table', {
+    if (props.existingTable) this.table = props.existingTable;
+    else {
+      const table = eventboxTable(this, 'Table', {
         ...(props.publishTo ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
         ...props.tableProps,
       });
+      if (props.publishTo) addOutboxIndex(table);
+      this.table = table;
+    }
     if (props.publishTo instanceof EventBox) {
       props.publishTo.relayTable(this.table);
       this.relay = props.publishTo.relay;

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { deploysToEmulator } from './emulator.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
-import { eventboxTable } from './resources.js';
+import { addOutboxIndex, eventboxTable } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
 import { checkExclusive } from './validation.js';
 
@@ -73,12 +73,15 @@ export class EventBox extends Construct {
       existing: props.existingEventBus,
       props: props.eventBusProps,
     });
-    this.table =
-      props.existingTable ??
-      eventboxTable(this, 'Table', {
+    if (props.existingTable) this.table = props.existingTable;
+    else {
+      const table = eventboxTable(this, 'Table', {
         stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
         ...props.tableProps,
       });
+      addOutboxIndex(table);
+      this.table = table;
+    }
 
     this.eventBus = props.existingEventBus ?? new events.EventBus(this, 'Bus', props.eventBusProps);
     const retention =

@@ -14,7 +14,7 @@ import type { EventBox } from './event-box.js';
 import { EventBoxConsumer } from './event-box-consumer.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import type { RelayProps } from './relay.js';
-import { eventboxTable } from './resources.js';
+import { addOutboxIndex, eventboxTable } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
 import { checkRange } from './validation.js';
 
@@ -88,6 +88,7 @@ export class JobRunner extends Construct {
       projectionType: dynamodb.ProjectionType.INCLUDE,
       nonKeyAttributes: ['jobId', 'name'],
     });
+    addOutboxIndex(this.table);
     markRole(this.table, ResourceRole.jobsTable, { runner: this.runnerName });
     const timeout = props.timeout ?? Duration.seconds(60);
     this.consumer = new EventBoxConsumer(this, 'Runner', {

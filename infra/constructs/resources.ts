@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { OutboxItem } from '../../lib/shared/outbox-item.js';
 
 /**
  * An Eventbox table: string keys `pk`/`sk`, pay-per-request, TTL on `ttl`, point-in-time
@@ -29,5 +30,20 @@ export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
     retentionPeriod: Duration.days(14),
     encryption: sqs.QueueEncryption.SQS_MANAGED,
     enforceSSL: true,
+  });
+}
+
+/**
+ * The sparse index of outbox items by time, which `npx eventbox outbox replay` reads
+ * instead of scanning the table: keys only, plus what its filters need. Only outbox items
+ * carry its keys, so entity writes never touch it.
+ */
+export function addOutboxIndex(table: dynamodb.Table): void {
+  table.addGlobalSecondaryIndex({
+    indexName: OutboxItem.byTimeIndex,
+    partitionKey: { name: OutboxItem.bucketAttribute, type: dynamodb.AttributeType.STRING },
+    sortKey: { name: OutboxItem.timeAttribute, type: dynamodb.AttributeType.STRING },
+    projectionType: dynamodb.ProjectionType.INCLUDE,
+    nonKeyAttributes: ['eventId', 'eventType', 'aggregateType', 'aggregateId', 'tenantId'],
   });
 }

@@ -13,7 +13,23 @@ export const OutboxItem = {
   /** Outbox items expire after this many seconds by default (7 days). */
   defaultTtlSeconds: 7 * 24 * 60 * 60,
   defaultTtlAttribute: 'ttl',
+  /**
+   * The sparse index that finds outbox items by time without a scan (what `outbox replay`
+   * reads): partition `outboxBucket` = the hour and a shard of the aggregate, so one hour's
+   * writes spread over `buckets` index partitions; sort `outboxTime` = time and event id.
+   */
+  byTimeIndex: 'outboxByTime',
+  bucketAttribute: 'outboxBucket',
+  timeAttribute: 'outboxTime',
+  buckets: 8,
 } as const;
+
+/** The index partition of an outbox item: its hour, and a shard of its aggregate. */
+export function outboxBucket(time: string, aggregateType: string, aggregateId: string): string {
+  let hash = 0;
+  for (const char of `${aggregateType}#${aggregateId}`) hash = (hash * 31 + char.charCodeAt(0)) | 0;
+  return `${time.slice(0, 13)}#${Math.abs(hash) % OutboxItem.buckets}`;
+}
 
 const VERSION_DIGITS = 16;
 const INDEX_DIGITS = 3;
@@ -45,6 +61,9 @@ export interface OutboxAttributes {
   readonly traceHeader?: string;
   /** The envelope as JSON: published as the EventBridge `detail` exactly as stored. */
   readonly detail: string;
+  /** Keys of the `outboxByTime` index. */
+  readonly outboxBucket: string;
+  readonly outboxTime: string;
 }
 
 /** Everything an outbox item is made of. */
@@ -76,6 +95,8 @@ export function outboxItem(input: OutboxItemInput): Record<string, unknown> {
     ...(envelope.tenantId === undefined ? {} : { tenantId: envelope.tenantId }),
     ...(input.traceHeader ? { traceHeader: input.traceHeader } : {}),
     detail: input.detail,
+    outboxBucket: outboxBucket(envelope.time, aggregate.type, aggregate.id),
+    outboxTime: `${envelope.time}#${envelope.id}`,
   };
   return {
     [keys.partitionKey]: outboxPartitionKey(aggregate.type, aggregate.id),

@@ -12,7 +12,7 @@ const getAtt = (logicalIdPrefix: string, attribute: string) => ({
 });
 
 describe('Construct: EventBox', () => {
-  it('creates a table with string keys, a NEW_AND_OLD_IMAGES stream, TTL and point-in-time recovery', () => {
+  it('creates a table with string keys, a NEW_AND_OLD_IMAGES stream, TTL, point-in-time recovery and the sparse outbox-by-time index', () => {
     // GIVEN
     const stack = testStack();
 
@@ -28,6 +28,21 @@ describe('Construct: EventBox', () => {
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'outboxBucket', AttributeType: 'S' },
+        { AttributeName: 'outboxTime', AttributeType: 'S' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'outboxByTime',
+          KeySchema: [
+            { AttributeName: 'outboxBucket', KeyType: 'HASH' },
+            { AttributeName: 'outboxTime', KeyType: 'RANGE' },
+          ],
+          Projection: {
+            ProjectionType: 'INCLUDE',
+            NonKeyAttributes: ['eventId', 'eventType', 'aggregateType', 'aggregateId', 'tenantId'],
+          },
+        },
       ],
       BillingMode: 'PAY_PER_REQUEST',
       StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },

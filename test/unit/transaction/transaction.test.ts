@@ -6,6 +6,7 @@ import {
   ItemTooLargeError,
   TransactionTooLargeError,
 } from '../../../lib/transaction/errors.js';
+import { outboxBucket } from '../../../lib/shared/outbox-item.js';
 import { Transaction } from '../../../lib/transaction/transaction.js';
 import { FIXED_NOW, testSettings } from '../../helpers/settings.js';
 
@@ -154,6 +155,8 @@ describe('Class: Transaction', () => {
               aggregateId: '1',
               aggregateVersion: 1,
               detail: JSON.stringify(event),
+              outboxBucket: `2026-01-02T03#${outboxBucket(event.time, 'Order', '1').split('#')[1]}`,
+              outboxTime: `2026-01-02T03:04:05.678Z#${event.id}`,
               ttl,
             },
             ConditionExpression: 'attribute_not_exists(#n0)',
