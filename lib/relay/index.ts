@@ -5,6 +5,12 @@ export { createRelayHandler, type RelayHandler } from './handler.js';
 export { RelayDefaults, type RelayOptions } from './options.js';
 export { type DeadLetter, type PublishOutcome, publishRecords } from './publisher.js';
 export {
+  type OutboxReplayOptions,
+  type OutboxReplayResult,
+  type ReplayFilter,
+  replayOutbox,
+} from './replay.js';
+export {
   type ClassifiedRecord,
   classifyRecord,
   type PoisonRecord,

@@ -26,9 +26,13 @@ export interface TestTable {
 }
 
 /** A pay-per-request table with string keys pk/sk and a NEW_AND_OLD_IMAGES stream. */
-export async function createTable(endpoint: string, prefix = 'eventbox'): Promise<TestTable> {
+export async function createTable(
+  endpoint: string,
+  prefix = 'eventbox',
+  options: { readonly outboxIndex?: boolean } = {},
+): Promise<TestTable> {
   const client = new DynamoDBClient(clientConfig(endpoint));
-  const table = await createStreamTable(client, prefix);
+  const table = await createStreamTable(client, prefix, options);
   return { ...table, client, document: DynamoDBDocumentClient.from(client) };
 }
 

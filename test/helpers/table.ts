@@ -6,8 +6,15 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 
-/** A pay-per-request table with string keys pk/sk and a NEW_AND_OLD_IMAGES stream. */
-export async function createStreamTable(client: DynamoDBClient, prefix: string) {
+/**
+ * A pay-per-request table with string keys pk/sk and a NEW_AND_OLD_IMAGES stream; with
+ * `outboxIndex`, also the sparse outbox-by-time index the EventBox construct creates.
+ */
+export async function createStreamTable(
+  client: DynamoDBClient,
+  prefix: string,
+  options: { readonly outboxIndex?: boolean } = {},
+) {
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
   const created = await client.send(
     new CreateTableCommand({
@@ -16,11 +23,40 @@ export async function createStreamTable(client: DynamoDBClient, prefix: string) 
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        ...(options.outboxIndex
+          ? [
+              { AttributeName: 'outboxBucket', AttributeType: 'S' as const },
+              { AttributeName: 'outboxTime', AttributeType: 'S' as const },
+            ]
+          : []),
       ],
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
+      ...(options.outboxIndex
+        ? {
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: 'outboxByTime',
+                KeySchema: [
+                  { AttributeName: 'outboxBucket', KeyType: 'HASH' as const },
+                  { AttributeName: 'outboxTime', KeyType: 'RANGE' as const },
+                ],
+                Projection: {
+                  ProjectionType: 'INCLUDE' as const,
+                  NonKeyAttributes: [
+                    'eventId',
+                    'eventType',
+                    'aggregateType',
+                    'aggregateId',
+                    'tenantId',
+                  ],
+                },
+              },
+            ],
+          }
+        : {}),
       StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' },
     }),
   );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { outboxBucket } from '../../../lib/shared/outbox-item.js';
 import {
   DuplicateActionError,
   EventTooLargeError,
@@ -6,7 +7,6 @@ import {
   ItemTooLargeError,
   TransactionTooLargeError,
 } from '../../../lib/transaction/errors.js';
-import { outboxBucket } from '../../../lib/shared/outbox-item.js';
 import { Transaction } from '../../../lib/transaction/transaction.js';
 import { FIXED_NOW, testSettings } from '../../helpers/settings.js';
 

@@ -1,0 +1,200 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { OutboxItem } from '../shared/outbox-item.js';
+import { RelayDefaults } from './options.js';
+import { publishRecords } from './publisher.js';
+import { classifyRecord, type PoisonRecord, type PublishableRecord } from './stream-records.js';
+
+export interface ReplayFilter {
+  readonly aggregateType?: string;
+  readonly aggregateId?: string;
+  readonly tenantId?: string;
+  readonly eventType?: string;
+}
+
+export interface OutboxReplayOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly eventBridge: EventBridgeClient;
+  readonly eventBusName: string;
+  /** Events committed at or after this time. */
+  readonly since: Date;
+  /** ... and before this time. */
+  readonly until: Date;
+  readonly filter?: ReplayFilter;
+  /** Find and count, publish nothing. */
+  readonly dryRun?: boolean;
+  /** Called as items are found and as events are published. */
+  readonly onProgress?: (progress: { readonly found: number; readonly published: number }) => void;
+}
+
+export interface OutboxReplayResult {
+  /** Outbox items in the window that pass the filter. */
+  readonly found: number;
+  readonly published: number;
+  /** Items that can never be published as they are, with the reason. */
+  readonly unpublishable: ReadonlyArray<{ readonly eventId?: string; readonly reason: string }>;
+  /** Events not published (EventBridge kept refusing): run the replay again for them. */
+  readonly failed: number;
+  readonly eventIds: readonly string[];
+}
+
+/** Every index partition of the window: each hour, each shard. */
+function buckets(since: Date, until: Date): string[] {
+  const hours: string[] = [];
+  const hour = new Date(since);
+  hour.setUTCMinutes(0, 0, 0);
+  for (; hour.getTime() <= until.getTime(); hour.setUTCHours(hour.getUTCHours() + 1))
+    hours.push(hour.toISOString().slice(0, 13));
+  return hours.flatMap((h) => Array.from({ length: OutboxItem.buckets }, (_, i) => `${h}#${i}`));
+}
+
+/** The keys of the window's outbox items that pass the filter, from the sparse index. */
+async function findKeys(options: OutboxReplayOptions): Promise<Array<Record<string, string>>> {
+  const { filter = {} } = options;
+  const conditions = Object.entries({
+    aggregateType: filter.aggregateType,
+    aggregateId: filter.aggregateId,
+    tenantId: filter.tenantId,
+    eventType: filter.eventType,
+  }).filter(([, v]) => v !== undefined);
+  const keys: Array<Record<string, string>> = [];
+  for (const bucket of buckets(options.since, options.until)) {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await options.client.send(
+        new QueryCommand({
+          TableName: options.tableName,
+          IndexName: OutboxItem.byTimeIndex,
+          KeyConditionExpression: '#b = :b AND #t BETWEEN :since AND :until',
+          ...(conditions.length > 0
+            ? { FilterExpression: conditions.map(([name]) => `#${name} = :${name}`).join(' AND ') }
+            : {}),
+          ExpressionAttributeNames: {
+            '#b': OutboxItem.bucketAttribute,
+            '#t': OutboxItem.timeAttribute,
+            ...Object.fromEntries(conditions.map(([name]) => [`#${name}`, name])),
+          },
+          ExpressionAttributeValues: {
+            ':b': bucket,
+            ':since': options.since.toISOString(),
+            // Every id at the last millisecond sorts before this.
+            ':until': `${options.until.toISOString()}#~`,
+            ...Object.fromEntries(conditions.map(([name, value]) => [`:${name}`, value])),
+          },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
+      start = page.LastEvaluatedKey;
+      options.onProgress?.({ found: keys.length, published: 0 });
+    } while (start);
+  }
+  return keys;
+}
+
+/** The items themselves, 100 keys a call, retrying what DynamoDB leaves unprocessed. */
+async function getItems(
+  options: OutboxReplayOptions,
+  keys: ReadonlyArray<Record<string, string>>,
+): Promise<Array<Record<string, unknown>>> {
+  const items: Array<Record<string, unknown>> = [];
+  for (let i = 0; i < keys.length; i += 100) {
+    let request: Array<Record<string, unknown>> = keys.slice(i, i + 100);
+    for (let attempt = 0; request.length > 0 && attempt < 8; attempt++) {
+      const { Responses, UnprocessedKeys } = await options.client.send(
+        new BatchGetCommand({
+          RequestItems: { [options.tableName]: { Keys: request, ConsistentRead: true } },
+        }),
+      );
+      items.push(...(Responses?.[options.tableName] ?? []));
+      request = UnprocessedKeys?.[options.tableName]?.Keys ?? [];
+      if (request.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
+  return items;
+}
+
+/**
+ * Publishes again, from the table itself, the outbox items committed in a time window: the
+ * recovery for a relay that stopped for longer than the stream keeps records (24 hours),
+ * and a way to send one aggregate's or tenant's events again. Finds them through the
+ * sparse `outboxByTime` index (no scan), publishes each aggregate's events in version
+ * order with the relay's own publisher (batches of 10, retries, order per aggregate).
+ * Consumers absorb the events they had already applied as duplicates, as long as their
+ * inbox records still remember them.
+ */
+export async function replayOutbox(options: OutboxReplayOptions): Promise<OutboxReplayResult> {
+  const keys = await findKeys(options);
+  const items = (await getItems(options, keys)).sort(
+    (a, b) =>
+      String(a[OutboxItem.timeAttribute]).localeCompare(String(b[OutboxItem.timeAttribute])) ||
+      Number(a.aggregateVersion) - Number(b.aggregateVersion),
+  );
+  const publishable: PublishableRecord[] = [];
+  const poison: PoisonRecord[] = [];
+  items.forEach((item, index) => {
+    const record: DynamoDBRecord = {
+      eventName: 'INSERT',
+      dynamodb: {
+        Keys: marshall({ pk: item.pk, sk: item.sk }) as Record<string, AttributeValue> as never,
+        NewImage: marshall(item, { removeUndefinedValues: true }) as never,
+        SequenceNumber: String(index),
+      },
+    };
+    const classified = classifyRecord(record, index, {
+      eventBusName: options.eventBusName,
+      maxEntryBytes: RelayDefaults.maxEntryBytes,
+    });
+    if (classified.kind === 'publishable') publishable.push(classified);
+    else if (classified.kind === 'poison') poison.push(classified);
+  });
+  const unpublishable = poison.map((p) => ({
+    ...(p.eventId ? { eventId: p.eventId } : {}),
+    reason: p.reason,
+  }));
+  if (options.dryRun || publishable.length === 0) {
+    return {
+      found: items.length,
+      published: 0,
+      unpublishable,
+      failed: 0,
+      eventIds: publishable.map((p) => p.eventId),
+    };
+  }
+  let published = 0;
+  const outcome = await publishRecords(publishable, [], {
+    eventBridge: options.eventBridge,
+    concurrency: RelayDefaults.concurrency,
+    maxEntryBytes: RelayDefaults.maxEntryBytes,
+    maxAttempts: RelayDefaults.maxAttempts,
+    backoff: RelayDefaults.backoff,
+    safetyMarginMs: 0,
+    remainingMs: () => Number.POSITIVE_INFINITY,
+    // Nothing is dead-lettered by a replay: what EventBridge rejects is reported instead.
+    deadLetter: async (letters) => {
+      for (const letter of letters)
+        unpublishable.push({
+          ...(letter.record.eventId ? { eventId: letter.record.eventId } : {}),
+          reason: letter.reason,
+        });
+      return letters.map(() => true);
+    },
+    observer: {
+      onPublished: (records) => {
+        published += records.length;
+        options.onProgress?.({ found: items.length, published });
+      },
+    },
+  });
+  return {
+    found: items.length,
+    published: outcome.published,
+    unpublishable,
+    failed: publishable.length - outcome.published - outcome.deadLettered,
+    eventIds: publishable.map((p) => p.eventId),
+  };
+}
