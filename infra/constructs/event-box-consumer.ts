@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -71,7 +71,17 @@ export interface EventBoxConsumerProps {
   readonly publishTo?: EventBox | events.IEventBus;
   /** Settings of this consumer's own relay, when `publishTo` is a bus. */
   readonly relay?: RelayProps;
+  /**
+   * How long inbox records remember an event. Every redelivery of an event must come
+   * within it, or the event applies twice: EventBridge's retries (a day), an outbox replay
+   * (the outbox keeps 7 days) and an archive replay (the box's archive retention).
+   * @default the longest of those the stack has: 30 days with the EventBox's archive, 7 without
+   */
+  readonly inboxTtl?: Duration;
 }
+
+/** The outbox keeps events this long by default, so an outbox replay reaches this far back. */
+const OUTBOX_REPLAY_REACH = Duration.days(7);
 
 /**
  * The consumer side: rule → SQS queue (with a dead-letter queue) → consumer function whose
@@ -86,6 +96,8 @@ export class EventBoxConsumer extends Construct {
   readonly alarmTopic: sns.ITopic | undefined;
   readonly alarms: readonly cloudwatch.Alarm[];
   readonly consumerName: string;
+  /** How long its inbox records live: at least as long as any redelivery of the stack. */
+  readonly inboxTtl: Duration;
   /** The relay that publishes this consumer's outbox items, when it has `publishTo`. */
   readonly relay: EventBoxRelay | undefined;
 
@@ -115,6 +127,7 @@ export class EventBoxConsumer extends Construct {
       );
     }
     this.consumerName = props.consumerName;
+    this.inboxTtl = this.#inboxTtl(props);
 
     if (props.relay && !(props.publishTo && !(props.publishTo instanceof EventBox))) {
       throw new Error(
@@ -171,6 +184,7 @@ export class EventBoxConsumer extends Construct {
         CONSUMER_NAME: props.consumerName,
         DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
         NOT_YET_MAX_ATTEMPTS: String(notYetMaxAttempts),
+        [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),
         ...(props.notYetBackoff?.baseSeconds === undefined
           ? {}
           : { NOT_YET_BACKOFF_BASE_SECONDS: String(props.notYetBackoff.baseSeconds) }),
@@ -243,6 +257,27 @@ export class EventBoxConsumer extends Construct {
         right: [this.metricDeadLetterDepth()],
       }),
     );
+  }
+
+  /**
+   * The redelivery paths of the stack this consumer is in, and the inbox TTL that covers
+   * them all; a shorter `inboxTtl` is refused with what must be raised.
+   */
+  #inboxTtl(props: EventBoxConsumerProps): Duration {
+    const box = Stack.of(this)
+      .node.findAll()
+      .find((c): c is EventBox => c instanceof EventBox && c.eventBus === props.eventBus);
+    const paths: Array<[string, Duration]> = [['an outbox replay', OUTBOX_REPLAY_REACH]];
+    if (box?.archiveRetention)
+      paths.push(["an archive replay (the box's archive retention)", box.archiveRetention]);
+    const [what, longest] = paths.reduce((a, b) => (b[1].toSeconds() > a[1].toSeconds() ? b : a));
+    const ttl = props.inboxTtl ?? longest;
+    if (!ttl.isUnresolved() && ttl.toSeconds() < longest.toSeconds()) {
+      throw new Error(
+        `inboxTtl of consumer ${props.consumerName} is ${ttl.toDays({ integral: false })} days but ${what} redelivers events up to ${longest.toDays({ integral: false })} days old, which would then apply twice; raise inboxTtl to at least ${longest.toDays({ integral: false })} days${what.startsWith('an archive') ? ' or shorten the archiveRetention' : ''}`,
+      );
+    }
+    return ttl;
   }
 
   /** One of the inbox's own metrics: Handled, Duplicates, StaleSkipped, NotYetRetries, ConflictRetries, DeadLettered, Failures. */

@@ -54,6 +54,12 @@ export class EventBox extends Construct {
   readonly table: dynamodb.ITable;
   readonly eventBus: events.IEventBus;
   readonly archive: events.Archive | undefined;
+  /**
+   * How long the archive keeps events (as configured, also when the emulator leaves the
+   * archive out): an archive replay redelivers events this old, so the consumers' inbox
+   * must remember them as long.
+   */
+  readonly archiveRetention: Duration | undefined;
   /** The relay: its function, dead-letter queue and the tables it reads. */
   readonly relay: EventBoxRelay;
   readonly relayFunction: NodejsFunction;
@@ -86,6 +92,7 @@ export class EventBox extends Construct {
     this.eventBus = props.existingEventBus ?? new events.EventBus(this, 'Bus', props.eventBusProps);
     const retention =
       props.archiveRetention ?? (props.existingEventBus ? false : Duration.days(30));
+    this.archiveRetention = retention === false ? undefined : retention;
     const leaveOutArchive = retention !== false && deploysToEmulator(this);
     if (leaveOutArchive) {
       Annotations.of(this).addInfo(

@@ -162,8 +162,8 @@ export class EventBoxRelay extends Construct {
     });
     this.eventBus.grantPutEventsTo(this.function);
     this.deadLetterQueue.grantSendMessages(this.function);
-    markRole(this.function, ResourceRole.relayFunction);
-    markRole(this.deadLetterQueue, ResourceRole.relayDeadLetterQueue);
+    markRole(this.function, ResourceRole.relayFunction, { relay: this.serviceName });
+    markRole(this.deadLetterQueue, ResourceRole.relayDeadLetterQueue, { relay: this.serviceName });
   }
 
   /** The tables whose streams this relay reads. */

@@ -1,14 +1,22 @@
 import { PrerequisiteError } from '../testing/emulator/prerequisites.js';
+import { archiveCommand, archiveUsage } from './archive.js';
+import { dlqCommand, dlqUsage } from './dlq.js';
 import { emulatorCommand, emulatorUsage } from './emulator.js';
 import { type CommandIo, processIo } from './io.js';
 import { jobsCommand, jobsUsage } from './jobs.js';
+import { outboxCommand, outboxUsage } from './outbox.js';
+import { statusCommand, statusUsage } from './status.js';
 import { CommandError, UsageError } from './usage-error.js';
 
 type Command = (args: readonly string[], io: CommandIo) => Promise<number>;
 
 const commands: Record<string, { readonly run: Command; readonly usage: string }> = {
+  archive: { run: (args, io) => archiveCommand(args, io), usage: archiveUsage },
+  dlq: { run: dlqCommand, usage: dlqUsage },
   emulator: { run: emulatorCommand, usage: emulatorUsage },
   jobs: { run: jobsCommand, usage: jobsUsage },
+  outbox: { run: outboxCommand, usage: outboxUsage },
+  status: { run: statusCommand, usage: statusUsage },
 };
 
 const usage = `usage: eventbox <command> [options]

@@ -14,6 +14,8 @@ export interface MarkedResource {
   /** The consumer or runner it belongs to, if any. */
   readonly consumer?: string;
   readonly runner?: string;
+  /** For a relay's function and dead-letter queue: the relay's name. */
+  readonly relay?: string;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function markedResources(
       physicalId,
       ...(meta.consumer ? { consumer: meta.consumer } : {}),
       ...(meta.runner ? { runner: meta.runner } : {}),
+      ...(meta.relay ? { relay: meta.relay } : {}),
     });
   }
   if (marked.length === 0)

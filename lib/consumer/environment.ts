@@ -6,6 +6,7 @@ export const ConsumerEnvironment = {
   consumerName: 'CONSUMER_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   notYetMaxAttempts: 'NOT_YET_MAX_ATTEMPTS',
+  inboxTtlSeconds: 'INBOX_TTL_SECONDS',
   notYetBackoffBaseSeconds: 'NOT_YET_BACKOFF_BASE_SECONDS',
   notYetBackoffCapSeconds: 'NOT_YET_BACKOFF_CAP_SECONDS',
   /** `false` when no relay reads the consumer's table: publishing then fails loudly. */
@@ -34,6 +35,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
   }
   const number = (name: string) => (env[name] ? Number(env[name]) : undefined);
   const maxAttempts = number(ConsumerEnvironment.notYetMaxAttempts);
+  const inboxTtlSeconds = number(ConsumerEnvironment.inboxTtlSeconds);
   const baseSeconds = number(ConsumerEnvironment.notYetBackoffBaseSeconds);
   const capSeconds = number(ConsumerEnvironment.notYetBackoffCapSeconds);
   const backoff = {
@@ -45,6 +47,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     tableName,
     consumerName,
     ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
+    ...(inboxTtlSeconds === undefined ? {} : { inboxTtlSeconds }),
     ...(env[ConsumerEnvironment.outboxRelayed] === 'false' ? { outbox: false as const } : {}),
     notYet: {
       ...(maxAttempts === undefined ? {} : { maxAttempts }),

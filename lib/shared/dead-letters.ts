@@ -71,3 +71,77 @@ export function parseDeadLetter(body: string): ParsedDeadLetter {
   }
   return { kind: 'unknown', reason: 'no reason recorded', body };
 }
+
+/** What an operator filters and groups dead letters by. */
+export interface LetterSummary {
+  readonly kind: ParsedDeadLetter['kind'];
+  readonly reason: string;
+  readonly eventId?: string;
+  readonly eventType?: string;
+  readonly aggregate?: string;
+  readonly tenantId?: string;
+  /** For consumer letters: whose. */
+  readonly consumer?: string;
+  readonly deadLetteredAt?: string;
+}
+
+function envelopeFields(envelope: unknown) {
+  const e = envelope as {
+    id?: string;
+    type?: string;
+    aggregate?: { type?: string; id?: string };
+    tenantId?: string;
+  } | null;
+  if (!e || typeof e !== 'object') return {};
+  return {
+    ...(e.id ? { eventId: e.id } : {}),
+    ...(e.type ? { eventType: e.type } : {}),
+    ...(e.aggregate?.type ? { aggregate: `${e.aggregate.type}#${e.aggregate.id}` } : {}),
+    ...(e.tenantId ? { tenantId: e.tenantId } : {}),
+  };
+}
+
+/** The envelope a letter carries: the relay's stream record's detail, or the consumer's message's detail. */
+export function letterEnvelope(letter: ParsedDeadLetter): unknown {
+  try {
+    if (letter.kind === 'eventbox.relay.dead-letter') {
+      const record = letter.record as { dynamodb?: { NewImage?: { detail?: { S?: string } } } };
+      const detail = record.dynamodb?.NewImage?.detail?.S;
+      return detail ? JSON.parse(detail) : undefined;
+    }
+    if (letter.kind === 'eventbox.consumer.dead-letter') {
+      const body = typeof letter.body === 'string' ? JSON.parse(letter.body) : letter.body;
+      return (body as { detail?: unknown } | null)?.detail;
+    }
+  } catch {
+    return undefined;
+  }
+  return undefined;
+}
+
+/** A letter's fields, for filtering and grouping. */
+export function summarizeLetter(letter: ParsedDeadLetter): LetterSummary {
+  const base = { kind: letter.kind, reason: letter.reason };
+  if (
+    letter.kind === 'eventbox.relay.dead-letter' ||
+    letter.kind === 'eventbox.consumer.dead-letter'
+  ) {
+    return {
+      ...base,
+      ...envelopeFields(letterEnvelope(letter)),
+      ...(letter.eventId ? { eventId: letter.eventId } : {}),
+      ...(letter.kind === 'eventbox.consumer.dead-letter' ? { consumer: letter.consumer } : {}),
+      deadLetteredAt: letter.deadLetteredAt,
+    };
+  }
+  return base;
+}
+
+/** A reason with the event-specific parts (ids, counts) left out: what letters group by. */
+export function reasonKind(reason: string): string {
+  return reason
+    .replace(/\b[0-9A-HJKMNP-TV-Z]{26}\b/g, '<id>')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f-]{27,}\b/g, '<uuid>')
+    .replace(/after \d+ attempts/, 'after N attempts')
+    .replace(/\d+/g, 'N');
+}

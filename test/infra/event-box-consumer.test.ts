@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -288,6 +289,44 @@ describe('Construct: EventBoxConsumer', () => {
           }),
       ).toThrow(
         'has a stream of view type KEYS_ONLY; the relay needs NEW_IMAGE or NEW_AND_OLD_IMAGES, since it filters on the new image',
+      );
+    });
+  });
+
+  describe('Prop: inboxTtl', () => {
+    const withBox = (props: Partial<EventBoxConsumerProps> = {}, boxProps = {}) => {
+      const stack = testStack();
+      const box = new EventBox(stack, 'Box', boxProps);
+      new EventBoxConsumer(stack, 'Scores', {
+        consumerName: 'user-score',
+        eventBus: box.eventBus,
+        eventPattern: { source: ['orders'] },
+        entry,
+        ...props,
+      });
+      return Template.fromStack(stack);
+    };
+    const inboxTtl = (template: Template) =>
+      Object.values(template.findResources('AWS::Lambda::Function'))
+        .map(
+          (f) =>
+            (f as { Properties: { Environment?: { Variables?: Record<string, string> } } })
+              .Properties.Environment?.Variables?.INBOX_TTL_SECONDS,
+        )
+        .find((v) => v !== undefined);
+
+    it('covers the box archive by default, and only the outbox replay without one', () => {
+      expect(inboxTtl(withBox())).toBe(String(30 * 86_400));
+      expect(inboxTtl(withBox({}, { archiveRetention: false }))).toBe(String(7 * 86_400));
+      expect(inboxTtl(consumer().template)).toBe(String(7 * 86_400));
+    });
+
+    it('refuses an inbox TTL shorter than a redelivery path, saying what to raise', () => {
+      expect(() => withBox({ inboxTtl: Duration.days(7) })).toThrow(
+        "inboxTtl of consumer user-score is 7 days but an archive replay (the box's archive retention) redelivers events up to 30 days old, which would then apply twice; raise inboxTtl to at least 30 days or shorten the archiveRetention",
+      );
+      expect(() => consumer({ inboxTtl: Duration.days(1) })).toThrow(
+        'but an outbox replay redelivers events up to 7 days old',
       );
     });
   });

@@ -1,0 +1,79 @@
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InboxDefaults } from '../consumer/options.js';
+import { ResourceRole } from '../shared/resource-roles.js';
+import type { MarkedResource } from './stack.js';
+
+export interface DeployedRelay {
+  readonly name: string;
+  readonly functionName: string;
+  readonly deadLetterQueueUrl: string;
+  readonly eventBusName: string;
+}
+
+export interface DeployedConsumer {
+  readonly name: string;
+  readonly functionName: string;
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly tableName?: string;
+  /** How long its inbox remembers an event: replays of older events would apply twice. */
+  readonly inboxTtlSeconds: number;
+}
+
+/** What a stack deployed with Eventbox's constructs holds, resolved to names and URLs. */
+export interface Deployment {
+  readonly relays: readonly DeployedRelay[];
+  readonly consumers: readonly DeployedConsumer[];
+  readonly boxTables: readonly string[];
+  readonly jobsTables: ReadonlyArray<{ readonly runner: string; readonly tableName: string }>;
+  readonly eventBuses: readonly string[];
+  readonly archives: readonly string[];
+}
+
+/** Reads the relays' and consumers' settings from their functions' environments. */
+export async function deploymentOf(resources: readonly MarkedResource[]): Promise<Deployment> {
+  const lambda = new LambdaClient({});
+  const environment = async (functionName: string) =>
+    (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })))
+      .Environment?.Variables ?? {};
+  const of = (role: string) => resources.filter((r) => r.role === role);
+  const relays = await Promise.all(
+    of(ResourceRole.relayFunction).map(async (fn) => {
+      const env = await environment(fn.physicalId);
+      const dlq = of(ResourceRole.relayDeadLetterQueue).find((q) => q.relay === fn.relay);
+      return {
+        name: fn.relay ?? fn.logicalId,
+        functionName: fn.physicalId,
+        deadLetterQueueUrl: dlq?.physicalId ?? env.DEAD_LETTER_QUEUE_URL ?? '',
+        eventBusName: env.EVENT_BUS_NAME ?? '',
+      };
+    }),
+  );
+  const consumers = await Promise.all(
+    of(ResourceRole.consumerFunction).map(async (fn) => {
+      const env = await environment(fn.physicalId);
+      const name = fn.consumer ?? fn.logicalId;
+      const find = (role: string) => of(role).find((r) => r.consumer === name)?.physicalId;
+      return {
+        name,
+        functionName: fn.physicalId,
+        queueUrl: find(ResourceRole.consumerQueue) ?? '',
+        deadLetterQueueUrl:
+          find(ResourceRole.consumerDeadLetterQueue) ?? env.DEAD_LETTER_QUEUE_URL ?? '',
+        ...(env.TABLE_NAME ? { tableName: env.TABLE_NAME } : {}),
+        inboxTtlSeconds: Number(env.INBOX_TTL_SECONDS ?? InboxDefaults.inboxTtlSeconds),
+      };
+    }),
+  );
+  return {
+    relays,
+    consumers,
+    boxTables: of(ResourceRole.boxTable).map((r) => r.physicalId),
+    jobsTables: of(ResourceRole.jobsTable).map((r) => ({
+      runner: r.runner ?? r.logicalId,
+      tableName: r.physicalId,
+    })),
+    eventBuses: of(ResourceRole.eventBus).map((r) => r.physicalId),
+    archives: of(ResourceRole.archive).map((r) => r.physicalId),
+  };
+}

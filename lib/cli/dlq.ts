@@ -1,0 +1,285 @@
+import { parseArgs } from 'node:util';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { letterEnvelope, reasonKind } from '../shared/dead-letters.js';
+import { type Deployment, deploymentOf } from './deployment.js';
+import { fields, table } from './format.js';
+import type { CommandIo } from './io.js';
+import {
+  deleteLetters,
+  type Letter,
+  type LetterFilter,
+  matches,
+  receiveLetters,
+  redriveConsumerLetters,
+  redriveRelayLetters,
+  releaseLetters,
+} from './letters.js';
+import { stackResources, targetOptions } from './target.js';
+import { CommandError, UsageError } from './usage-error.js';
+import { parseWindow } from './window.js';
+
+export const dlqUsage = `eventbox dlq list [--queue NAME] [filters]
+eventbox dlq show <message id> [--queue NAME]
+eventbox dlq redrive [--queue NAME] [filters] [--dry-run] [--skip-unknown] [--force]
+
+Reads the dead-letter queues of a deployment (the relay's and each consumer's), grouped by
+reason and event type; shows one letter whole; or sends letters on once their cause is
+fixed: a relay letter's event to the bus (each aggregate's in version order), a consumer
+letter's message back to its queue. A letter is deleted only after it is sent on; the
+consumers' inbox makes a repeated or interrupted redrive harmless.
+
+  --stack NAME        the deployed stack (or EVENTBOX_STACK)
+  --queue NAME        "relay", or a consumer's name (default: every dead-letter queue)
+  --reason TEXT       letters whose reason contains TEXT
+  --type TYPE         letters of this event type
+  --aggregate A       letters of this aggregate (Type#id, or the id)
+  --tenant T          letters of this tenant
+  --since, --until    letters dead-lettered in this window (ISO 8601)
+  --dry-run           say what would be sent on; change nothing
+  --skip-unknown      redrive even if the queue holds messages that are not Eventbox dead letters
+  --force             redrive events older than the consumers' inbox remembers (they may apply twice)
+  --json              print one JSON object`;
+
+const options = {
+  ...targetOptions,
+  queue: { type: 'string' },
+  reason: { type: 'string' },
+  type: { type: 'string' },
+  aggregate: { type: 'string' },
+  tenant: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  'skip-unknown': { type: 'boolean', default: false },
+  force: { type: 'boolean', default: false },
+} as const;
+
+interface Source {
+  readonly name: string;
+  readonly queueUrl: string;
+}
+
+function sources(deployment: Deployment, queue: string | undefined): Source[] {
+  const all: Source[] = [
+    ...deployment.relays.map((r, i) => ({
+      name: deployment.relays.length > 1 && i > 0 ? `relay:${r.name}` : 'relay',
+      queueUrl: r.deadLetterQueueUrl,
+    })),
+    ...deployment.consumers.map((c) => ({ name: c.name, queueUrl: c.deadLetterQueueUrl })),
+  ];
+  if (queue === undefined) return all;
+  const chosen = all.filter((s) => s.name === queue);
+  if (chosen.length === 0)
+    throw new CommandError(
+      `no dead-letter queue "${queue}"; the stack has ${all.map((s) => s.name).join(', ')}`,
+    );
+  return chosen;
+}
+
+async function read(sqs: SQSClient, from: readonly Source[], hideSeconds: number) {
+  const letters: Array<Letter & { source: string }> = [];
+  for (const source of from) {
+    for (const letter of await receiveLetters(sqs, source.queueUrl, hideSeconds))
+      letters.push({ ...letter, source: source.name });
+  }
+  return letters;
+}
+
+export async function dlqCommand(args: readonly string[], io: CommandIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options });
+  const [action, messageId] = positionals;
+  if (!['list', 'show', 'redrive'].includes(action ?? ''))
+    throw new UsageError(`dlq needs list, show or redrive; got ${action ?? 'nothing'}`);
+  const window = parseWindow(values, { allowOpen: true });
+  const filter: LetterFilter = {
+    ...(values.reason ? { reason: values.reason } : {}),
+    ...(values.type ? { type: values.type } : {}),
+    ...(values.aggregate ? { aggregate: values.aggregate } : {}),
+    ...(values.tenant ? { tenant: values.tenant } : {}),
+    ...window,
+  };
+  const deployment = await deploymentOf(await stackResources(values));
+  const from = sources(deployment, values.queue);
+  const sqs = new SQSClient({});
+
+  if (action === 'list' || action === 'show') {
+    // Hidden only for the read; released at once, so consumers' redrives are not delayed.
+    const letters = await read(sqs, from, 30);
+    await Promise.all(
+      from.map((s) =>
+        releaseLetters(
+          sqs,
+          letters.filter((l) => l.queueUrl === s.queueUrl),
+        ),
+      ),
+    );
+    if (action === 'show') {
+      if (!messageId) throw new UsageError('dlq show needs a message id');
+      const letter = letters.find((l) => l.messageId === messageId);
+      if (!letter)
+        throw new CommandError(`no letter ${messageId} in ${from.map((s) => s.name).join(', ')}`);
+      io.out(
+        values.json
+          ? JSON.stringify({
+              source: letter.source,
+              messageId,
+              ...letter.summary,
+              letter: letter.letter,
+            })
+          : `${fields([
+              ['queue', letter.source],
+              ['message', messageId],
+              ['kind', letter.summary.kind],
+              ['reason', letter.summary.reason],
+              ['event', letter.summary.eventId],
+              ['type', letter.summary.eventType],
+              ['aggregate', letter.summary.aggregate],
+              ['tenant', letter.summary.tenantId],
+              ['dead-lettered', letter.summary.deadLetteredAt],
+            ])}\n\n${JSON.stringify(letterEnvelope(letter.letter) ?? letter.letter, null, 2)}`,
+      );
+      return 0;
+    }
+    const selected = letters.filter((l) => matches(l.summary, filter));
+    const groups = new Map<
+      string,
+      { source: string; reason: string; type: string; count: number }
+    >();
+    for (const l of selected) {
+      const key = `${l.source}|${reasonKind(l.summary.reason)}|${l.summary.eventType ?? ''}`;
+      const group = groups.get(key) ?? {
+        source: l.source,
+        reason: reasonKind(l.summary.reason),
+        type: l.summary.eventType ?? '-',
+        count: 0,
+      };
+      group.count++;
+      groups.set(key, group);
+    }
+    if (values.json) {
+      io.out(
+        JSON.stringify({
+          letters: selected.map((l) => ({
+            source: l.source,
+            messageId: l.messageId,
+            ...l.summary,
+          })),
+          groups: [...groups.values()],
+        }),
+      );
+    } else {
+      io.out(
+        table(
+          ['QUEUE', 'COUNT', 'EVENT TYPE', 'REASON'],
+          [...groups.values()].map((g) => [g.source, String(g.count), g.type, g.reason]),
+        ),
+      );
+      io.out(
+        `\n${selected.length} letter(s)${letters.length > selected.length ? ` of ${letters.length}` : ''}`,
+      );
+    }
+    return 0;
+  }
+
+  // Redrive: every letter stays hidden while it is sent on, then is deleted or released.
+  const letters = await read(sqs, from, 300);
+  const selected = letters.filter((l) => matches(l.summary, filter));
+  const deleted = new Set<Letter>();
+  try {
+    const unknown = selected.filter((l) => l.letter.kind === 'unknown');
+    if (unknown.length > 0 && !values['skip-unknown']) {
+      throw new CommandError(
+        `${unknown.length} message(s) are not Eventbox dead letters (first: ${unknown[0]?.messageId} in ${unknown[0]?.source}); nothing redriven; --skip-unknown redrives the rest`,
+      );
+    }
+    const shortestInbox = Math.min(...deployment.consumers.map((c) => c.inboxTtlSeconds));
+    const tooOld = selected.filter((l) => {
+      const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
+      const consumer = deployment.consumers.find((c) => c.name === l.summary.consumer);
+      const ttl = consumer?.inboxTtlSeconds ?? shortestInbox;
+      return envelope?.time !== undefined && Date.now() - Date.parse(envelope.time) > ttl * 1000;
+    });
+    if (tooOld.length > 0 && !values.force) {
+      throw new CommandError(
+        `${tooOld.length} letter(s) hold events older than the consumers' inbox remembers (first: ${tooOld[0]?.summary.eventId}); a redrive could apply them twice; --force sends them anyway`,
+      );
+    }
+    const relay = selected.filter((l) => l.letter.kind === 'eventbox.relay.dead-letter');
+    const consumer = selected.filter((l) => l.letter.kind === 'eventbox.consumer.dead-letter');
+    const gaveUp = selected.filter((l) => l.letter.kind === 'lambda.on-failure');
+    const hint =
+      gaveUp.length > 0
+        ? `; ${gaveUp.length} batch(es) the relay's event source gave up on hold no events: recover them with eventbox outbox replay`
+        : '';
+    if (values['dry-run']) {
+      io.out(
+        values.json
+          ? JSON.stringify({
+              dryRun: true,
+              relay: relay.length,
+              consumer: consumer.length,
+              gaveUp: gaveUp.length,
+            })
+          : `would redrive ${relay.length} relay and ${consumer.length} consumer letter(s)${hint}`,
+      );
+      return 0;
+    }
+    const busOf = (l: Letter) =>
+      deployment.relays.find((r) => r.deadLetterQueueUrl === l.queueUrl)?.eventBusName ?? '';
+    const results = await Promise.all([
+      ...[...new Set(relay.map(busOf))].map((bus) =>
+        redriveRelayLetters(
+          relay.filter((l) => busOf(l) === bus),
+          { eventBridge: new EventBridgeClient({}), eventBusName: bus },
+        ),
+      ),
+      redriveConsumerLetters(consumer, {
+        sqs,
+        queueUrlOf: (name) => deployment.consumers.find((c) => c.name === name)?.queueUrl,
+      }),
+    ]);
+    const sent = results.flatMap((r) => r.sent);
+    const failed = results.flatMap((r) => r.failed);
+    await Promise.all(
+      from.map((s) =>
+        deleteLetters(
+          sqs,
+          sent.filter((l) => l.queueUrl === s.queueUrl),
+        ),
+      ),
+    );
+    for (const l of sent) deleted.add(l);
+    if (values.json) {
+      io.out(
+        JSON.stringify({
+          redriven: sent.map((l) => ({
+            messageId: l.messageId,
+            eventId: l.summary.eventId,
+            kind: l.letter.kind,
+          })),
+          failed: failed.map((f) => ({ messageId: f.letter.messageId, reason: f.reason })),
+          gaveUp: gaveUp.length,
+        }),
+      );
+    } else {
+      const events = sent.filter((l) => l.letter.kind === 'eventbox.relay.dead-letter').length;
+      io.out(
+        `redrove ${sent.length} letter(s): ${events} event(s) to the bus, ${sent.length - events} message(s) to their consumers${hint}`,
+      );
+      for (const f of failed) io.out(`  not sent, kept: ${f.letter.messageId}: ${f.reason}`);
+    }
+    return failed.length > 0 ? 1 : 0;
+  } finally {
+    // Whatever was not sent on is visible again at once, for the next redrive or the alarm.
+    const kept = letters.filter((l) => !deleted.has(l));
+    await Promise.all(
+      from.map((s) =>
+        releaseLetters(
+          sqs,
+          kept.filter((l) => l.queueUrl === s.queueUrl),
+        ),
+      ),
+    );
+  }
+}

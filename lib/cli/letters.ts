@@ -1,0 +1,251 @@
+import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { RelayDefaults } from '../relay/options.js';
+import { publishRecords } from '../relay/publisher.js';
+import { classifyRecord, type PublishableRecord } from '../relay/stream-records.js';
+import {
+  type LetterSummary,
+  type ParsedDeadLetter,
+  parseDeadLetter,
+  summarizeLetter,
+} from '../shared/dead-letters.js';
+
+/** A dead letter as received from its queue. */
+export interface Letter {
+  readonly queueUrl: string;
+  readonly messageId: string;
+  readonly receiptHandle: string;
+  readonly letter: ParsedDeadLetter;
+  readonly summary: LetterSummary;
+}
+
+/** What `--reason`, `--type`, `--aggregate`, `--tenant`, `--since` and `--until` select. */
+export interface LetterFilter {
+  readonly reason?: string;
+  readonly type?: string;
+  readonly aggregate?: string;
+  readonly tenant?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+}
+
+export function matches(summary: LetterSummary, filter: LetterFilter): boolean {
+  const at = summary.deadLetteredAt ? Date.parse(summary.deadLetteredAt) : undefined;
+  return (
+    (filter.reason === undefined || summary.reason.includes(filter.reason)) &&
+    (filter.type === undefined || summary.eventType === filter.type) &&
+    (filter.aggregate === undefined ||
+      summary.aggregate === filter.aggregate ||
+      summary.aggregate?.endsWith(`#${filter.aggregate}`) === true) &&
+    (filter.tenant === undefined || summary.tenantId === filter.tenant) &&
+    (filter.since === undefined || (at !== undefined && at >= filter.since.getTime())) &&
+    (filter.until === undefined || (at !== undefined && at < filter.until.getTime()))
+  );
+}
+
+/**
+ * Receives every letter of a queue and keeps them hidden for `hideSeconds`, so that the
+ * caller can send them on and delete them, or release them; each receive counts.
+ */
+export async function receiveLetters(
+  sqs: SQSClient,
+  queueUrl: string,
+  hideSeconds = 300,
+): Promise<Letter[]> {
+  const letters = new Map<string, Letter>();
+  for (;;) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: hideSeconds,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    const fresh = Messages.filter((m) => m.MessageId && !letters.has(m.MessageId));
+    if (fresh.length === 0) break;
+    for (const m of fresh) {
+      const letter = parseDeadLetter(m.Body ?? '');
+      letters.set(m.MessageId ?? '', {
+        queueUrl,
+        messageId: m.MessageId ?? '',
+        receiptHandle: m.ReceiptHandle ?? '',
+        letter,
+        summary: summarizeLetter(letter),
+      });
+    }
+  }
+  return [...letters.values()];
+}
+
+async function inBatches(
+  letters: readonly Letter[],
+  send: (batch: readonly Letter[]) => Promise<unknown>,
+): Promise<void> {
+  for (let i = 0; i < letters.length; i += 10) await send(letters.slice(i, i + 10));
+}
+
+/** Makes letters visible again at once: the ones not sent on. */
+export async function releaseLetters(sqs: SQSClient, letters: readonly Letter[]): Promise<void> {
+  await inBatches(letters, (batch) =>
+    sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: batch[0]?.queueUrl,
+        Entries: batch.map((l, i) => ({
+          Id: String(i),
+          ReceiptHandle: l.receiptHandle,
+          VisibilityTimeout: 0,
+        })),
+      }),
+    ),
+  );
+}
+
+/** Deletes letters: only once what they held is safely sent on. */
+export async function deleteLetters(sqs: SQSClient, letters: readonly Letter[]): Promise<void> {
+  await inBatches(letters, (batch) =>
+    sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: batch[0]?.queueUrl,
+        Entries: batch.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle })),
+      }),
+    ),
+  );
+}
+
+/** The stream record a relay letter holds, or, when it held only keys, the item read again. */
+async function recordOf(
+  letter: ParsedDeadLetter & { kind: 'eventbox.relay.dead-letter' },
+  ddb: DynamoDBClient,
+) {
+  const record = letter.record as DynamoDBRecord;
+  if (!letter.recordTruncated) return record;
+  const tableName = letter.eventSourceArn?.split(':table/')[1]?.split('/stream/')[0];
+  const keys = record.dynamodb?.Keys as Record<string, AttributeValue> | undefined;
+  if (!tableName || !keys) return record;
+  const { Item } = await ddb.send(
+    new GetItemCommand({ TableName: tableName, Key: keys, ConsistentRead: true }),
+  );
+  return { ...record, dynamodb: { ...record.dynamodb, NewImage: Item as never } } as DynamoDBRecord;
+}
+
+export interface RedriveResult {
+  readonly sent: readonly Letter[];
+  readonly failed: ReadonlyArray<{ readonly letter: Letter; readonly reason: string }>;
+}
+
+/**
+ * Publishes relay letters' events to the bus, each aggregate's in version order, with the
+ * relay's publisher; a letter whose event is published is returned as sent.
+ */
+export async function redriveRelayLetters(
+  letters: readonly Letter[],
+  options: {
+    readonly eventBridge: EventBridgeClient;
+    readonly eventBusName: string;
+    readonly ddb?: DynamoDBClient;
+  },
+): Promise<RedriveResult> {
+  const ddb = options.ddb ?? new DynamoDBClient({});
+  const failed: Array<{ letter: Letter; reason: string }> = [];
+  const candidates: Array<{ letter: Letter; record: PublishableRecord }> = [];
+  const records = await Promise.all(
+    letters.map(async (l) => ({
+      letter: l,
+      record: await recordOf(
+        l.letter as ParsedDeadLetter & { kind: 'eventbox.relay.dead-letter' },
+        ddb,
+      ),
+    })),
+  );
+  records.sort(
+    (a, b) =>
+      Number(a.record.dynamodb?.NewImage?.aggregateVersion?.N ?? 0) -
+        Number(b.record.dynamodb?.NewImage?.aggregateVersion?.N ?? 0) ||
+      String(a.record.dynamodb?.SequenceNumber).localeCompare(
+        String(b.record.dynamodb?.SequenceNumber),
+      ),
+  );
+  records.forEach(({ letter, record }, index) => {
+    const classified = classifyRecord(record, index, {
+      eventBusName: options.eventBusName,
+      maxEntryBytes: RelayDefaults.maxEntryBytes,
+    });
+    if (classified.kind === 'publishable') candidates.push({ letter, record: classified });
+    else
+      failed.push({
+        letter,
+        reason: classified.kind === 'poison' ? classified.reason : 'not an outbox insert',
+      });
+  });
+  const published = new Set<number>();
+  await publishRecords(
+    candidates.map((c) => c.record),
+    [],
+    {
+      eventBridge: options.eventBridge,
+      concurrency: RelayDefaults.concurrency,
+      maxEntryBytes: RelayDefaults.maxEntryBytes,
+      maxAttempts: RelayDefaults.maxAttempts,
+      backoff: RelayDefaults.backoff,
+      safetyMarginMs: 0,
+      remainingMs: () => Number.POSITIVE_INFINITY,
+      deadLetter: async (rejected) => {
+        for (const r of rejected) {
+          const c = candidates.find((x) => x.record.index === r.record.index);
+          if (c) failed.push({ letter: c.letter, reason: r.reason });
+        }
+        // They stay in the dead-letter queue: nothing more to store.
+        return rejected.map(() => true);
+      },
+      observer: { onPublished: (recs) => recs.forEach((r) => published.add(r.index)) },
+    },
+  );
+  for (const c of candidates)
+    if (!published.has(c.record.index) && !failed.some((f) => f.letter === c.letter))
+      failed.push({ letter: c.letter, reason: 'EventBridge did not accept it; try again' });
+  return {
+    sent: candidates.filter((c) => published.has(c.record.index)).map((c) => c.letter),
+    failed,
+  };
+}
+
+/** Returns consumer letters' original messages to the consumers' queues. */
+export async function redriveConsumerLetters(
+  letters: readonly Letter[],
+  options: {
+    readonly sqs: SQSClient;
+    readonly queueUrlOf: (consumer: string) => string | undefined;
+  },
+): Promise<RedriveResult> {
+  const sent: Letter[] = [];
+  const failed: Array<{ letter: Letter; reason: string }> = [];
+  for (const l of letters) {
+    const letter = l.letter as ParsedDeadLetter & { kind: 'eventbox.consumer.dead-letter' };
+    const queueUrl = options.queueUrlOf(letter.consumer);
+    if (!queueUrl) {
+      failed.push({ letter: l, reason: `no queue of consumer ${letter.consumer}` });
+      continue;
+    }
+    try {
+      await options.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queueUrl,
+          MessageBody: typeof letter.body === 'string' ? letter.body : JSON.stringify(letter.body),
+        }),
+      );
+      sent.push(l);
+    } catch (error) {
+      failed.push({ letter: l, reason: (error as Error).message });
+    }
+  }
+  return { sent, failed };
+}
