@@ -34,6 +34,8 @@ export interface DeployExampleOptions {
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /** Deploy the fault-injecting relay and consumer. */
   readonly faults?: boolean;
+  /** User-score's "not yet" budget. */
+  readonly notYetMaxAttempts?: number;
 }
 
 /** Deploys the example app (`infra/app.ts`) with the CDK CLI and returns the stack's outputs. */
@@ -47,6 +49,9 @@ export async function deployExample(options: DeployExampleOptions): Promise<Exam
       context: {
         'eventbox:stackName': stackName,
         ...(options.faults ? { 'eventbox:faults': 'true' } : {}),
+        ...(options.notYetMaxAttempts
+          ? { 'eventbox:notYetMaxAttempts': String(options.notYetMaxAttempts) }
+          : {}),
         ...(options.functionEnvironment
           ? { 'eventbox:functionEnvironment': JSON.stringify(options.functionEnvironment) }
           : {}),

@@ -121,7 +121,7 @@ export async function driveWorkload(
   return { operations: done, rejected, events };
 }
 
-async function invoke(
+export async function invoke(
   lambda: LambdaClient,
   functionName: string,
   commands: OrdersCommand[],

@@ -19,6 +19,8 @@ export interface ExampleStackProps extends StackProps {
    * EVENTBOX_FAULTS variable says; with short timeouts so that redeliveries come quickly.
    */
   readonly faults?: boolean;
+  /** Deliveries before user-score dead-letters a "not yet" event (an operations test wants few). */
+  readonly notYetMaxAttempts?: number;
 }
 
 const source = (path: string) => fileURLToPath(new URL(`../../functions/${path}`, import.meta.url));
@@ -84,6 +86,7 @@ export class ExampleStack extends Stack {
       ...(props.faults
         ? { timeout: Duration.seconds(5), notYetBackoff: { baseSeconds: 1, capSeconds: 20 } }
         : {}),
+      ...(props.notYetMaxAttempts ? { notYetMaxAttempts: props.notYetMaxAttempts } : {}),
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       environment: extra,
       // Score changes it publishes go out through the box's relay, to the box's bus.

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
@@ -7,6 +10,8 @@ import { clientConfig } from '../../helpers/aws.js';
 import { cli } from '../../helpers/cli.js';
 import { Network } from '../../helpers/job-network.js';
 import { createJobsTable } from '../../helpers/table.js';
+
+const run = promisify(execFile);
 
 /** `npx eventbox jobs` against a jobs table on the emulator. */
 describe('CLI: eventbox jobs', () => {
@@ -100,6 +105,45 @@ describe('CLI: eventbox jobs', () => {
         },
       ],
     });
+  });
+
+  it('reads well in a terminal: run under a pseudo-terminal, the table is aligned and plain', async () => {
+    // Prepare: Python's pty gives the command a terminal, as a user's shell would.
+    const bin = fileURLToPath(new URL('../../../lib/cli/bin.ts', import.meta.url));
+    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+
+    // Act
+    const { stdout } = await run(
+      'python3',
+      [
+        '-c',
+        'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)',
+        tsx,
+        bin,
+        'jobs',
+        'show',
+        'cli-1',
+        '--table',
+        tableName,
+      ],
+      {
+        env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        timeout: 60_000,
+      },
+    );
+
+    // Assess
+    const lines = stdout.replaceAll('\r', '').split('\n');
+    const header = lines.findIndex((l) => l.startsWith('STEP / TASK'));
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header + 1]).toMatch(/^-+ {2}-+ {2}-+ {2}-+$/);
+    const column = (lines[header] ?? '').indexOf('STATE');
+    for (const row of lines.slice(header + 2).filter((l) => l.trim() !== ''))
+      expect(row.slice(column).split(' ')[0]).toMatch(
+        /^(succeeded|failed|stalled|pending|running)$/,
+      );
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: no escape sequences in plain output
+    expect(stdout).not.toMatch(/\u001b\[/);
   });
 
   it.each([

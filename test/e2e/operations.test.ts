@@ -1,0 +1,233 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { OrdersCommand } from '../../functions/example/orders/service.js';
+import { deployExample, type ExampleOutputs } from '../../infra/demo/deploy.js';
+import { setFaults } from '../../infra/demo/faults.js';
+import { invoke } from '../../infra/demo/workload.js';
+import { drainQueue, queueDepth } from '../../lib/testing/queues.js';
+import { readDeadLetters, readInbox, scanPrefix } from '../../lib/testing/state.js';
+import { cli } from '../helpers/cli.js';
+
+const STACK = 'EventboxOps';
+
+/**
+ * Operations on the deployed example: dead letters whose cause is fixed are redriven and
+ * applied once; an outbox whose stream records were lost is replayed from the table.
+ */
+describe('Operations, on the example deployed with the CDK CLI', () => {
+  const target = inject('eventbox');
+  const lambda = new LambdaClient({ ...target.clientConfig, maxAttempts: 1 });
+  const ddb = new DynamoDBClient(target.clientConfig);
+  const sqs = new SQSClient(target.clientConfig);
+  let outputs: ExampleOutputs;
+  const run = (...commands: OrdersCommand[]) =>
+    invoke(lambda, outputs.OrdersFunctionName, commands);
+  const applied = () => readInbox(ddb, outputs.UserScoreTableName, 'user-score');
+  const until = async (what: string, check: () => Promise<boolean>, timeoutMs = 90_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+      await sleep(500);
+    }
+  };
+  const letters = (queue: string) => readDeadLetters(sqs, queue);
+
+  beforeAll(async () => {
+    // Fault-injecting relay and consumer (switched off until a test wants them), and a
+    // small "not yet" budget so that a missing predecessor dead-letters quickly.
+    outputs = await deployExample({ target, stackName: STACK, faults: true, notYetMaxAttempts: 2 });
+  }, 600_000);
+
+  it('redrives a relay dead letter and then the consumer dead letter that waited for it, each applied once', async () => {
+    // Prepare: EventBridge rejects every entry, so the user's creation is dead-lettered by the relay.
+    await setFaults(lambda, [outputs.RelayFunctionName], {
+      putEvents: { throttle: 0, retryable: 0, nonRetryable: 1 },
+      consumer: { crashBeforeCommit: 0, crashAfterCommit: 0 },
+      jobs: { failure: 0 },
+    });
+    const [created] = await run({
+      command: 'createUser',
+      userId: 'ops-u1',
+      name: 'Ann',
+      region: 'eu',
+    });
+    await until(
+      'the relay dead-letters the creation',
+      async () => (await letters(outputs.RelayDeadLetterQueueUrl)).length === 1,
+    );
+    await setFaults(lambda, [outputs.RelayFunctionName], undefined);
+    // The payment arrives; its user's region never did: "not yet", then dead-lettered with that reason.
+    await run({ command: 'placeOrder', orderId: 'ops-o1', userId: 'ops-u1', amount: 30 });
+    const [paid] = await run({ command: 'payOrder', orderId: 'ops-o1' });
+    await until(
+      'user-score dead-letters the payment',
+      async () => (await letters(outputs.UserScoreDeadLetterQueueUrl)).length === 1,
+    );
+    const listed = await cli('dlq', 'list', '--stack', STACK, '--json');
+
+    // Act: the cause fixed, send them on, the relay's first
+    const relay = await cli('dlq', 'redrive', '--stack', STACK, '--queue', 'relay');
+    await until('user-score applies the creation', async () =>
+      (await applied()).has(created?.events?.[0]?.id ?? ''),
+    );
+    const consumer = await cli(
+      'dlq',
+      'redrive',
+      '--stack',
+      STACK,
+      '--queue',
+      'user-score',
+      '--json',
+    );
+    await until('user-score applies the payment', async () =>
+      (await applied()).has(paid?.events?.[0]?.id ?? ''),
+    );
+    const again = await cli('dlq', 'redrive', '--stack', STACK, '--json');
+
+    // Assess
+    expect(listed.code).toBe(0);
+    expect(
+      (
+        JSON.parse(listed.out) as {
+          groups: Array<{ source: string; type: string; reason: string }>;
+        }
+      ).groups,
+    ).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          source: 'relay',
+          type: 'UserCreated',
+          reason: expect.stringContaining('EventBridge rejected the entry: InvalidArgument'),
+        }),
+        expect.objectContaining({
+          source: 'user-score',
+          type: 'OrderPaid',
+          reason: expect.stringMatching(
+            /^Not yet: user ops-uN in region version N is not known yet/,
+          ),
+        }),
+      ]),
+    );
+    expect(relay).toMatchObject({
+      code: 0,
+      out: 'redrove 1 letter(s): 1 event(s) to the bus, 0 message(s) to their consumers',
+    });
+    expect(JSON.parse(consumer.out).redriven).toHaveLength(1);
+    expect(JSON.parse(again.out)).toStrictEqual({ redriven: [], failed: [], gaveUp: 0 });
+    expect(await letters(outputs.RelayDeadLetterQueueUrl)).toStrictEqual([]);
+    expect(await letters(outputs.UserScoreDeadLetterQueueUrl)).toStrictEqual([]);
+    const regions = await scanPrefix(ddb, outputs.UserScoreTableName, 'USER#ops-u1');
+    expect(regions.find((r) => String(r.sk).startsWith('REGION#'))).toMatchObject({
+      score: 30,
+      version: 2,
+    });
+  }, 300_000);
+
+  it('replays from the table what a relay stopped too long never published; what was applied is absorbed', async () => {
+    // Prepare: the relay stops reading the orders table, and the records it misses are lost
+    const { EventSourceMappings = [] } = await lambda.send(
+      new ListEventSourceMappingsCommand({ FunctionName: outputs.RelayFunctionName }),
+    );
+    const orders = EventSourceMappings.find((m) =>
+      m.EventSourceArn?.includes(`table/${outputs.OrdersTableName}/`),
+    );
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: orders?.UUID, Enabled: false }));
+    const since = new Date(Date.now() - 60_000);
+    const before = await applied();
+    const missed = [
+      ...(await run({ command: 'createUser', userId: 'ops-u2', name: 'Bo', region: 'us' })),
+      ...(await run({ command: 'renameUser', userId: 'ops-u2', name: 'Bob' })),
+    ].flatMap((r) => r.events ?? []);
+    await sleep(3_000);
+    const unrelayed = await applied();
+
+    // Act
+    const dry = await cli(
+      'outbox',
+      'replay',
+      '--stack',
+      STACK,
+      '--since',
+      since.toISOString(),
+      '--until',
+      new Date().toISOString(),
+      '--dry-run',
+      '--json',
+    );
+    const replay = await cli(
+      'outbox',
+      'replay',
+      '--stack',
+      STACK,
+      '--since',
+      since.toISOString(),
+      '--until',
+      new Date().toISOString(),
+      '--json',
+    );
+    await until('user-score applies what was missed', async () => {
+      const now = await applied();
+      return missed.every((e) => now.has(e.id));
+    });
+    await until(
+      'the queue is quiet',
+      async () => (await queueDepth(sqs, outputs.UserScoreQueueUrl)) === 0,
+    );
+
+    // Assess
+    expect(missed.every((e) => !unrelayed.has(e.id))).toBe(true);
+    expect(JSON.parse(dry.out)).toMatchObject({ dryRun: true, published: 0 });
+    const result = JSON.parse(replay.out) as { found: number; published: number; failed: number };
+    expect(result.published).toBe(result.found);
+    expect(result.found).toBeGreaterThan(missed.length);
+    const after = await applied();
+    expect(after.size).toBe(before.size + missed.length);
+    expect(await letters(outputs.UserScoreDeadLetterQueueUrl)).toStrictEqual([]);
+    await lambda.send(new UpdateEventSourceMappingCommand({ UUID: orders?.UUID, Enabled: true }));
+  }, 300_000);
+
+  it('refuses to redrive a queue holding a message that is not a dead letter, and keeps it', async () => {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: outputs.UserScoreDeadLetterQueueUrl,
+        MessageBody: 'not a letter',
+      }),
+    );
+
+    const refused = await cli('dlq', 'redrive', '--stack', STACK, '--queue', 'user-score');
+    const kept = await letters(outputs.UserScoreDeadLetterQueueUrl);
+    await drainQueue(sqs, outputs.UserScoreDeadLetterQueueUrl);
+
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/1 message\(s\) are not Eventbox dead letters .* nothing redriven/);
+    expect(kept.map((l) => l.kind)).toStrictEqual(['unknown']);
+  });
+
+  it.each([
+    [['dlq', 'list', '--queue', 'nope'], 1, 'no dead-letter queue "nope"; the stack has relay'],
+    [['outbox', 'replay', '--since', '1h', '--until', '2h'], 2, 'must be before --until'],
+    [
+      ['outbox', 'replay', '--since', '1h', '--until', '2099-01-01T00:00:00Z'],
+      2,
+      'is in the future',
+    ],
+    [
+      ['outbox', 'replay', '--since', '40d', '--until', '1h'],
+      1,
+      "further back than the consumers' inbox remembers",
+    ],
+    [['dlq', 'shuffle'], 2, 'dlq needs list, show or redrive'],
+  ])('refuses %j in one line, changing nothing', async (argv, exit, reason) => {
+    const { code, err } = await cli(...argv, '--stack', STACK);
+
+    expect(code).toBe(exit);
+    expect(err.split('\n')[0]).toContain(reason);
+  });
+});
