@@ -206,7 +206,11 @@ export async function redriveRelayLetters(
         // They stay in the dead-letter queue: nothing more to store.
         return rejected.map(() => true);
       },
-      observer: { onPublished: (recs) => recs.forEach((r) => published.add(r.index)) },
+      observer: {
+        onPublished: (recs) => {
+          for (const r of recs) published.add(r.index);
+        },
+      },
     },
   );
   for (const c of candidates)

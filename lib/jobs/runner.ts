@@ -562,7 +562,7 @@ export class JobRunner implements SettleContext {
     const { stepIndex = -1, task: name = '', round = 1 } = message;
     const step = definition.steps[stepIndex];
     const run = step?.kind === 'parallel' ? step.tasks[name] : undefined;
-    if (!step || step.kind !== 'parallel' || !run) {
+    if (step?.kind !== 'parallel' || !run) {
       return this.#stall(
         event,
         view,
@@ -714,7 +714,7 @@ export class JobRunner implements SettleContext {
     if (job.jobState !== JobState.running || job.phaseStep !== index)
       return { outcome: handledOutcome(event) };
     if (job.phase === 'tasks') job = await this.store.claimAggregation(job, claimant, this.#now());
-    if (!job || job.phase !== 'aggregating' || job.claim !== claimant)
+    if (job?.phase !== 'aggregating' || job.claim !== claimant)
       return { outcome: handledOutcome(event) };
     const view: JobView = { ...latest, job };
 

@@ -10,7 +10,7 @@ import { deliver, deliverAtOnce, stateOf } from './harness.js';
  * Every delivery order of two events when each arrives 1 to 3 times: 62 distinct
  * sequences. Enumerated, not sampled, so every one of them is run.
  */
-export function allSchedules(): number[][] {
+function allSchedules(): number[][] {
   const sequences = new Set<string>();
   const extend = (left: [number, number], prefix: number[]) => {
     if (left[0] === 0 && left[1] === 0) sequences.add(prefix.join(','));
