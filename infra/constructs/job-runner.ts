@@ -6,12 +6,15 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { EXECUTION_START } from '../../lib/jobs/executions.js';
 import { JobEvent, RUNNER_EVENT_TYPES } from '../../lib/jobs/messages.js';
 import { JobKeys } from '../../lib/jobs/records.js';
 import { JOBS_TABLE_VARIABLE } from '../../lib/jobs/table.js';
 import type { EventBox } from './event-box.js';
 import { EventBoxConsumer } from './event-box-consumer.js';
+import { eventboxEntry } from './function-entry.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import type { RelayProps } from './relay.js';
 import { addOutboxIndex, eventboxTable } from './resources.js';
@@ -58,6 +61,14 @@ export interface JobRunnerProps {
   /** Alarm when step and task retries exceed this in 5 minutes. @default 100 */
   readonly retriesAlarmThreshold?: number;
   readonly dashboard?: cloudwatch.Dashboard;
+  /**
+   * Standard state machines transactions may start with `startExecution`: a dispatcher
+   * (an inbox consumer) starts each once, by name. Express state machines are refused: a
+   * named StartExecution does not deduplicate them.
+   */
+  readonly stateMachines?: readonly sfn.IStateMachine[];
+  /** Lambda durable functions transactions may start with `startExecution`, likewise. */
+  readonly durableFunctions?: readonly lambda.IFunction[];
 }
 
 /**
@@ -71,6 +82,8 @@ export class JobRunner extends Construct {
   readonly function: lambda.IFunction;
   readonly runnerName: string;
   readonly alarms: readonly cloudwatch.Alarm[];
+  /** Starts the state machines' and durable functions' executions, when there are any. */
+  readonly dispatcher: EventBoxConsumer | undefined;
 
   constructor(scope: Construct, id: string, props: JobRunnerProps) {
     super(scope, id);
@@ -122,6 +135,8 @@ export class JobRunner extends Construct {
     for (const table of [props.stepTable, ...(props.stepTables ?? [])])
       if (table) grantItemActions(table, this.function, ITEM_READ_WRITE);
 
+    this.dispatcher = this.#dispatcher(props);
+
     this.alarms =
       (props.alarms ?? true)
         ? this.#createAlarms(props.retriesAlarmThreshold ?? 100, this.consumer.alarmTopic)
@@ -137,6 +152,46 @@ export class JobRunner extends Construct {
         right: [this.metric('StepRetries'), this.metric('TaskRetries')],
       }),
     );
+  }
+
+  #dispatcher(props: JobRunnerProps): EventBoxConsumer | undefined {
+    const machines = props.stateMachines ?? [];
+    const functions = props.durableFunctions ?? [];
+    if (machines.length === 0 && functions.length === 0) return undefined;
+    for (const machine of machines) {
+      const resource = machine.node.defaultChild;
+      if (resource instanceof sfn.CfnStateMachine && resource.stateMachineType === 'EXPRESS') {
+        throw new Error(
+          `${machine.node.path} is an Express state machine: StartExecution does not deduplicate Express executions by name, so a redelivered start would run twice; use a Standard state machine`,
+        );
+      }
+    }
+    const dispatcher = new EventBoxConsumer(this, 'Dispatcher', {
+      consumerName: `${this.runnerName}-dispatcher`,
+      eventBus: props.eventBus,
+      eventPattern: {
+        detailType: [EXECUTION_START],
+        detail: {
+          payload: {
+            target: [
+              ...machines.map((m) => m.stateMachineArn),
+              ...functions.map((f) => f.functionArn),
+            ],
+          },
+        },
+      },
+      entry: eventboxEntry('dispatcher/index'),
+      // Its records of the executions it started live beside the jobs: status reads them.
+      existingTable: this.table,
+      alarms: props.alarms ?? true,
+      ...(props.existingAlarmTopic ? { existingAlarmTopic: props.existingAlarmTopic } : {}),
+    });
+    for (const machine of machines) {
+      machine.grantStartExecution(dispatcher.function);
+      machine.grantExecution(dispatcher.function, 'states:DescribeExecution');
+    }
+    for (const fn of functions) fn.grantInvoke(dispatcher.function);
+    return dispatcher;
   }
 
   /**

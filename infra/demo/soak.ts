@@ -51,7 +51,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     operations: options.operations,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.maxUsers === undefined ? {} : { maxUsers: options.maxUsers }),
-    idleTimeoutMs: 120_000,
+    idleTimeoutMs: 180_000,
     afterDrive: async () => {
       options.onStage?.('faults off; waiting until quiet');
       await setFaults(lambda, faulty, undefined);

@@ -114,7 +114,7 @@ export class ExampleStack extends Stack {
       entry: source(props.faults ? 'faults/job-runner.ts' : 'example/fulfilment/runner.ts'),
       stepTable: this.box.table,
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
-      ...(props.faults ? { timeout: Duration.seconds(10) } : {}),
+      ...(props.faults ? { timeout: Duration.seconds(5) } : {}),
       environment: extra,
       ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),

@@ -2,6 +2,7 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { Transaction } from '../transaction/transaction.js';
+import type { ExecutionRecord } from './dispatcher.js';
 import { JobNotFoundError, JobNotResumableError } from './errors.js';
 import { JobEvent, planJobEvents } from './messages.js';
 import { JobKeys, JobState, TaskState } from './records.js';
@@ -34,6 +35,15 @@ export interface StepStatus {
   readonly tasks?: readonly TaskStatus[];
 }
 
+/** A Step Functions or durable execution a job id names, as its engine reports it. */
+export interface ExecutionStatus {
+  readonly engine: 'step-functions' | 'durable-function';
+  readonly target: string;
+  readonly executionArn: string;
+  /** The engine's own status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or STOPPED. */
+  readonly status: string;
+}
+
 /** A job's status: readable from the moment the transaction that started it committed. */
 export interface JobStatus {
   readonly jobId: string;
@@ -48,6 +58,8 @@ export interface JobStatus {
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt?: string;
+  /** For a Step Functions or durable execution started with `startExecution`: its engine's report. */
+  readonly execution?: ExecutionStatus;
 }
 
 /** One job of a listing. */
@@ -140,6 +152,52 @@ export function jobStatus(view: JobView): JobStatus {
   };
 }
 
+const ENGINE_STATES: Record<string, JobState> = {
+  RUNNING: JobState.running,
+  PENDING_REDRIVE: JobState.stalled,
+  SUCCEEDED: JobState.succeeded,
+};
+
+/** An execution the dispatcher started, as its engine reports it now. */
+async function executionStatus(record: ExecutionRecord): Promise<JobStatus> {
+  let status: string;
+  let startedAt: Date | undefined;
+  let stoppedAt: Date | undefined;
+  if (record.engine === 'step-functions') {
+    const { SFNClient, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
+    const described = await new SFNClient({}).send(
+      new DescribeExecutionCommand({ executionArn: record.executionArn }),
+    );
+    status = described.status ?? 'UNKNOWN';
+    startedAt = described.startDate;
+    stoppedAt = described.stopDate;
+  } else {
+    const { LambdaClient, GetDurableExecutionCommand } = await import('@aws-sdk/client-lambda');
+    const got = await new LambdaClient({}).send(
+      new GetDurableExecutionCommand({ DurableExecutionArn: record.executionArn }),
+    );
+    status = got.Status ?? 'UNKNOWN';
+    startedAt = got.StartTimestamp;
+    stoppedAt = got.EndTimestamp;
+  }
+  return {
+    jobId: record.name,
+    name: record.target.split(':').pop() ?? record.target,
+    state: ENGINE_STATES[status] ?? JobState.failed,
+    input: undefined,
+    steps: [],
+    createdAt: (startedAt ?? new Date(record.startedAt)).toISOString(),
+    updatedAt: (stoppedAt ?? startedAt ?? new Date(record.startedAt)).toISOString(),
+    ...(stoppedAt ? { finishedAt: stoppedAt.toISOString() } : {}),
+    execution: {
+      engine: record.engine,
+      target: record.target,
+      executionArn: record.executionArn,
+      status,
+    },
+  };
+}
+
 /**
  * Reads jobs' status, lists them and resumes stalled ones: what `npx eventbox jobs` uses,
  * and what an application can show its users.
@@ -160,10 +218,25 @@ export class JobClient {
     this.#store = new JobStore(this.client, jobsLayout(this.tableName));
   }
 
-  /** The job's status, or undefined when no job has this id. */
+  /**
+   * The job's status, or undefined when no job has this id. A Step Functions or durable
+   * execution started with `startExecution` under this name, and recorded by the
+   * dispatcher in this table, is reported from its engine (`DescribeExecution`,
+   * `GetDurableExecution`).
+   */
   async status(jobId: string): Promise<JobStatus | undefined> {
     const view = await this.#store.all(jobId);
-    return view ? jobStatus(view) : undefined;
+    if (view) return jobStatus(view);
+    const { Items = [] } = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': `EXECUTION#${jobId}` },
+        ConsistentRead: true,
+      }),
+    );
+    const [record] = Items as unknown as ExecutionRecord[];
+    return record ? executionStatus(record) : undefined;
   }
 
   /** Jobs by state (through the `byState` index, no scan), newest first. */

@@ -38,3 +38,12 @@ export class JobNotResumableError extends EventBoxError {
     super(`Job ${jobId} is ${state}; only a stalled job can be resumed`);
   }
 }
+
+/** A start of a Step Functions or durable execution the engine would refuse; nothing was added. */
+export class InvalidExecutionStartError extends EventBoxError {
+  override name = 'InvalidExecutionStartError';
+
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid execution start: ${problems.join('; ')}`);
+  }
+}

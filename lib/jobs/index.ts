@@ -22,6 +22,7 @@ export {
   type TaskOutcome,
 } from './definition.js';
 export {
+  InvalidExecutionStartError,
   InvalidJobDefinitionError,
   InvalidJobInputError,
   JobNotFoundError,
