@@ -69,6 +69,8 @@ export interface JobRunnerProps {
   readonly stateMachines?: readonly sfn.IStateMachine[];
   /** Lambda durable functions transactions may start with `startExecution`, likewise. */
   readonly durableFunctions?: readonly lambda.IFunction[];
+  /** Your own dispatcher module (a `createExecutionDispatcher` handler). @default Eventbox's */
+  readonly dispatcherEntry?: string;
 }
 
 /**
@@ -180,7 +182,7 @@ export class JobRunner extends Construct {
           },
         },
       },
-      entry: eventboxEntry('dispatcher/index'),
+      entry: props.dispatcherEntry ?? eventboxEntry('dispatcher/index'),
       // Its records of the executions it started live beside the jobs: status reads them.
       existingTable: this.table,
       alarms: props.alarms ?? true,

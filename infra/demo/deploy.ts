@@ -21,6 +21,10 @@ export interface ExampleOutputs {
   readonly JobRunnerFunctionName: string;
   readonly JobRunnerQueueUrl: string;
   readonly JobRunnerDeadLetterQueueUrl: string;
+  readonly DispatcherFunctionName: string;
+  readonly DispatcherQueueUrl: string;
+  readonly FraudCheckStateMachineArn: string;
+  readonly RefundFunctionName: string;
   readonly AuditQueueUrl: string;
 }
 

@@ -2,11 +2,15 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { eventboxFunctionDefaults } from '../constructs/bundling.js';
+import { deploysToEmulator } from '../constructs/emulator.js';
 import { EventBox } from '../constructs/event-box.js';
 import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
 import { JobRunner } from '../constructs/job-runner.js';
@@ -45,6 +49,9 @@ export class ExampleStack extends Stack {
   readonly userScore: EventBoxConsumer;
   readonly rewards: EventBoxConsumer;
   readonly fulfilment: JobRunner;
+  readonly fraudCheck: sfn.StateMachine;
+  readonly fraudFunction: NodejsFunction;
+  readonly refund: NodejsFunction;
   readonly audit: sqs.Queue;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
@@ -106,8 +113,53 @@ export class ExampleStack extends Stack {
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
     });
 
+    // Placing an order starts its fraud check (a state machine); cancelling a paid one, its
+    // refund (a durable function): each exactly once, with the transaction.
+    const task = (id: string, entry: string, extraProps: Partial<NodejsFunctionProps> = {}) =>
+      new NodejsFunction(this, id, {
+        ...eventboxFunctionDefaults,
+        entry: source(entry),
+        timeout: Duration.seconds(30),
+        logGroup: new logs.LogGroup(this, `${id}Logs`, {
+          retention: logs.RetentionDays.ONE_WEEK,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        ...extraProps,
+      });
+    this.fraudFunction = task('FraudFunction', 'example/fraud/index.ts');
+    this.fraudCheck = new sfn.StateMachine(this, 'FraudCheck', {
+      definitionBody: sfn.DefinitionBody.fromChainable(
+        new tasks.LambdaInvoke(this, 'AssessRisk', {
+          lambdaFunction: this.fraudFunction,
+          payloadResponseOnly: true,
+        }),
+      ),
+      logs: {
+        destination: new logs.LogGroup(this, 'FraudCheckLogs', {
+          retention: logs.RetentionDays.ONE_WEEK,
+          removalPolicy: RemovalPolicy.DESTROY,
+        }),
+        level: sfn.LogLevel.ALL,
+      },
+      tracingEnabled: true,
+    });
+    this.refund = task('RefundFunction', 'example/refund/index.ts', {
+      durableConfig: { executionTimeout: Duration.hours(1), retentionPeriod: Duration.days(7) },
+    });
+    if (deploysToEmulator(this)) {
+      // The emulator runs a function as durable only with this flag, which AWS does not have.
+      (this.refund.node.defaultChild as lambda.CfnFunction).addPropertyOverride(
+        'DurableConfig.Enabled',
+        true,
+      );
+    }
+    const refundTarget = this.refund.latestVersion;
+
     // Paying an order starts its fulfilment job in the same transaction.
     this.fulfilment = new JobRunner(this, 'Fulfilment', {
+      stateMachines: [this.fraudCheck],
+      durableFunctions: [refundTarget],
+      ...(props.faults ? { dispatcherEntry: source('faults/dispatcher.ts') } : {}),
       runnerName: 'fulfilment',
       eventBus: this.box.eventBus,
       publishTo: this.box,
@@ -120,6 +172,8 @@ export class ExampleStack extends Stack {
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
     });
     this.fulfilment.grantStart(this.orders);
+    this.orders.addEnvironment('FRAUD_STATE_MACHINE_ARN', this.fraudCheck.stateMachineArn);
+    this.orders.addEnvironment('REFUND_FUNCTION_ARN', refundTarget.functionArn);
 
     // A tap on the bus: every event the relay publishes, so the demo can count them.
     this.audit = new sqs.Queue(this, 'AuditQueue', {
@@ -152,6 +206,10 @@ export class ExampleStack extends Stack {
       JobRunnerFunctionName: this.fulfilment.function.functionName,
       JobRunnerQueueUrl: this.fulfilment.consumer.queue.queueUrl,
       JobRunnerDeadLetterQueueUrl: this.fulfilment.consumer.deadLetterQueue.queueUrl,
+      DispatcherFunctionName: this.fulfilment.dispatcher?.function.functionName ?? '',
+      DispatcherQueueUrl: this.fulfilment.dispatcher?.queue.queueUrl ?? '',
+      FraudCheckStateMachineArn: this.fraudCheck.stateMachineArn,
+      RefundFunctionName: this.refund.functionName,
       AuditQueueUrl: this.audit.queueUrl,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });

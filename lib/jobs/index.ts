@@ -22,12 +22,26 @@ export {
   type TaskOutcome,
 } from './definition.js';
 export {
+  createExecutionDispatcher,
+  type DispatchClients,
+  dispatchExecution,
+  type ExecutionRecord,
+} from './dispatcher.js';
+export {
   InvalidExecutionStartError,
   InvalidJobDefinitionError,
   InvalidJobInputError,
   JobNotFoundError,
   JobNotResumableError,
 } from './errors.js';
+export {
+  EXECUTION_START,
+  ExecutionEngine,
+  ExecutionLimits,
+  type ExecutionStart,
+  type ExecutionStartPayload,
+  startExecution,
+} from './executions.js';
 export { createJobRunner, jobRunnerOptionsFromEnvironment } from './handler.js';
 export { JobEvent, type JobEventPayload, RUNNER_EVENT_TYPES } from './messages.js';
 export { JobKeys, JobState, TaskState } from './records.js';

@@ -9,6 +9,12 @@ const tableName = process.env.TABLE_NAME;
 if (!tableName) throw new Error('TABLE_NAME is not set');
 const service = new OrdersService(
   new EventBox({ tableName, source: process.env.EVENT_SOURCE ?? 'orders' }),
+  {
+    ...(process.env.FRAUD_STATE_MACHINE_ARN
+      ? { fraudCheckArn: process.env.FRAUD_STATE_MACHINE_ARN }
+      : {}),
+    ...(process.env.REFUND_FUNCTION_ARN ? { refundArn: process.env.REFUND_FUNCTION_ARN } : {}),
+  },
 );
 
 export interface OrdersResult {

@@ -1,5 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { startJob } from '../../../lib/jobs/index.js';
+import { startExecution, startJob } from '../../../lib/jobs/index.js';
 import type { EventEnvelope } from '../../../lib/producer/index.js';
 import {
   ConditionFailedError,
@@ -56,15 +56,25 @@ const userKey = (userId: string) => ({ pk: `USER#${userId}`, sk: 'USER' });
 const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}`, sk: 'ORDER' });
 const MAX_ATTEMPTS = 10;
 
+/** Where the orders service starts its workflows: a state machine and a durable function. */
+export interface OrdersWorkflows {
+  /** Started for every order placed, named after the order. */
+  readonly fraudCheckArn?: string;
+  /** Started when a paid order is cancelled, named after the order. */
+  readonly refundArn?: string;
+}
+
 /**
  * The orders service of the example: users and orders, each change written together with
  * its event in one transaction. Events about users carry the whole user snapshot.
  */
 export class OrdersService {
   readonly #box: EventBox;
+  readonly #workflows: OrdersWorkflows;
 
-  constructor(box: EventBox) {
+  constructor(box: EventBox, workflows: OrdersWorkflows = {}) {
     this.#box = box;
+    this.#workflows = workflows;
   }
 
   /** Runs a command, re-reading and retrying when a concurrent change won the version race. */
@@ -146,6 +156,14 @@ export class OrdersService {
           aggregate: { type: 'Order', id: c.orderId, version: 1 },
           payload: { orderId: c.orderId, userId: c.userId, amount: c.amount },
         });
+        if (this.#workflows.fraudCheckArn) {
+          startExecution(tx, {
+            engine: 'step-functions',
+            target: this.#workflows.fraudCheckArn,
+            name: `fraud-${c.orderId}`,
+            input: { orderId: c.orderId, amount: c.amount },
+          });
+        }
         return;
       }
       case 'payOrder': {
@@ -195,6 +213,14 @@ export class OrdersService {
             userRegionVersion: order.userRegionVersion,
           },
         });
+        if (order.paidTime && this.#workflows.refundArn) {
+          startExecution(tx, {
+            engine: 'durable-function',
+            target: this.#workflows.refundArn,
+            name: `refund-${c.orderId}`,
+            input: { orderId: c.orderId, amount: order.amount },
+          });
+        }
         return;
       }
     }

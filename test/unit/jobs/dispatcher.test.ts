@@ -117,12 +117,10 @@ describe('Function: dispatchExecution', () => {
 
   describe('Durable functions', () => {
     it('invokes asynchronously with the durable execution name and the input as payload', async () => {
-      lambda
-        .on(InvokeCommand)
-        .resolves({
-          StatusCode: 202,
-          DurableExecutionArn: `${durable}/durable-execution/refund-o1/1`,
-        });
+      lambda.on(InvokeCommand).resolves({
+        StatusCode: 202,
+        DurableExecutionArn: `${durable}/durable-execution/refund-o1/1`,
+      });
 
       const started = await dispatchExecution(durableStart, clients);
 
@@ -137,12 +135,10 @@ describe('Function: dispatchExecution', () => {
     });
 
     it('takes the same name and payload again as the existing execution (Lambda returns it)', async () => {
-      lambda
-        .on(InvokeCommand)
-        .resolves({
-          StatusCode: 202,
-          DurableExecutionArn: `${durable}/durable-execution/refund-o1/1`,
-        });
+      lambda.on(InvokeCommand).resolves({
+        StatusCode: 202,
+        DurableExecutionArn: `${durable}/durable-execution/refund-o1/1`,
+      });
 
       const first = await dispatchExecution(durableStart, clients);
       const again = await dispatchExecution(durableStart, clients);
