@@ -1,5 +1,6 @@
 import { type Deployment, deployApp } from '../../lib/testing/deploy.js';
 import type { Emulator } from '../../lib/testing/emulator/start.js';
+import { keepDurableConfig } from './durable-on-emulator.js';
 import { StageError } from './stage-error.js';
 
 /** What the example stack exports. */
@@ -64,5 +65,7 @@ export async function deployExample(options: DeployExampleOptions): Promise<Exam
   } catch (error) {
     throw new StageError('deploy', (error as Error).message, [], { cause: error });
   }
-  return deployment.outputs as unknown as ExampleOutputs;
+  const outputs = deployment.outputs as unknown as ExampleOutputs;
+  await keepDurableConfig(options.target, outputs.RefundFunctionName);
+  return outputs;
 }

@@ -2,7 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -10,7 +9,6 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { eventboxFunctionDefaults } from '../constructs/bundling.js';
-import { deploysToEmulator } from '../constructs/emulator.js';
 import { EventBox } from '../constructs/event-box.js';
 import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
 import { JobRunner } from '../constructs/job-runner.js';
@@ -146,13 +144,6 @@ export class ExampleStack extends Stack {
     this.refund = task('RefundFunction', 'example/refund/index.ts', {
       durableConfig: { executionTimeout: Duration.hours(1), retentionPeriod: Duration.days(7) },
     });
-    if (deploysToEmulator(this)) {
-      // The emulator runs a function as durable only with this flag, which AWS does not have.
-      (this.refund.node.defaultChild as lambda.CfnFunction).addPropertyOverride(
-        'DurableConfig.Enabled',
-        true,
-      );
-    }
     const refundTarget = this.refund.latestVersion;
 
     // Paying an order starts its fulfilment job in the same transaction.

@@ -57,7 +57,12 @@ function describe(status: JobStatus): string {
     ['created', status.createdAt],
     ['updated', status.updatedAt],
     ['finished', status.finishedAt],
+    ['engine', status.execution?.engine],
+    ['target', status.execution?.target],
+    ['execution', status.execution?.executionArn],
+    ['engine status', status.execution?.status],
   ]);
+  if (status.execution) return head;
   const rows = status.steps.flatMap((step, i) => [
     [`${i + 1}. ${step.name}`, step.state, String(step.attempts), step.lastError ?? ''],
     ...(step.tasks ?? []).map((task) => [
@@ -116,6 +121,10 @@ export async function jobsCommand(args: readonly string[], io: CommandIo): Promi
       if (!jobId) throw new UsageError('jobs resume needs a job id');
       const status = await jobs.status(jobId);
       if (!status) throw new CommandError(new JobNotFoundError(jobId).message);
+      if (status.execution)
+        throw new CommandError(
+          `${jobId} is a ${status.execution.engine} execution, not a job: its engine resumes it (RedriveExecution for Step Functions)`,
+        );
       if (status.state !== JobState.stalled)
         throw new CommandError(new JobNotResumableError(jobId, status.state).message);
       const step = status.steps.find((s) => s.name === status.currentStep?.name);

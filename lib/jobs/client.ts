@@ -1,3 +1,5 @@
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
@@ -39,8 +41,12 @@ export interface StepStatus {
 export interface ExecutionStatus {
   readonly engine: 'step-functions' | 'durable-function';
   readonly target: string;
-  readonly executionArn: string;
-  /** The engine's own status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or STOPPED. */
+  /** Absent when the engine returned none and lists none under the name. */
+  readonly executionArn?: string;
+  /**
+   * The engine's own status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED or STOPPED;
+   * STARTED when the dispatcher started it but the engine cannot find it by name yet.
+   */
   readonly status: string;
 }
 
@@ -84,6 +90,8 @@ export interface ListJobsOptions {
 export type JobClientOptions = {
   /** The jobs table. @default the `EVENTBOX_JOBS_TABLE` variable */
   readonly tableName?: string;
+  /** Clients status reads executions with. @default clients from the environment */
+  readonly engines?: { readonly stepFunctions?: SFNClient; readonly lambda?: LambdaClient };
 } & DynamoDbClientOptions;
 
 function parsed(json: string | undefined): unknown {
@@ -153,33 +161,79 @@ export function jobStatus(view: JobView): JobStatus {
 }
 
 const ENGINE_STATES: Record<string, JobState> = {
+  STARTED: JobState.running,
   RUNNING: JobState.running,
   PENDING_REDRIVE: JobState.stalled,
   SUCCEEDED: JobState.succeeded,
 };
 
-/** An execution the dispatcher started, as its engine reports it now. */
-async function executionStatus(record: ExecutionRecord): Promise<JobStatus> {
-  let status: string;
-  let startedAt: Date | undefined;
-  let stoppedAt: Date | undefined;
-  if (record.engine === 'step-functions') {
-    const { SFNClient, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
-    const described = await new SFNClient({}).send(
-      new DescribeExecutionCommand({ executionArn: record.executionArn }),
+interface EngineReport {
+  readonly status: string;
+  readonly executionArn?: string;
+  readonly startedAt?: Date;
+  readonly stoppedAt?: Date;
+}
+
+async function stepFunctionsReport(
+  record: ExecutionRecord,
+  client: SFNClient | undefined,
+): Promise<EngineReport> {
+  const { SFNClient, DescribeExecutionCommand } = await import('@aws-sdk/client-sfn');
+  const executionArn =
+    record.executionArn ??
+    `${record.target.replace(':stateMachine:', ':execution:')}:${record.name}`;
+  const described = await (client ?? new SFNClient({})).send(
+    new DescribeExecutionCommand({ executionArn }),
+  );
+  return {
+    status: described.status ?? 'UNKNOWN',
+    executionArn,
+    ...(described.startDate ? { startedAt: described.startDate } : {}),
+    ...(described.stopDate ? { stoppedAt: described.stopDate } : {}),
+  };
+}
+
+/** By the ARN the invoke returned, else by the execution's name. */
+async function durableReport(
+  record: ExecutionRecord,
+  client: LambdaClient | undefined,
+): Promise<EngineReport> {
+  const { LambdaClient, GetDurableExecutionCommand, ListDurableExecutionsByFunctionCommand } =
+    await import('@aws-sdk/client-lambda');
+  const lambda = client ?? new LambdaClient({});
+  let executionArn = record.executionArn;
+  if (!executionArn) {
+    const listed = await lambda.send(
+      new ListDurableExecutionsByFunctionCommand({
+        FunctionName: record.target,
+        DurableExecutionName: record.name,
+      }),
     );
-    status = described.status ?? 'UNKNOWN';
-    startedAt = described.startDate;
-    stoppedAt = described.stopDate;
-  } else {
-    const { LambdaClient, GetDurableExecutionCommand } = await import('@aws-sdk/client-lambda');
-    const got = await new LambdaClient({}).send(
-      new GetDurableExecutionCommand({ DurableExecutionArn: record.executionArn }),
-    );
-    status = got.Status ?? 'UNKNOWN';
-    startedAt = got.StartTimestamp;
-    stoppedAt = got.EndTimestamp;
+    executionArn = listed.DurableExecutions?.find(
+      (e) => e.DurableExecutionName === record.name,
+    )?.DurableExecutionArn;
+    if (!executionArn) return { status: 'STARTED' };
   }
+  const got = await lambda.send(
+    new GetDurableExecutionCommand({ DurableExecutionArn: executionArn }),
+  );
+  return {
+    status: got.Status ?? 'UNKNOWN',
+    executionArn,
+    ...(got.StartTimestamp ? { startedAt: got.StartTimestamp } : {}),
+    ...(got.EndTimestamp ? { stoppedAt: got.EndTimestamp } : {}),
+  };
+}
+
+/** An execution the dispatcher started, as its engine reports it now. */
+async function executionStatus(
+  record: ExecutionRecord,
+  engines: JobClientOptions['engines'] = {},
+): Promise<JobStatus> {
+  const { status, executionArn, startedAt, stoppedAt } =
+    record.engine === 'step-functions'
+      ? await stepFunctionsReport(record, engines.stepFunctions)
+      : await durableReport(record, engines.lambda);
   return {
     jobId: record.name,
     name: record.target.split(':').pop() ?? record.target,
@@ -192,7 +246,7 @@ async function executionStatus(record: ExecutionRecord): Promise<JobStatus> {
     execution: {
       engine: record.engine,
       target: record.target,
-      executionArn: record.executionArn,
+      ...(executionArn ? { executionArn } : {}),
       status,
     },
   };
@@ -211,9 +265,11 @@ export class JobClient {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly #store: JobStore;
+  readonly #engines: JobClientOptions['engines'];
 
   constructor(options: JobClientOptions = {}) {
     this.client = documentClient(options);
+    this.#engines = options.engines;
     this.tableName = jobsTableFrom(options.tableName);
     this.#store = new JobStore(this.client, jobsLayout(this.tableName));
   }
@@ -236,7 +292,7 @@ export class JobClient {
       }),
     );
     const [record] = Items as unknown as ExecutionRecord[];
-    return record ? executionStatus(record) : undefined;
+    return record ? executionStatus(record, this.#engines) : undefined;
   }
 
   /** Jobs by state (through the `byState` index, no scan), newest first. */

@@ -17,7 +17,8 @@ export interface ExecutionRecord {
   readonly engine: ExecutionEngine;
   readonly target: string;
   readonly name: string;
-  readonly executionArn: string;
+  /** Absent when the engine did not return one (status then finds the execution by name). */
+  readonly executionArn?: string;
   /** Whether this start made the execution, or found it started with the same input. */
   readonly outcome: 'started' | 'existing';
   readonly eventId: string;
@@ -86,7 +87,7 @@ const LAMBDA_FOR_GOOD = new Set([
 export async function dispatchExecution(
   start: ExecutionStartPayload,
   clients: DispatchClients,
-): Promise<{ readonly executionArn: string; readonly outcome: 'started' | 'existing' }> {
+): Promise<{ readonly executionArn?: string; readonly outcome: 'started' | 'existing' }> {
   if (start.engine === ExecutionEngine.stepFunctions) {
     try {
       const { executionArn } = await clients.stepFunctions.send(
@@ -96,7 +97,7 @@ export async function dispatchExecution(
           input: start.input,
         }),
       );
-      return { executionArn: executionArn ?? '', outcome: 'started' };
+      return { ...(executionArn ? { executionArn } : {}), outcome: 'started' };
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'ExecutionAlreadyExists') {
@@ -126,7 +127,8 @@ export async function dispatchExecution(
         Payload: Buffer.from(start.input),
       }),
     );
-    return { executionArn: response.DurableExecutionArn ?? '', outcome: 'started' };
+    const executionArn = response.DurableExecutionArn;
+    return { ...(executionArn ? { executionArn } : {}), outcome: 'started' };
   } catch (error) {
     const name = (error as Error).name;
     if (name === 'DurableExecutionAlreadyStartedException')
@@ -167,7 +169,7 @@ export function createExecutionDispatcher(
         engine: start.engine,
         target: start.target,
         name: start.name,
-        executionArn: started.executionArn,
+        ...(started.executionArn ? { executionArn: started.executionArn } : {}),
         outcome: started.outcome,
         eventId: event.id,
         startedAt: new Date().toISOString(),
