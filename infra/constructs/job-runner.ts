@@ -71,6 +71,8 @@ export interface JobRunnerProps {
   readonly durableFunctions?: readonly lambda.IFunction[];
   /** Your own dispatcher module (a `createExecutionDispatcher` handler). @default Eventbox's */
   readonly dispatcherEntry?: string;
+  /** The dispatcher's function timeout; its queue's visibility follows it. @default the consumer's */
+  readonly dispatcherTimeout?: Duration;
 }
 
 /**
@@ -183,6 +185,7 @@ export class JobRunner extends Construct {
         },
       },
       entry: props.dispatcherEntry ?? eventboxEntry('dispatcher/index'),
+      ...(props.dispatcherTimeout ? { timeout: props.dispatcherTimeout } : {}),
       // Its records of the executions it started live beside the jobs: status reads them.
       existingTable: this.table,
       alarms: props.alarms ?? true,

@@ -24,6 +24,7 @@ export interface ExampleOutputs {
   readonly JobRunnerDeadLetterQueueUrl: string;
   readonly DispatcherFunctionName: string;
   readonly DispatcherQueueUrl: string;
+  readonly DispatcherDeadLetterQueueUrl: string;
   readonly FraudCheckStateMachineArn: string;
   readonly RefundFunctionName: string;
   readonly AuditQueueUrl: string;

@@ -150,7 +150,12 @@ export class ExampleStack extends Stack {
     this.fulfilment = new JobRunner(this, 'Fulfilment', {
       stateMachines: [this.fraudCheck],
       durableFunctions: [refundTarget],
-      ...(props.faults ? { dispatcherEntry: source('faults/dispatcher.ts') } : {}),
+      ...(props.faults
+        ? {
+            dispatcherEntry: source('faults/dispatcher.ts'),
+            dispatcherTimeout: Duration.seconds(5),
+          }
+        : {}),
       runnerName: 'fulfilment',
       eventBus: this.box.eventBus,
       publishTo: this.box,
@@ -199,6 +204,7 @@ export class ExampleStack extends Stack {
       JobRunnerDeadLetterQueueUrl: this.fulfilment.consumer.deadLetterQueue.queueUrl,
       DispatcherFunctionName: this.fulfilment.dispatcher?.function.functionName ?? '',
       DispatcherQueueUrl: this.fulfilment.dispatcher?.queue.queueUrl ?? '',
+      DispatcherDeadLetterQueueUrl: this.fulfilment.dispatcher?.deadLetterQueue.queueUrl ?? '',
       FraudCheckStateMachineArn: this.fraudCheck.stateMachineArn,
       RefundFunctionName: this.refund.functionName,
       AuditQueueUrl: this.audit.queueUrl,

@@ -2,15 +2,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   LambdaClient,
+  ListDurableExecutionsByFunctionCommand,
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { OrdersCommand } from '../../functions/example/orders/service.js';
 import { deployExample, type ExampleOutputs } from '../../infra/demo/deploy.js';
 import { setFaults } from '../../infra/demo/faults.js';
 import { invoke } from '../../infra/demo/workload.js';
+import { EXECUTION_START } from '../../lib/jobs/executions.js';
+import { eventBridgeEventOf } from '../../lib/testing/builders.js';
 import { drainQueue, queueDepth } from '../../lib/testing/queues.js';
 import { readDeadLetters, readInbox, scanPrefix } from '../../lib/testing/state.js';
 import { cli } from '../helpers/cli.js';
@@ -229,5 +233,133 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
 
     expect(code).toBe(exit);
     expect(err.split('\n')[0]).toContain(reason);
+  });
+
+  describe('Executions started with a transaction', () => {
+    const sfn = new SFNClient(target.clientConfig);
+    const startsIn = (results: Awaited<ReturnType<typeof run>>) =>
+      results.flatMap((r) => r.events ?? []).filter((e) => e.type === EXECUTION_START);
+    const deliverAgain = async (starts: ReturnType<typeof startsIn>, times: number) => {
+      for (const start of starts)
+        for (let i = 0; i < times; i++)
+          await sqs.send(
+            new SendMessageCommand({
+              QueueUrl: outputs.DispatcherQueueUrl,
+              MessageBody: JSON.stringify(eventBridgeEventOf(start)),
+            }),
+          );
+    };
+
+    it('starts each fraud check once by name, through a dispatcher crash between start and record and duplicate deliveries', async () => {
+      // Prepare: every dispatcher invocation dies after starting, before recording
+      await setFaults(lambda, [outputs.DispatcherFunctionName], {
+        putEvents: { throttle: 0, retryable: 0, nonRetryable: 0 },
+        consumer: { crashBeforeCommit: 1, crashAfterCommit: 0 },
+        jobs: { failure: 0 },
+      });
+      await run({ command: 'createUser', userId: 'ex-u1', name: 'Cy', region: 'eu' });
+      const place = (orderId: string, amount: number) =>
+        run({ command: 'placeOrder', orderId, userId: 'ex-u1', amount });
+      const ids = ['ex-o1', 'ex-o2', 'ex-o3', 'ex-o4'];
+      const names = ids.map((id) => `fraud-${id}`);
+      const ours = async () =>
+        (
+          await sfn.send(
+            new ListExecutionsCommand({ stateMachineArn: outputs.FraudCheckStateMachineArn }),
+          )
+        ).executions?.filter((e) => names.includes(e.name ?? '')) ?? [];
+      const recorded = async (name: string) =>
+        scanPrefix(ddb, outputs.JobsTableName, `EXECUTION#${name}`);
+      const crashed = startsIn(await place('ex-o1', 20));
+      await until('the first fraud check started', async () => (await ours()).length === 1);
+      const unrecorded = await recorded('fraud-ex-o1');
+
+      // Act: the dispatcher healthy again, the crashed start arrives twice more; the other
+      // orders' starts each arrive three times at once
+      await setFaults(lambda, [outputs.DispatcherFunctionName], undefined);
+      await deliverAgain(crashed, 2);
+      const others = startsIn(
+        await run(
+          ...ids.slice(1).map((id, i) => ({
+            command: 'placeOrder' as const,
+            orderId: id,
+            userId: 'ex-u1',
+            amount: 40 + i * 20,
+          })),
+        ),
+      );
+      await deliverAgain(others, 2);
+      await until(
+        'every fraud check succeeded',
+        async () => (await ours()).filter((e) => e.status === 'SUCCEEDED').length === ids.length,
+        180_000,
+      );
+      await until(
+        'the dispatcher queue is quiet',
+        async () => (await queueDepth(sqs, outputs.DispatcherQueueUrl)) === 0,
+        180_000,
+      );
+      const shown = await cli('jobs', 'show', 'fraud-ex-o4', '--stack', STACK, '--json');
+
+      // Assess
+      expect(unrecorded).toStrictEqual([]);
+      expect((await ours()).map((e) => e.name).sort()).toStrictEqual(names);
+      expect(await recorded('fraud-ex-o1')).toStrictEqual([
+        expect.objectContaining({ outcome: 'existing', eventId: crashed[0]?.id }),
+      ]);
+      for (const name of names.slice(1)) expect(await recorded(name)).toHaveLength(1);
+      expect(shown.code).toBe(0);
+      expect(JSON.parse(shown.out)).toMatchObject({
+        jobId: 'fraud-ex-o4',
+        state: 'succeeded',
+        execution: { engine: 'step-functions', status: 'SUCCEEDED' },
+      });
+      expect(await letters(outputs.DispatcherDeadLetterQueueUrl)).toStrictEqual([]);
+    }, 300_000);
+
+    it("starts a paid order's refund once when it is cancelled, however often the start arrives", async () => {
+      const since = new Date(Date.now() - 1_000);
+      await run(
+        { command: 'createUser', userId: 'ex-u2', name: 'Di', region: 'us' },
+        { command: 'placeOrder', orderId: 'ex-o9', userId: 'ex-u2', amount: 15 },
+        { command: 'payOrder', orderId: 'ex-o9' },
+      );
+      const cancelled = await run({ command: 'cancelOrder', orderId: 'ex-o9' });
+      const starts = startsIn(cancelled);
+      const refunds = async () =>
+        (
+          await lambda.send(
+            new ListDurableExecutionsByFunctionCommand({
+              FunctionName: outputs.RefundFunctionName,
+              StartedAfter: since,
+            }),
+          )
+        ).DurableExecutions ?? [];
+      const quiet = () =>
+        until(
+          'the dispatcher queue is quiet',
+          async () => (await queueDepth(sqs, outputs.DispatcherQueueUrl)) === 0,
+        );
+      await until('the refund started', async () => (await refunds()).length > 0);
+      await quiet();
+      // Once the start is recorded. Duplicates racing the first start are left to the
+      // engine's idempotency by name, which the emulator's durable functions lack.
+      await deliverAgain(starts, 3);
+      await sleep(2_000);
+      await quiet();
+      const shown = await cli('jobs', 'show', 'refund-ex-o9', '--stack', STACK, '--json');
+
+      expect(starts.map((s) => s.payload)).toStrictEqual([
+        expect.objectContaining({ engine: 'durable-function', name: 'refund-ex-o9' }),
+      ]);
+      expect(await refunds()).toHaveLength(1);
+      const refund = JSON.parse(shown.out);
+      expect(refund).toMatchObject({
+        jobId: 'refund-ex-o9',
+        execution: { engine: 'durable-function' },
+      });
+      // Still running on the emulator, whose asynchronous durable invokes never finish.
+      expect(['running', 'succeeded']).toContain(refund.state);
+    }, 300_000);
   });
 });

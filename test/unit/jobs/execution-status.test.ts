@@ -95,7 +95,15 @@ describe('JobClient.status of a started execution', () => {
         DurableExecutionName: 'refund-o1',
       })
       .resolves({
-        DurableExecutions: [{ DurableExecutionName: 'refund-o1', DurableExecutionArn: arn }],
+        DurableExecutions: [
+          {
+            DurableExecutionName: 'refund-o1',
+            DurableExecutionArn: arn,
+            FunctionArn: durable,
+            Status: 'RUNNING',
+            StartTimestamp: new Date('2026-12-01T00:00:01Z'),
+          },
+        ],
       })
       .on(GetDurableExecutionCommand, { DurableExecutionArn: arn })
       .resolves({ Status: 'FAILED', StartTimestamp: new Date('2026-12-01T00:00:01Z') });
