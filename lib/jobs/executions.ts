@@ -23,7 +23,7 @@ export const EXECUTION_START = 'eventbox.execution.start';
 export const ExecutionLimits = {
   /** Step Functions: input of StartExecution. */
   stepFunctionsInputBytes: 256 * 1024,
-  /** Lambda: payload of an asynchronous (Event) invocation. */
+  /** Lambda takes 1 MB asynchronously, but the start travels as an event: EventBridge's 256 KB. */
   durableInputBytes: 256 * 1024,
   /** Step Functions execution names: 1 to 80 letters, digits, "-" and "_". */
   stepFunctionsName: /^[A-Za-z0-9_-]{1,80}$/,

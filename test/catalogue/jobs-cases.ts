@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { InvalidMessageError } from '../../lib/consumer/errors.js';
 import {
   defineJob,
+  dispatchExecution,
+  InvalidExecutionStartError,
   InvalidJobDefinitionError,
   InvalidJobInputError,
   JobAlreadyStartedError,
   JobClient,
   type JobDefinition,
+  startExecution,
   startJob,
 } from '../../lib/jobs/index.js';
 import { EventBox, InvalidOptionsError } from '../../lib/producer/index.js';
@@ -188,5 +192,61 @@ export const jobsCases: BadInputCase[] = [
       /this runner has no definition of job "orphan"/,
       [],
     ),
+  },
+  {
+    id: 'J11',
+    stage: 'jobs',
+    input:
+      'an execution start with a target that is not an ARN, a name the engine refuses, or input over 256 KB',
+    outcome: '`InvalidExecutionStartError` listing every problem; nothing added to the transaction',
+    check: async ({ tableName, client }) => {
+      const tx = new EventBox({ tableName, source: 'catalogue', client }).transaction();
+      assert.throws(
+        () =>
+          startExecution(tx, {
+            engine: 'step-functions',
+            target: 'fraud-check',
+            name: 'has space',
+            input: { blob: 'x'.repeat(256 * 1024) },
+          }),
+        (e: unknown) =>
+          e instanceof InvalidExecutionStartError &&
+          e.problems.length === 3 &&
+          /target: not a state machine ARN/.test(e.message) &&
+          /name: must be 1 to 80/.test(e.message) &&
+          /the engine takes at most 262144/.test(e.message),
+      );
+      assert.deepEqual(tx.params().TransactItems, []);
+    },
+  },
+  {
+    id: 'J12',
+    stage: 'jobs',
+    input: 'a second start of an execution name with a different input',
+    outcome: 'dead-lettered by the dispatcher: "execution … was started with a different input"',
+    check: async () => {
+      const machine = 'arn:aws:states:us-east-1:111111111111:stateMachine:fraud';
+      // The engine as AWS answers: the name exists, and ran with another input.
+      const stepFunctions = {
+        send: async (command: { constructor: { name: string } }) => {
+          if (command.constructor.name === 'StartExecutionCommand')
+            throw Object.assign(new Error('exists'), { name: 'ExecutionAlreadyExists' });
+          return { input: '{"orderId":"o1","amount":5}' };
+        },
+      };
+      await assert.rejects(
+        dispatchExecution(
+          {
+            engine: 'step-functions',
+            target: machine,
+            name: 'fraud-o1',
+            input: '{"orderId":"o1","amount":6}',
+          },
+          { stepFunctions, lambda: {} } as never,
+        ),
+        (e: unknown) =>
+          e instanceof InvalidMessageError && /was started with a different input/.test(e.message),
+      );
+    },
   },
 ];
