@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  GetDurableExecutionCommand,
+  InvokeCommand,
   LambdaClient,
   ListDurableExecutionsByFunctionCommand,
   ListEventSourceMappingsCommand,
@@ -239,15 +241,29 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
     const sfn = new SFNClient(target.clientConfig);
     const startsIn = (results: Awaited<ReturnType<typeof run>>) =>
       results.flatMap((r) => r.events ?? []).filter((e) => e.type === EXECUTION_START);
-    const deliverAgain = async (starts: ReturnType<typeof startsIn>, times: number) => {
-      for (const start of starts)
-        for (let i = 0; i < times; i++)
-          await sqs.send(
+    /** Each start `times(start)` more times, all shuffled together. */
+    const deliverAgain = async (
+      starts: ReturnType<typeof startsIn>,
+      times: (start: ReturnType<typeof startsIn>[number]) => number,
+    ) => {
+      const copies = starts.flatMap((start) => Array.from({ length: times(start) }, () => start));
+      for (let i = copies.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [copies[i], copies[j]] = [
+          copies[j] as (typeof copies)[number],
+          copies[i] as (typeof copies)[number],
+        ];
+      }
+      await Promise.all(
+        copies.map((start) =>
+          sqs.send(
             new SendMessageCommand({
               QueueUrl: outputs.DispatcherQueueUrl,
               MessageBody: JSON.stringify(eventBridgeEventOf(start)),
             }),
-          );
+          ),
+        ),
+      );
     };
 
     it('starts each fraud check once by name, through a dispatcher crash between start and record and duplicate deliveries', async () => {
@@ -275,9 +291,9 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
       const unrecorded = await recorded('fraud-ex-o1');
 
       // Act: the dispatcher healthy again, the crashed start arrives twice more; the other
-      // orders' starts each arrive three times at once
+      // orders' starts each arrive up to three times
       await setFaults(lambda, [outputs.DispatcherFunctionName], undefined);
-      await deliverAgain(crashed, 2);
+      await deliverAgain(crashed, () => 2);
       const others = startsIn(
         await run(
           ...ids.slice(1).map((id, i) => ({
@@ -288,7 +304,8 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
           })),
         ),
       );
-      await deliverAgain(others, 2);
+      // Delivered 1 to 3 times each, in random order.
+      await deliverAgain(others, () => Math.floor(Math.random() * 3));
       await until(
         'every fraud check succeeded',
         async () => (await ours()).filter((e) => e.status === 'SUCCEEDED').length === ids.length,
@@ -344,7 +361,7 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
       await quiet();
       // Once the start is recorded. Duplicates racing the first start are left to the
       // engine's idempotency by name, which the emulator's durable functions lack.
-      await deliverAgain(starts, 3);
+      await deliverAgain(starts, () => 3);
       await sleep(2_000);
       await quiet();
       const shown = await cli('jobs', 'show', 'refund-ex-o9', '--stack', STACK, '--json');
@@ -361,5 +378,39 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
       // Still running on the emulator, whose asynchronous durable invokes never finish.
       expect(['running', 'succeeded']).toContain(refund.state);
     }, 300_000);
+
+    it('runs the durable refund to SUCCEEDED, each step checkpointed', async () => {
+      // The emulator finishes only synchronously invoked durable executions (in the
+      // background, after answering PENDING): the route that shows one running to its end.
+      const since = new Date(Date.now() - 1_000);
+      const invoked = await lambda.send(
+        new InvokeCommand({
+          FunctionName: outputs.RefundFunctionName,
+          Payload: Buffer.from(JSON.stringify({ orderId: 'ex-o10', amount: 12 })),
+        }),
+      );
+      let arn: string | undefined;
+      await until('the refund succeeded', async () => {
+        const { DurableExecutions = [] } = await lambda.send(
+          new ListDurableExecutionsByFunctionCommand({
+            FunctionName: outputs.RefundFunctionName,
+            StartedAfter: since,
+          }),
+        );
+        const done = DurableExecutions.filter((e) => e.Status === 'SUCCEEDED');
+        arn = done.length === 1 ? done[0]?.DurableExecutionArn : undefined;
+        return arn !== undefined;
+      });
+      const execution = await lambda.send(
+        new GetDurableExecutionCommand({ DurableExecutionArn: arn }),
+      );
+
+      expect(invoked.FunctionError).toBeUndefined();
+      expect(execution.Status).toBe('SUCCEEDED');
+      expect(JSON.parse(execution.Result ?? 'null')).toStrictEqual({
+        refundId: 'rf_ex-o10',
+        amount: 12,
+      });
+    }, 120_000);
   });
 });

@@ -8,9 +8,12 @@ import {
   JobAlreadyStartedError,
   JobClient,
   JobNotResumableError,
+  startExecution,
   startJob,
 } from '../../../lib/jobs/index.js';
 import { EventBox } from '../../../lib/producer/event-box.js';
+import { scanPrefix } from '../../../lib/testing/state.js';
+import { VersionConflictError } from '../../../lib/transaction/errors.js';
 import { add } from '../../../lib/transaction/update-operations.js';
 import { clientConfig } from '../../helpers/aws.js';
 import { Network } from '../../helpers/job-network.js';
@@ -160,6 +163,36 @@ describe.each(inject('eventbox').dynamoDbEngines)('Jobs on $name', ({ endpoint }
       'input.quantity: Too small: expected number to be >0',
     ]);
     expect(invalid.params().TransactItems).toStrictEqual([]);
+  });
+
+  it('publishes an execution start with its committed transaction, and nothing with a cancelled one', async () => {
+    // Prepare
+    const machine = 'arn:aws:states:us-east-1:111111111111:stateMachine:fraud';
+    const start = (orderId: string) => ({
+      engine: 'step-functions' as const,
+      target: machine,
+      name: `fraud-${orderId}`,
+      input: { orderId },
+    });
+    const committed = box.transaction();
+    const cancelled = box.transaction();
+
+    // Act
+    committed.put({ pk: 'ORDER#x1', sk: 'ORDER', status: 'placed' });
+    startExecution(committed, start('x1'));
+    await committed.commit();
+    cancelled.update({ pk: 'ORDER#x2', sk: 'ORDER' }, { status: 'paid' }, { expectedVersion: 4 });
+    startExecution(cancelled, start('x2'));
+    const refused = await cancelled.commit().catch((error: unknown) => error);
+
+    // Assess
+    expect(refused).toBeInstanceOf(VersionConflictError);
+    const starts = (await scanPrefix(client, tableName, 'OUTBOX#ExecutionStart#')).filter((item) =>
+      String(item.pk).includes('#fraud-x'),
+    );
+    expect(starts.map((item) => String(item.pk).split('/')[0])).toStrictEqual([
+      'OUTBOX#ExecutionStart#fraud-x1',
+    ]);
   });
 
   it('stalls a step that keeps failing, with its reason, and resumes only what is not done', async () => {
