@@ -3,7 +3,7 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createRelayHandler } from '../../../lib/relay/handler.js';
@@ -47,11 +47,15 @@ function acceptAll(calls: PutEventsRequestEntry[][]) {
   });
 }
 
+/** Every dead letter sent, alone or in batches. */
 function deadLetters(): Array<Record<string, unknown>> {
-  return sq
-    .commandCalls(SendMessageBatchCommand)
-    .flatMap((c) => c.args[0].input.Entries ?? [])
-    .map((e) => JSON.parse(e.MessageBody ?? '{}'));
+  return [
+    ...sq
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => e.MessageBody),
+    ...sq.commandCalls(SendMessageCommand).map((c) => c.args[0].input.MessageBody),
+  ].map((body) => JSON.parse(body ?? '{}'));
 }
 
 describe('Function: createRelayHandler', () => {
@@ -65,6 +69,7 @@ describe('Function: createRelayHandler', () => {
         MD5OfMessageBody: '',
       })),
     }));
+    sq.on(SendMessageCommand).resolves({ MessageId: 'm' });
   });
 
   it('publishes each outbox INSERT as an entry carrying the envelope', async () => {
@@ -307,6 +312,7 @@ describe('Function: createRelayHandler', () => {
     acceptAll([]);
     sq.reset();
     sq.on(SendMessageBatchCommand).rejects(new Error('SQS down'));
+    sq.on(SendMessageCommand).rejects(new Error('SQS down'));
     const bad = streamRecord('INSERT', { ...outboxImage('o-1', 1), detail: 'nope' });
 
     const response = await relay()(
@@ -317,6 +323,43 @@ describe('Function: createRelayHandler', () => {
     expect(response).toStrictEqual({
       batchItemFailures: [{ itemIdentifier: bad.dynamodb?.SequenceNumber }],
     });
+  });
+
+  it("packs dead letters by bytes, so five ~200 KB poison records do not exceed SQS's batch request size", async () => {
+    acceptAll([]);
+    const poison = Array.from({ length: 5 }, (_, i) =>
+      streamRecord('INSERT', { ...outboxImage(`o-${i}`, 1), detail: 'x'.repeat(200 * 1024) }),
+    );
+
+    const response = await relay()(streamEvent(poison), lambdaContext());
+
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(deadLetters().map((l) => l.sequenceNumber)).toStrictEqual(
+      poison.map((r) => r.dynamodb?.SequenceNumber),
+    );
+    expect(deadLetters().every((l) => l.recordTruncated === false)).toBe(true);
+    const requestBytes = [
+      ...sq
+        .commandCalls(SendMessageBatchCommand)
+        .map((c) => (c.args[0].input.Entries ?? []).map((e) => e.MessageBody ?? '')),
+      ...sq.commandCalls(SendMessageCommand).map((c) => [c.args[0].input.MessageBody ?? '']),
+    ].map((bodies) => bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0));
+    expect(Math.max(...requestBytes)).toBeLessThanOrEqual(256 * 1024);
+  });
+
+  it('sends the letters of a batch refused as a whole one at a time', async () => {
+    acceptAll([]);
+    sq.on(SendMessageBatchCommand).rejects(
+      Object.assign(new Error('too long'), { name: 'BatchRequestTooLong' }),
+    );
+    const poison = Array.from({ length: 3 }, (_, i) =>
+      streamRecord('INSERT', { ...outboxImage(`o-${i}`, 1), detail: 'nope' }),
+    );
+
+    const response = await relay()(streamEvent(poison), lambdaContext());
+
+    expect(response).toStrictEqual({ batchItemFailures: [] });
+    expect(sq.commandCalls(SendMessageCommand)).toHaveLength(3);
   });
 
   it('reports a poison record as failed when no dead-letter queue is configured', async () => {
