@@ -17,6 +17,8 @@ export interface InboxMessage {
   readonly queueArn?: string;
   /** The FIFO message group, if any. */
   readonly groupId?: string;
+  /** When this invocation got the message (ms): SQS's 12-hour visibility limit counts from about then. */
+  readonly receivedAt?: number;
 }
 
 function isSqsEvent(event: unknown): event is SQSEvent {
@@ -34,7 +36,7 @@ function isEventBridgeEvent(event: unknown): event is EventBridgeEvent<string, u
 }
 
 /** The messages of an invocation: an SQS batch, or one EventBridge event delivered directly. */
-export function messagesOf(event: unknown): InboxMessage[] {
+export function messagesOf(event: unknown, now: number = Date.now()): InboxMessage[] {
   if (isSqsEvent(event)) {
     return event.Records.map((record) => ({
       messageId: record.messageId,
@@ -44,6 +46,7 @@ export function messagesOf(event: unknown): InboxMessage[] {
       receiptHandle: record.receiptHandle,
       queueArn: record.eventSourceARN,
       ...(record.attributes?.MessageGroupId ? { groupId: record.attributes.MessageGroupId } : {}),
+      receivedAt: now,
     }));
   }
   if (isEventBridgeEvent(event)) {

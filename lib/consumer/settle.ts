@@ -21,6 +21,24 @@ export interface SettleContext {
   backoffSeconds(receiveCount: number): number;
 }
 
+/**
+ * SQS takes a visibility timeout up to 12 hours from the receipt and rejects more; the
+ * margin covers the time between SQS's receipt and this invocation seeing the message.
+ */
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+const RECEIPT_MARGIN_SECONDS = 60;
+
+/** `seconds`, or what is left of the 12 hours the message's receipt allows. */
+export function visibilityWithinLimit(
+  seconds: number,
+  receivedAt: number | undefined,
+  now: number = Date.now(),
+): number {
+  const held = receivedAt === undefined ? 0 : Math.ceil((now - receivedAt) / 1000);
+  const left = MAX_VISIBILITY_SECONDS - RECEIPT_MARGIN_SECONDS - held;
+  return Math.max(0, Math.min(seconds, left));
+}
+
 /** The metric each kind of retry counts in. */
 const RETRY_METRICS = {
   'not-yet': 'NotYetRetries',
@@ -137,7 +155,7 @@ export class Settler {
         new ChangeMessageVisibilityCommand({
           QueueUrl: await this.#queueUrl(message.queueArn),
           ReceiptHandle: message.receiptHandle,
-          VisibilityTimeout: seconds,
+          VisibilityTimeout: visibilityWithinLimit(seconds, message.receivedAt),
         }),
       );
     } catch (error) {

@@ -108,6 +108,26 @@ describe('Function: withInbox', () => {
       });
     });
 
+    it('clamps a delay near the 12-hour limit to what the receipt has left, instead of being refused', async () => {
+      vi.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z'), toFake: ['Date'] });
+      const message = sqsMessage(event, 3);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => {
+          // The handler ran for ten minutes before asking for the longest delay.
+          vi.setSystemTime(new Date('2026-12-01T00:10:00Z'));
+          return { status: 'retry', kind: 'not-yet', event, reason: 'later', delaySeconds: 43_200 };
+        }),
+      );
+
+      await handler(sqsEventOf([message]));
+      vi.useRealTimers();
+
+      expect(
+        sq.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input.VisibilityTimeout,
+      ).toBe(43_200 - 60 - 600);
+    });
+
     it('backs off a failed message too, instead of waiting out the visibility timeout', async () => {
       const message = sqsMessage(event, 2);
       const handler = withInbox(
