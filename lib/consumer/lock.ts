@@ -57,6 +57,8 @@ export async function acquireLock(
     if (!isConditionFailure(error)) throw error;
     // The document client does not unmarshall error fields.
     const existing = error.Item ? unmarshall(error.Item) : undefined;
+    // Our own lock: the Put succeeded, its response was lost, and the SDK's retry found it.
+    if (existing?.lockToken === token) return { acquired: { token, key } };
     if (
       existing?.status === InboxItem.status.inProgress &&
       typeof existing.lockExpiresAt === 'number'
