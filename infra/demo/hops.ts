@@ -22,7 +22,14 @@ export interface HopSummary {
   readonly staleSkipped: number;
   readonly notYetRetries: number;
   readonly conflictRetries: number;
+  /** Events dead-lettered and never applied. */
   readonly deadLettered: number;
+  /**
+   * Events dead-lettered and applied too: the relay and the consumer dead-letter at least
+   * once, so a retried batch may publish what an earlier attempt dead-lettered; redriving
+   * such a letter is absorbed by the inbox.
+   */
+  readonly deadLetteredThenApplied: number;
   /** Dead letters by kind of reason. */
   readonly deadLetterReasons: Readonly<Record<string, number>>;
   /** "Not yet" dead letters whose awaited event was not itself dead-lettered. */
@@ -80,6 +87,7 @@ export function hopSummary(input: HopInput): HopSummary {
   );
   const consumedIds = new Set(input.consumed.map((e) => e.id));
   const ownLetters = input.letters.filter((l) => l.eventId && consumedIds.has(l.eventId));
+  const lettered = new Set(ownLetters.map((l) => l.eventId));
   const deadLetterReasons: Record<string, number> = {};
   for (const letter of ownLetters) {
     const kind = reasonKind(letter.reason);
@@ -110,7 +118,11 @@ export function hopSummary(input: HopInput): HopSummary {
     staleSkipped: input.facts.staleSkipped,
     notYetRetries: input.facts.notYetRetries,
     conflictRetries: input.facts.conflictRetries,
-    deadLettered: ownLetters.length,
+    deadLettered: input.consumed.filter((e) => lettered.has(e.id) && !input.applied.has(e.id))
+      .length,
+    deadLetteredThenApplied: input.consumed.filter(
+      (e) => lettered.has(e.id) && input.applied.has(e.id),
+    ).length,
     deadLetterReasons,
     unexplainedNotYet,
     lost: new Set([...lostAtRelay, ...lostAtConsumer].map((e) => e.id)).size,

@@ -68,6 +68,7 @@ function hopRows(h: HopSummary): Row[] {
     ['  "not yet" retries', h.notYetRetries],
     ['  conflict retries', h.conflictRetries],
     ['  dead-lettered', h.deadLettered],
+    ['  dead-lettered, then applied by a retry', h.deadLetteredThenApplied],
     ...Object.entries(h.deadLetterReasons).map(([reason, n]): Row => [`    ${reason}`, n]),
     ['  "not yet" dead letters not explained', h.unexplainedNotYet],
     ['  lost', h.lost],

@@ -19,11 +19,49 @@ export async function pool<T>(
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, run));
 }
 
+/** The invocation's clock, from its Lambda context. */
+export interface Deadline {
+  /** Milliseconds left in the invocation. */
+  remainingMs(): number;
+  /** Below this, no message is started. */
+  readonly marginMs: number;
+}
+
+/**
+ * The deadline of an invocation whose context tells the time left; none otherwise. The
+ * margin is `marginMs`, or a fifth of the time left now if that is less, so that a short
+ * timeout still starts its messages.
+ */
+export function deadlineOf(
+  context: { getRemainingTimeInMillis?: () => number } | undefined,
+  marginMs: number,
+): Deadline | undefined {
+  const remaining = context?.getRemainingTimeInMillis;
+  if (typeof remaining !== 'function') return undefined;
+  const remainingMs = () => remaining.call(context);
+  return { remainingMs, marginMs: Math.min(marginMs, remainingMs() / 5) };
+}
+
+/**
+ * Whether the invocation is too near its deadline to start `message`; if so, the message
+ * is returned to its queue at once rather than the whole batch timing out.
+ */
+export async function returnedUnstarted(
+  deadline: Deadline | undefined,
+  settler: Settler,
+  message: InboxMessage,
+): Promise<boolean> {
+  if (!deadline || deadline.remainingMs() >= deadline.marginMs) return false;
+  await settler.release(message);
+  return true;
+}
+
 /**
  * Handles an SQS batch and answers with the messages that must come back.
  * Standard queues: messages run concurrently. FIFO queues: each group runs in order, and
  * after its first failure the group's later messages are failed without running, so the
- * group keeps its order; other groups go on.
+ * group keeps its order; other groups go on. Near the invocation's deadline no message is
+ * started: those left are returned to the queue at once.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
 export async function handleSqsBatch<TEvent>(
@@ -32,9 +70,14 @@ export async function handleSqsBatch<TEvent>(
   messages: readonly InboxMessage[],
   handler: InboxEventHandler<TEvent>,
   concurrency: number,
+  deadline?: Deadline,
 ): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const one = async (message: InboxMessage): Promise<boolean> => {
+    if (await returnedUnstarted(deadline, settler, message)) {
+      failed.add(message.messageId);
+      return false;
+    }
     let outcome: Outcome;
     try {
       outcome = await engine.process(message, handler);

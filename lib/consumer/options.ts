@@ -67,6 +67,12 @@ export type InboxOptions = {
   readonly lockTtlSeconds?: number;
   /** Messages of a standard-queue batch handled at once; FIFO groups go one by one. @default 10 */
   readonly concurrency?: number;
+  /**
+   * Messages not started when the invocation has less than this left are returned to the
+   * queue at once, so a batch never times out as a whole.
+   * @default 3000, or a fifth of the time left at the start if that is less
+   */
+  readonly deadlineMarginMs?: number;
   /** Powertools Logger; one is created (service = consumerName) if omitted. */
   readonly logger?: Logger;
   /** Powertools Metrics; one is created (namespace `Eventbox`, service = consumerName) if omitted. */
@@ -85,6 +91,7 @@ export const InboxDefaults = {
   mode: InboxMode.transaction,
   lockTtlSeconds: 300,
   concurrency: 10,
+  deadlineMarginMs: 3000,
   metricsNamespace: 'Eventbox',
 } as const;
 
@@ -132,6 +139,7 @@ export const inboxOptionsSchema = z
     mode: z.enum([InboxMode.transaction, InboxMode.lockThenComplete]).optional(),
     lockTtlSeconds: int(1, 43_200).optional(),
     concurrency: int(1, 100).optional(),
+    deadlineMarginMs: int(0, 900_000).optional(),
     logger: z.unknown().optional(),
     metrics: z.unknown().optional(),
     client: z.unknown().optional(),

@@ -111,6 +111,15 @@ export class Settler {
     }
   }
 
+  /** Returns a message that was not started to its queue at once, to be received again. */
+  async release(message: InboxMessage): Promise<void> {
+    this.#engine.metrics.addMetric('ReturnedUnstarted', MetricUnit.Count, 1);
+    this.#engine.logger.warn('invocation near its deadline; message returned unstarted', {
+      messageId: message.messageId,
+    });
+    await this.#delay(message, 0);
+  }
+
   async #deadLetter(
     message: InboxMessage,
     reason: string,

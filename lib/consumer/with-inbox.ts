@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { EventBoxError } from '../shared/errors.js';
-import { handleSqsBatch } from './batch.js';
+import { deadlineOf, handleSqsBatch } from './batch.js';
 import { type InboxContext, InboxEngine, type InboxHandler } from './engine.js';
 import { messagesOf } from './messages.js';
 import { InboxDefaults, type InboxOptions } from './options.js';
@@ -50,7 +50,8 @@ export function withInbox(
   const engine = options instanceof InboxEngine ? options : new InboxEngine(options);
   const settler = new Settler(engine);
   const concurrency = engine.options.concurrency ?? InboxDefaults.concurrency;
-  return async function inboxHandler(event) {
+  const marginMs = engine.options.deadlineMarginMs ?? InboxDefaults.deadlineMarginMs;
+  return async function inboxHandler(event, context) {
     const messages = messagesOf(event);
     try {
       const [first] = messages;
@@ -59,7 +60,14 @@ export function withInbox(
         if (!done) throw new InboxRetryError(`Event ${first.messageId} was not handled; retry`);
         return undefined;
       }
-      return await handleSqsBatch(engine, settler, messages, handler, concurrency);
+      return await handleSqsBatch(
+        engine,
+        settler,
+        messages,
+        handler,
+        concurrency,
+        deadlineOf(context, marginMs),
+      );
     } finally {
       engine.metrics.publishStoredMetrics();
     }

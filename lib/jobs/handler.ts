@@ -1,7 +1,8 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { pool } from '../consumer/batch.js';
+import { deadlineOf, pool, returnedUnstarted } from '../consumer/batch.js';
 import type { Outcome } from '../consumer/engine.js';
 import { messagesOf } from '../consumer/messages.js';
+import { InboxDefaults } from '../consumer/options.js';
 import { Settler } from '../consumer/settle.js';
 import type { InboxLambdaHandler } from '../consumer/with-inbox.js';
 import { InvalidOptionsError } from '../shared/errors.js';
@@ -20,11 +21,16 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
   const runner = options instanceof JobRunner ? options : new JobRunner(options);
   const settler = new Settler(runner);
   const concurrency = runner.options.concurrency ?? 10;
-  return async function jobRunnerHandler(event): Promise<SQSBatchResponse> {
+  return async function jobRunnerHandler(event, context): Promise<SQSBatchResponse> {
     const messages = messagesOf(event);
     const failed = new Set<string>();
+    const deadline = deadlineOf(context, InboxDefaults.deadlineMarginMs);
     try {
       await pool(messages, concurrency, async (message) => {
+        if (await returnedUnstarted(deadline, settler, message)) {
+          failed.add(message.messageId);
+          return;
+        }
         const outcome: Outcome = await runner
           .process(message)
           .catch((error: unknown) => ({ status: 'failed', error }) as const);

@@ -14,6 +14,7 @@ import {
   withInbox,
 } from '../../../lib/consumer/index.js';
 import { bridgeEvent, envelope, sqsEventOf, sqsMessage } from '../../helpers/inbox.js';
+import { lambdaContext } from '../../helpers/lambda-context.js';
 
 const sqs = new SQSClient({ region: 'us-east-1' });
 const sq = mockClient(sqs);
@@ -270,6 +271,38 @@ describe('Function: withInbox', () => {
 
       expect(peak).toBe(3);
     });
+  });
+
+  it('starts no message near the deadline: the rest go back to the queue at once, and the batch does not time out', async () => {
+    // Prepare: 10 s left at the start; the first message takes 9 of them
+    let remaining = 10_000;
+    const context = { ...lambdaContext(), getRemainingTimeInMillis: () => remaining };
+    const messages = [sqsMessage(event), sqsMessage(event), sqsMessage(event)];
+    const engine = engineWith(
+      () => {
+        remaining -= 9_000;
+        return handled;
+      },
+      { concurrency: 1 },
+    );
+
+    // Act
+    const response = await withInbox(async () => {}, engine)(sqsEventOf(messages), context);
+
+    // Assess
+    expect(engine.process).toHaveBeenCalledTimes(1);
+    expect(response).toStrictEqual({
+      batchItemFailures: messages.slice(1).map((m) => ({ itemIdentifier: m.messageId })),
+    });
+    expect(
+      sq.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input),
+    ).toStrictEqual(
+      messages
+        .slice(1)
+        .map((m) =>
+          expect.objectContaining({ ReceiptHandle: m.receiptHandle, VisibilityTimeout: 0 }),
+        ),
+    );
   });
 
   it('counts each outcome under its metric', async () => {

@@ -39,16 +39,14 @@ describe('Function: acquireLock', () => {
   });
 
   it("waits for another holder's unexpired lock", async () => {
-    ddb
-      .on(PutCommand)
-      .rejects(
-        refusedWith({
-          ...key,
-          status: 'IN_PROGRESS',
-          lockToken: 'theirs',
-          lockExpiresAt: now + 5_000,
-        }),
-      );
+    ddb.on(PutCommand).rejects(
+      refusedWith({
+        ...key,
+        status: 'IN_PROGRESS',
+        lockToken: 'theirs',
+        lockExpiresAt: now + 5_000,
+      }),
+    );
 
     const result = await acquireLock(client, layout, key, key, 900, now);
 

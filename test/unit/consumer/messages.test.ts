@@ -55,29 +55,33 @@ describe('Function: envelopeOf', () => {
 
 describe('Function: messagesOf', () => {
   it('reads receive count, receipt handle, queue and FIFO group of SQS records', () => {
-    const [message] = messagesOf({
-      Records: [
-        {
-          messageId: 'm-1',
-          receiptHandle: 'rh',
-          body: '{}',
-          attributes: {
-            ApproximateReceiveCount: '4',
-            MessageGroupId: 'g-1',
-            SentTimestamp: '0',
-            SenderId: 's',
-            ApproximateFirstReceiveTimestamp: '0',
+    const [message] = messagesOf(
+      {
+        Records: [
+          {
+            messageId: 'm-1',
+            receiptHandle: 'rh',
+            body: '{}',
+            attributes: {
+              ApproximateReceiveCount: '4',
+              MessageGroupId: 'g-1',
+              SentTimestamp: '0',
+              SenderId: 's',
+              ApproximateFirstReceiveTimestamp: '0',
+            },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
+            awsRegion: 'us-east-1',
           },
-          messageAttributes: {},
-          md5OfBody: '',
-          eventSource: 'aws:sqs',
-          eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:q.fifo',
-          awsRegion: 'us-east-1',
-        },
-      ],
-    });
+        ],
+      },
+      1_000,
+    );
 
     expect(message).toStrictEqual({
+      receivedAt: 1_000,
       messageId: 'm-1',
       origin: 'sqs',
       body: '{}',
