@@ -52,7 +52,7 @@ export async function returnedUnstarted(
   message: InboxMessage,
 ): Promise<boolean> {
   if (!deadline || deadline.remainingMs() >= deadline.marginMs) return false;
-  await settler.release(message);
+  await settler.release(message, 'deadline');
   return true;
 }
 
@@ -60,7 +60,8 @@ export async function returnedUnstarted(
  * Handles an SQS batch and answers with the messages that must come back.
  * Standard queues: messages run concurrently. FIFO queues: each group runs in order, and
  * after its first failure the group's later messages are failed without running, so the
- * group keeps its order; other groups go on. Near the invocation's deadline no message is
+ * group keeps its order, and made visible again at once: SQS holds them back while the
+ * failed one waits out its own delay, not the whole visibility timeout. Other groups go on. Near the invocation's deadline no message is
  * started: those left are returned to the queue at once.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
@@ -99,8 +100,11 @@ export async function handleSqsBatch<TEvent>(
     await pool([...groups.values()], concurrency, async (group) => {
       let blocked = false;
       for (const message of group) {
-        if (blocked) failed.add(message.messageId);
-        else blocked = !(await one(message));
+        if (!blocked) blocked = !(await one(message));
+        else {
+          failed.add(message.messageId);
+          await settler.release(message, 'group-blocked');
+        }
       }
     });
   } else {

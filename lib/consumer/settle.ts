@@ -111,12 +111,14 @@ export class Settler {
     }
   }
 
-  /** Returns a message that was not started to its queue at once, to be received again. */
-  async release(message: InboxMessage): Promise<void> {
+  /**
+   * Returns a message that was not started to its queue at once, to be received again:
+   * the invocation is near its deadline, or (FIFO) an earlier message of its group failed,
+   * and SQS holds the group back while that one is in flight, for its own delay only.
+   */
+  async release(message: InboxMessage, why: 'deadline' | 'group-blocked'): Promise<void> {
     this.#engine.metrics.addMetric('ReturnedUnstarted', MetricUnit.Count, 1);
-    this.#engine.logger.warn('invocation near its deadline; message returned unstarted', {
-      messageId: message.messageId,
-    });
+    this.#engine.logger.info('message returned unstarted', { messageId: message.messageId, why });
     await this.#delay(message, 0);
   }
 

@@ -251,6 +251,27 @@ describe('Function: withInbox', () => {
       expect(ran).toContain(b[1]?.messageId);
     });
 
+    it('on FIFO queues, makes the skipped rest of a group visible at once: the failed head alone sets the delay', async () => {
+      const a = [1, 2, 3].map(() => sqsMessage(event, 1, { groupId: 'A' }));
+      const engine = engineWith((m) =>
+        m.messageId === a[0]?.messageId
+          ? { status: 'retry', kind: 'not-yet', event, reason: 'later', delaySeconds: 8 }
+          : handled,
+      );
+
+      await withInbox(async () => {}, engine)(sqsEventOf(a));
+
+      expect(
+        sq
+          .commandCalls(ChangeMessageVisibilityCommand)
+          .map((c) => [c.args[0].input.ReceiptHandle, c.args[0].input.VisibilityTimeout]),
+      ).toStrictEqual([
+        [a[0]?.receiptHandle, 8],
+        [a[1]?.receiptHandle, 0],
+        [a[2]?.receiptHandle, 0],
+      ]);
+    });
+
     it('handles the messages of a standard batch concurrently, up to the limit', async () => {
       let inflight = 0;
       let peak = 0;
