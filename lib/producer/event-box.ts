@@ -28,7 +28,9 @@ export type EventBoxOptions = {
    */
   readonly tenantId?: string;
   /**
-   * Largest PutEvents entry an event may become, 262144 (256 KB) to 1048576 (1 MB).
+   * Largest PutEvents entry an event may become, 262144 (256 KB) to 1048576 (1 MB). An
+   * event must also fit its outbox item, a DynamoDB item of at most 400 KB: above about
+   * 400 KB, `EventTooLargeError` names that limit.
    * @default 1048576
    */
   readonly maxEventBytes?: number;

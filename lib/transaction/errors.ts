@@ -72,9 +72,13 @@ export class EventTooLargeError extends EventBoxError {
     readonly eventType: string,
     readonly bytes: number,
     readonly limit: number,
+    /** What was too large: the bus entry, or the outbox item that stores the event. */
+    readonly as: 'PutEvents entry' | 'outbox item' = 'PutEvents entry',
   ) {
     super(
-      `Event ${eventType} (${eventId}) is ${bytes} bytes as a PutEvents entry; the limit is ${limit} bytes`,
+      as === 'outbox item'
+        ? `Event ${eventType} (${eventId}) is ${bytes} bytes as an outbox item; DynamoDB items are at most ${limit} bytes, so an event must also fit its outbox item, whatever maxEventBytes allows on the bus`
+        : `Event ${eventType} (${eventId}) is ${bytes} bytes as a PutEvents entry; the limit is ${limit} bytes`,
     );
   }
 }

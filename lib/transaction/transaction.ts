@@ -173,6 +173,16 @@ export class Transaction {
       // Lambda sets this per invocation; carrying it lets the trace continue across the bus.
       ...(process.env._X_AMZN_TRACE_ID ? { traceHeader: process.env._X_AMZN_TRACE_ID } : {}),
     });
+    const itemBytes = itemSize(item);
+    if (itemBytes > Limits.maxItemBytes) {
+      throw new EventTooLargeError(
+        envelope.id,
+        envelope.type,
+        itemBytes,
+        Limits.maxItemBytes,
+        'outbox item',
+      );
+    }
     this.record(
       planCreate(layout, 'publish', item, {
         expectedVersion: aggregate.version - 1,

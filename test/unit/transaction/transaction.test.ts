@@ -240,7 +240,7 @@ describe('Class: Transaction', () => {
       expect(tx.params().TransactItems).toStrictEqual([]);
     });
 
-    it('rejects an event under the bus limit whose outbox item exceeds 400 KB', () => {
+    it('rejects an event under the bus limit whose outbox item exceeds 400 KB, saying which limit', () => {
       const tx = new Transaction(testSettings());
 
       expect(() =>
@@ -249,7 +249,17 @@ describe('Class: Transaction', () => {
           aggregate: { type: 'Order', id: '1', version: 1 },
           payload: 'x'.repeat(500 * 1024),
         }),
-      ).toThrow(ItemTooLargeError);
+      ).toThrow(
+        expect.objectContaining({
+          name: 'EventTooLargeError',
+          as: 'outbox item',
+          limit: 409_600,
+          message: expect.stringMatching(
+            /as an outbox item; DynamoDB items are at most 409600 bytes, so an event must also fit its outbox item/,
+          ),
+        }),
+      );
+      expect(tx.params().TransactItems).toStrictEqual([]);
     });
   });
 
