@@ -283,4 +283,15 @@ export const producerCases: BadInputCase[] = [
       );
     },
   },
+  {
+    id: 'P21',
+    stage: 'producer',
+    input: 'event under the 1 MB bus limit but over what an outbox item holds (500 KB)',
+    outcome: '`EventTooLargeError` naming the 400 KB outbox item limit',
+    check: rejectsEvent(
+      { ...valid, payload: 'x'.repeat(500 * 1024) },
+      EventTooLargeError,
+      /as an outbox item; DynamoDB items are at most 409600 bytes/,
+    ),
+  },
 ];
