@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
 import { eventboxFunctionDefaults } from './bundling.js';
 import { EventBox } from './event-box.js';
+import { ownLogsRole } from './function-role.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { addOutboxIndex, deadLetterQueue, eventboxTable } from './resources.js';
@@ -166,6 +167,10 @@ export class EventBoxConsumer extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.function = new NodejsFunction(this, 'Function', {
       ...eventboxFunctionDefaults,
       entry: props.entry,
@@ -173,10 +178,8 @@ export class EventBoxConsumer extends Construct {
       timeout,
       memorySize: props.memorySize ?? 512,
       description: `Eventbox consumer ${props.consumerName}`,
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup,
+      role: ownLogsRole(this, 'Role', logGroup),
       environment: {
         ...eventboxFunctionDefaults.environment,
         ...props.environment,

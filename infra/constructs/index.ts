@@ -7,5 +7,6 @@ export {
   type RelayProps,
 } from './event-box.js';
 export { EventBoxConsumer, type EventBoxConsumerProps } from './event-box-consumer.js';
+export { ownLogsRole } from './function-role.js';
 export { JobRunner, type JobRunnerProps } from './job-runner.js';
 export { checkRelayableStream, EventBoxRelay, type EventBoxRelayProps } from './relay.js';

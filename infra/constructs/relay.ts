@@ -10,6 +10,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_RELAY_TIMEOUT, eventboxFunctionDefaults } from './bundling.js';
 import { eventboxEntry } from './function-entry.js';
+import { ownLogsRole } from './function-role.js';
 import { deadLetterQueue } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
 import { checkRange } from './validation.js';
@@ -138,6 +139,10 @@ export class EventBoxRelay extends Construct {
     this.eventBus = props.eventBus;
     this.serviceName = props.serviceName;
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.function = new NodejsFunction(this, 'Function', {
       ...eventboxFunctionDefaults,
       entry: relay.entry ?? eventboxEntry('relay/index'),
@@ -145,10 +150,8 @@ export class EventBoxRelay extends Construct {
       memorySize: relay.memorySize ?? 512,
       timeout: relay.timeout ?? DEFAULT_RELAY_TIMEOUT,
       description: 'Eventbox relay: outbox INSERTs from DynamoDB Streams to EventBridge',
-      logGroup: new logs.LogGroup(this, 'Logs', {
-        retention: logs.RetentionDays.ONE_MONTH,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup,
+      role: ownLogsRole(this, 'Role', logGroup),
       environment: {
         ...eventboxFunctionDefaults.environment,
         EVENT_BUS_NAME: this.eventBus.eventBusName,

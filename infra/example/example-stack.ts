@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -11,6 +12,7 @@ import type { Construct } from 'constructs';
 import { eventboxFunctionDefaults } from '../constructs/bundling.js';
 import { EventBox } from '../constructs/event-box.js';
 import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
+import { ownLogsRole } from '../constructs/function-role.js';
 import { JobRunner } from '../constructs/job-runner.js';
 
 export interface ExampleStackProps extends StackProps {
@@ -64,16 +66,18 @@ export class ExampleStack extends Stack {
     for (const [name, value] of Object.entries(extra))
       this.box.relayFunction.addEnvironment(name, value);
 
+    const ordersLogs = new logs.LogGroup(this, 'OrdersLogs', {
+      retention: logs.RetentionDays.ONE_WEEK,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     this.orders = new NodejsFunction(this, 'OrdersFunction', {
       ...eventboxFunctionDefaults,
       entry: source('example/orders/index.ts'),
       timeout: Duration.seconds(30),
       memorySize: 512,
       description: 'Example orders service: users and orders, each change with its event',
-      logGroup: new logs.LogGroup(this, 'OrdersLogs', {
-        retention: logs.RetentionDays.ONE_WEEK,
-        removalPolicy: RemovalPolicy.DESTROY,
-      }),
+      logGroup: ordersLogs,
+      role: ownLogsRole(this, 'OrdersRole', ordersLogs),
       environment: {
         ...eventboxFunctionDefaults.environment,
         ...extra,
@@ -113,17 +117,20 @@ export class ExampleStack extends Stack {
 
     // Placing an order starts its fraud check (a state machine); cancelling a paid one, its
     // refund (a durable function): each exactly once, with the transaction.
-    const task = (id: string, entry: string, extraProps: Partial<NodejsFunctionProps> = {}) =>
-      new NodejsFunction(this, id, {
+    const task = (id: string, entry: string, extraProps: Partial<NodejsFunctionProps> = {}) => {
+      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
+        retention: logs.RetentionDays.ONE_WEEK,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
+      return new NodejsFunction(this, id, {
         ...eventboxFunctionDefaults,
         entry: source(entry),
         timeout: Duration.seconds(30),
-        logGroup: new logs.LogGroup(this, `${id}Logs`, {
-          retention: logs.RetentionDays.ONE_WEEK,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+        logGroup,
+        role: ownLogsRole(this, `${id}Role`, logGroup),
         ...extraProps,
       });
+    };
     this.fraudFunction = task('FraudFunction', 'example/fraud/index.ts');
     this.fraudCheck = new sfn.StateMachine(this, 'FraudCheck', {
       definitionBody: sfn.DefinitionBody.fromChainable(
@@ -143,6 +150,17 @@ export class ExampleStack extends Stack {
     });
     this.refund = task('RefundFunction', 'example/refund/index.ts', {
       durableConfig: { executionTimeout: Duration.hours(1), retentionPeriod: Duration.days(7) },
+    });
+    // What AWSLambdaBasicDurableExecutionRolePolicy grants on "*", on this function's
+    // executions only; a policy of its own, so the function does not depend on it.
+    new iam.Policy(this, 'RefundCheckpoints', {
+      roles: this.refund.role ? [this.refund.role] : [],
+      statements: [
+        new iam.PolicyStatement({
+          actions: ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'],
+          resources: [`${this.refund.functionArn}:*`],
+        }),
+      ],
     });
     const refundTarget = this.refund.latestVersion;
 

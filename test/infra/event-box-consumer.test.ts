@@ -102,7 +102,19 @@ describe('Construct: EventBoxConsumer', () => {
     );
     expect(actions).toContain('sqs:ChangeMessageVisibility');
     expect(actions).toContain('dynamodb:ConditionCheckItem');
-    expect([...actions].every((a) => a.startsWith('dynamodb:') || a.startsWith('sqs:'))).toBe(true);
+    const logs = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('logs:')));
+    expect(logs).toStrictEqual([
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [expect.stringMatching(/^ScoresLogs/), 'Arn'] },
+      },
+    ]);
+    expect(
+      [...actions].every(
+        (a) => a.startsWith('dynamodb:') || a.startsWith('sqs:') || a.startsWith('logs:'),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
@@ -190,7 +202,7 @@ describe('Construct: EventBoxConsumer', () => {
         return settings;
       });
       expect(consumerMapping).toStrictEqual(boxMapping);
-      const readsStreams = relayPolicy(template, 'BoxRelayFunctionServiceRoleDefaultPolicy')
+      const readsStreams = relayPolicy(template, 'BoxRelayRoleDefaultPolicy')
         .Statement.filter((st) => JSON.stringify(st.Action).includes('dynamodb:GetRecords'))
         .map((st) => JSON.stringify(st.Resource));
       expect(readsStreams).toStrictEqual([
@@ -232,16 +244,18 @@ describe('Construct: EventBoxConsumer', () => {
           }),
         },
       });
-      const statements = relayPolicy(own, 'ScoresRelayFunctionServiceRoleDefaultPolicy').Statement;
+      const statements = relayPolicy(own, 'ScoresRelayRoleDefaultPolicy').Statement;
       expect(statements.map((st) => st.Action)).toStrictEqual([
+        ['logs:CreateLogStream', 'logs:PutLogEvents'],
         'events:PutEvents',
         expect.arrayContaining(['sqs:SendMessage']),
         'dynamodb:ListStreams',
         expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']),
       ]);
-      expect(JSON.stringify(statements[0]?.Resource)).toContain('Elsewhere');
-      expect(JSON.stringify(statements[1]?.Resource)).toContain('ScoresRelayDeadLetterQueue');
-      expect(JSON.stringify(statements[3]?.Resource)).toContain('ScoresTable');
+      expect(JSON.stringify(statements[0]?.Resource)).toContain('ScoresRelayLogs');
+      expect(JSON.stringify(statements[1]?.Resource)).toContain('Elsewhere');
+      expect(JSON.stringify(statements[2]?.Resource)).toContain('ScoresRelayDeadLetterQueue');
+      expect(JSON.stringify(statements[4]?.Resource)).toContain('ScoresTable');
       own.hasResourceProperties('AWS::Lambda::Function', {
         Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'true' }) },
       });

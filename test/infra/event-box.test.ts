@@ -123,6 +123,11 @@ describe('Construct: EventBox', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Effect: 'Allow',
+            Resource: getAtt('BoxRelayLogs', 'Arn'),
+          },
           { Action: 'events:PutEvents', Effect: 'Allow', Resource: getAtt('BoxBus', 'Arn') },
           {
             Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],

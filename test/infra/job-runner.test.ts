@@ -116,11 +116,13 @@ describe('Construct: JobRunner', () => {
         },
       },
     });
-    const actions = statementsOf(template, 'JobsDispatcherFunctionServiceRole')
+    const actions = statementsOf(template, 'JobsDispatcherRole')
       .flatMap((s) => [s.Action].flat())
       .filter((a) => !a.startsWith('sqs:') && !a.startsWith('dynamodb:'));
     expect(actions.sort()).toStrictEqual([
       'lambda:InvokeFunction',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
       'states:DescribeExecution',
       'states:StartExecution',
     ]);
