@@ -41,11 +41,16 @@ export interface EventBoxConsumerProps {
   readonly maxBatchingWindow?: Duration;
   /** Most concurrent invocations the queue may drive, 2 to 1000. @default no limit */
   readonly maxConcurrency?: number;
-  /** Deliveries before a "not yet" event is dead-lettered with its reason, 1 to 100. @default 10 */
+  /** "Not yet" answers before an event is dead-lettered with its reason, 1 to 100; counted per event, apart from other retries. @default 10 */
   readonly notYetMaxAttempts?: number;
   /** Backoff of "not yet" retries: min(cap, base × 2^(attempt−1)) seconds, half jittered. @default { baseSeconds: 2, capSeconds: 300 } */
   readonly notYetBackoff?: { readonly baseSeconds?: number; readonly capSeconds?: number };
-  /** Deliveries before the queue itself moves a message to the dead-letter queue; above `notYetMaxAttempts`. @default notYetMaxAttempts + 5 */
+  /**
+   * The queue's redrive `maxReceiveCount`, above `notYetMaxAttempts`: room for lost version
+   * races, lock waits and failures besides the "not yet" answers. On the last delivery the
+   * consumer dead-letters a message that would come back, with its reason.
+   * @default notYetMaxAttempts + 10
+   */
   readonly maxReceiveCount?: number;
   /** @default 30 seconds; the queue's visibility timeout is six times this */
   readonly timeout?: Duration;
@@ -115,7 +120,7 @@ export class EventBoxConsumer extends Construct {
     });
     const notYetMaxAttempts = props.notYetMaxAttempts ?? 10;
     checkRange('notYetMaxAttempts', notYetMaxAttempts, 1, 100);
-    const maxReceiveCount = props.maxReceiveCount ?? notYetMaxAttempts + 5;
+    const maxReceiveCount = props.maxReceiveCount ?? notYetMaxAttempts + 10;
     checkRange('maxReceiveCount', maxReceiveCount, notYetMaxAttempts + 1, 1000);
     checkRange('batchSize', props.batchSize, 1, 10_000);
     checkRange('notYetBackoff.baseSeconds', props.notYetBackoff?.baseSeconds, 0, 43_200);
@@ -186,7 +191,8 @@ export class EventBoxConsumer extends Construct {
         TABLE_NAME: this.table.tableName,
         CONSUMER_NAME: props.consumerName,
         DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-        NOT_YET_MAX_ATTEMPTS: String(notYetMaxAttempts),
+        [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts),
+        [ConsumerEnvironment.maxReceiveCount]: String(maxReceiveCount),
         [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),
         ...(props.notYetBackoff?.baseSeconds === undefined
           ? {}

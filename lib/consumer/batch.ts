@@ -43,17 +43,17 @@ export function deadlineOf(
 }
 
 /**
- * Whether the invocation is too near its deadline to start `message`; if so, the message
- * is returned to its queue at once rather than the whole batch timing out.
+ * What became of `message` if the invocation is too near its deadline to start it:
+ * `'returned'` to its queue at once rather than the whole batch timing out, or `'done'`
+ * (dead-lettered on its last delivery). Undefined when there is time to start it.
  */
 export async function returnedUnstarted(
   deadline: Deadline | undefined,
   settler: Settler,
   message: InboxMessage,
-): Promise<boolean> {
-  if (!deadline || deadline.remainingMs() >= deadline.marginMs) return false;
-  await settler.release(message, 'deadline');
-  return true;
+): Promise<'returned' | 'done' | undefined> {
+  if (!deadline || deadline.remainingMs() >= deadline.marginMs) return undefined;
+  return (await settler.release(message, 'deadline')) ? 'done' : 'returned';
 }
 
 /**
@@ -75,8 +75,9 @@ export async function handleSqsBatch<TEvent>(
 ): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const one = async (message: InboxMessage): Promise<boolean> => {
-    if (await returnedUnstarted(deadline, settler, message)) {
-      failed.add(message.messageId);
+    const unstarted = await returnedUnstarted(deadline, settler, message);
+    if (unstarted) {
+      if (unstarted === 'returned') failed.add(message.messageId);
       return false;
     }
     let outcome: Outcome;
@@ -101,10 +102,7 @@ export async function handleSqsBatch<TEvent>(
       let blocked = false;
       for (const message of group) {
         if (!blocked) blocked = !(await one(message));
-        else {
-          failed.add(message.messageId);
-          await settler.release(message, 'group-blocked');
-        }
+        else if (!(await settler.release(message, 'group-blocked'))) failed.add(message.messageId);
       }
     });
   } else {

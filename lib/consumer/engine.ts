@@ -20,6 +20,7 @@ import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js'
 import { InboxItem, inboxItem, inboxKey } from './inbox-item.js';
 import { acquireLock, type Lock, planCompletion, releaseLock } from './lock.js';
 import { envelopeOf, type InboxMessage } from './messages.js';
+import { countNotYet } from './not-yet-count.js';
 import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
 import { validatePayload } from './schemas.js';
 
@@ -163,11 +164,7 @@ export class InboxEngine {
   ): Promise<{ attempt: Attempt } | { outcome: Outcome }> {
     const now = new Date();
     const key = inboxKey(this.#layout, this.consumerName, event.id);
-    const ttl = {
-      now,
-      ttlSeconds: this.options.inboxTtlSeconds ?? InboxDefaults.inboxTtlSeconds,
-      ttlAttribute: this.options.ttlAttribute ?? InboxDefaults.ttlAttribute,
-    };
+    const ttl = this.#ttl(now);
     if ((this.options.mode ?? InboxDefaults.mode) === InboxMode.lockThenComplete) {
       const lockTtl = this.options.lockTtlSeconds ?? InboxDefaults.lockTtlSeconds;
       const item = inboxItem(
@@ -293,12 +290,21 @@ export class InboxEngine {
     }
     const { message, event } = attempt;
     if (error instanceof NotYetError) {
+      let answers: number;
+      try {
+        const partition = inboxKey(this.#layout, this.consumerName, event.id)[
+          this.#layout.partitionKey
+        ] as string;
+        answers = await countNotYet(this.client, this.#layout, partition, this.#ttl(new Date()));
+      } catch (countError) {
+        return { status: 'failed', event, error: countError };
+      }
       const maxAttempts = this.options.notYet?.maxAttempts ?? InboxDefaults.notYetMaxAttempts;
-      if (message.receiveCount >= maxAttempts) {
+      if (answers >= maxAttempts) {
         return {
           status: 'dead-letter',
           event,
-          reason: `${error.message} (still after ${message.receiveCount} attempts)`,
+          reason: `${error.message} (still after ${answers} attempt${answers === 1 ? '' : 's'})`,
         };
       }
       return {
@@ -306,7 +312,7 @@ export class InboxEngine {
         kind: 'not-yet',
         event,
         reason: error.reason,
-        delaySeconds: this.backoffSeconds(message.receiveCount),
+        delaySeconds: this.backoffSeconds(answers),
       };
     }
     // Another delivery changed the same entity first: reading again and retrying resolves it.
@@ -351,6 +357,14 @@ export class InboxEngine {
       return this.fail(attempt, error);
     }
     return this.complete(attempt);
+  }
+
+  #ttl(now: Date) {
+    return {
+      now,
+      ttlSeconds: this.options.inboxTtlSeconds ?? InboxDefaults.inboxTtlSeconds,
+      ttlAttribute: this.options.ttlAttribute ?? InboxDefaults.ttlAttribute,
+    };
   }
 
   /** Seconds to keep a message invisible before its next attempt: capped, jittered. */

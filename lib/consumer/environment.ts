@@ -6,6 +6,8 @@ export const ConsumerEnvironment = {
   consumerName: 'CONSUMER_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   notYetMaxAttempts: 'NOT_YET_MAX_ATTEMPTS',
+  /** The queue's redrive maxReceiveCount. */
+  maxReceiveCount: 'MAX_RECEIVE_COUNT',
   inboxTtlSeconds: 'INBOX_TTL_SECONDS',
   notYetBackoffBaseSeconds: 'NOT_YET_BACKOFF_BASE_SECONDS',
   notYetBackoffCapSeconds: 'NOT_YET_BACKOFF_CAP_SECONDS',
@@ -36,6 +38,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
   const number = (name: string) => (env[name] ? Number(env[name]) : undefined);
   const maxAttempts = number(ConsumerEnvironment.notYetMaxAttempts);
   const inboxTtlSeconds = number(ConsumerEnvironment.inboxTtlSeconds);
+  const maxReceiveCount = number(ConsumerEnvironment.maxReceiveCount);
   const baseSeconds = number(ConsumerEnvironment.notYetBackoffBaseSeconds);
   const capSeconds = number(ConsumerEnvironment.notYetBackoffCapSeconds);
   const backoff = {
@@ -48,6 +51,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     consumerName,
     ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
     ...(inboxTtlSeconds === undefined ? {} : { inboxTtlSeconds }),
+    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     ...(env[ConsumerEnvironment.outboxRelayed] === 'false' ? { outbox: false as const } : {}),
     notYet: {
       ...(maxAttempts === undefined ? {} : { maxAttempts }),

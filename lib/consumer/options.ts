@@ -53,6 +53,13 @@ export type InboxOptions = {
    */
   readonly deadLetterQueueUrl?: string;
   /**
+   * The `maxReceiveCount` of the queue's redrive policy. With `deadLetterQueueUrl`, a message
+   * that would come back once more after this delivery is dead-lettered here with its reason
+   * (the last "not yet", conflict or error), instead of being moved by SQS with none.
+   * The EventBoxConsumer construct sets it. @default none: SQS's redrive policy alone
+   */
+  readonly maxReceiveCount?: number;
+  /**
    * Accept only events of these tenants; any other (or none) is dead-lettered as the wrong
    * tenant, instead of being applied to this tenant's data. @default every tenant
    */
@@ -133,6 +140,7 @@ export const inboxOptionsSchema = z
       })
       .optional(),
     deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
+    maxReceiveCount: int(1, 1000).optional(),
     tenantIds: z.array(name).min(1, 'must list at least one tenant').optional(),
     schemas: z.record(z.string(), z.unknown()).optional(),
     unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),

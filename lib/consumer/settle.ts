@@ -14,6 +14,7 @@ export interface SettleContext {
   readonly logger: Logger;
   readonly options: {
     readonly deadLetterQueueUrl?: string;
+    readonly maxReceiveCount?: number;
     readonly sqsClient?: SQSClient;
     readonly sqsClientConfig?: SQSClientConfig;
   };
@@ -48,6 +49,15 @@ const RETRY_METRICS = {
   task: 'TaskRetries',
 } as const;
 
+/** How a dead letter names what kept coming back. */
+const RETRY_LABELS = {
+  'not-yet': 'Not yet',
+  locked: 'Locked',
+  conflict: 'Conflict',
+  step: 'Step failed',
+  task: 'Task failed',
+} as const;
+
 /**
  * Carries out an outcome: metrics and logs, the retry delay (ChangeMessageVisibility) and
  * dead letters. Resolves whether the message is done (true) or must come back (false).
@@ -66,6 +76,14 @@ export class Settler {
   async settle(message: InboxMessage, outcome: Outcome): Promise<boolean> {
     const { metrics, logger } = this.#engine;
     const eventId = 'event' in outcome ? outcome.event?.id : undefined;
+    const last = this.#lastDelivery(message);
+    if (last && (outcome.status === 'retry' || outcome.status === 'failed')) {
+      const why =
+        outcome.status === 'retry'
+          ? `${RETRY_LABELS[outcome.kind]}: ${outcome.reason}`
+          : `Handler failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
+      return this.#deadLetter(message, `${why} ${last}`, outcome.event);
+    }
     switch (outcome.status) {
       case 'handled':
         metrics.addMetric('Handled', MetricUnit.Count, 1);
@@ -115,17 +133,40 @@ export class Settler {
    * Returns a message that was not started to its queue at once, to be received again:
    * the invocation is near its deadline, or (FIFO) an earlier message of its group failed,
    * and SQS holds the group back while that one is in flight, for its own delay only.
+   * Resolves true if the message is done instead: on its last delivery it is dead-lettered
+   * with why it was not started.
    */
-  async release(message: InboxMessage, why: 'deadline' | 'group-blocked'): Promise<void> {
+  async release(message: InboxMessage, why: 'deadline' | 'group-blocked'): Promise<boolean> {
+    const last = this.#lastDelivery(message);
+    if (last) {
+      const reason =
+        why === 'deadline'
+          ? 'Not started: the invocation was near its deadline'
+          : 'Not started: an earlier message of its FIFO group failed';
+      if (await this.#deadLetter(message, `${reason} ${last}`)) return true;
+    }
     this.#engine.metrics.addMetric('ReturnedUnstarted', MetricUnit.Count, 1);
     this.#engine.logger.info('message returned unstarted', { messageId: message.messageId, why });
     await this.#delay(message, 0);
+    return false;
+  }
+
+  /**
+   * On the queue's last delivery of a message (its maxReceiveCount), how the reason ends:
+   * the message is dead-lettered here, with what kept it coming back, rather than moved by
+   * SQS on the next receive with no reason at all. Undefined on any other delivery.
+   */
+  #lastDelivery(message: InboxMessage): string | undefined {
+    const { maxReceiveCount, deadLetterQueueUrl } = this.#engine.options;
+    if (message.origin !== 'sqs' || !maxReceiveCount || !deadLetterQueueUrl) return undefined;
+    if (message.receiveCount < maxReceiveCount) return undefined;
+    return `(delivery ${message.receiveCount}, the queue's last: maxReceiveCount ${maxReceiveCount})`;
   }
 
   async #deadLetter(
     message: InboxMessage,
     reason: string,
-    event: Parameters<typeof sendConsumerDeadLetter>[5],
+    event?: Parameters<typeof sendConsumerDeadLetter>[5],
   ): Promise<boolean> {
     const { metrics, logger, options, consumerName } = this.#engine;
     logger.error('dead-lettering message', {

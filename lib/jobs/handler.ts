@@ -27,8 +27,9 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
     const deadline = deadlineOf(context, InboxDefaults.deadlineMarginMs);
     try {
       await pool(messages, concurrency, async (message) => {
-        if (await returnedUnstarted(deadline, settler, message)) {
-          failed.add(message.messageId);
+        const unstarted = await returnedUnstarted(deadline, settler, message);
+        if (unstarted) {
+          if (unstarted === 'returned') failed.add(message.messageId);
           return;
         }
         const outcome: Outcome = await runner
@@ -49,7 +50,7 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
 
 /**
  * The runner options the JobRunner construct passes through the environment: the jobs
- * table, the step table, the runner's name and its dead-letter queue.
+ * table, the step table, the runner's name, its dead-letter queue and its maxReceiveCount.
  */
 export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
   const tableName = env.TABLE_NAME;
@@ -60,5 +61,6 @@ export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process
     ...(env.STEP_TABLE_NAME ? { stepTableName: env.STEP_TABLE_NAME } : {}),
     ...(env.CONSUMER_NAME ? { runnerName: env.CONSUMER_NAME } : {}),
     ...(env.DEAD_LETTER_QUEUE_URL ? { deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL } : {}),
+    ...(env.MAX_RECEIVE_COUNT ? { maxReceiveCount: Number(env.MAX_RECEIVE_COUNT) } : {}),
   };
 }

@@ -52,6 +52,12 @@ export type JobRunnerOptions = {
   readonly runnerName?: string;
   /** Where messages that are not job messages go, with their reason. */
   readonly deadLetterQueueUrl?: string;
+  /**
+   * The queue's redrive `maxReceiveCount`: on that delivery a job message that would come
+   * back is dead-lettered here with its reason (the step's last error), not moved by SQS
+   * with none. `eventbox jobs resume` takes the job on from there. @default none
+   */
+  readonly maxReceiveCount?: number;
   /** Messages of a batch handled at once. @default 10 */
   readonly concurrency?: number;
   readonly logger?: Logger;

@@ -55,7 +55,12 @@ describe('Construct: EventBoxConsumer', () => {
       VisibilityTimeout: 180,
       RedrivePolicy: {
         deadLetterTargetArn: getAtt('ScoresDeadLetterQueue', 'Arn'),
-        maxReceiveCount: 15,
+        maxReceiveCount: 20,
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ NOT_YET_MAX_ATTEMPTS: '10', MAX_RECEIVE_COUNT: '20' }),
       },
     });
   });

@@ -294,6 +294,95 @@ describe('Function: withInbox', () => {
     });
   });
 
+  describe("defect 2: on the queue's last delivery (maxReceiveCount)", () => {
+    const letters = () =>
+      sq
+        .commandCalls(SendMessageCommand)
+        .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '{}') as { reason: string });
+
+    it.each([
+      [
+        { status: 'failed', event, error: new Error('Throughput exceeds the current capacity') },
+        'Handler failed: Throughput exceeds the current capacity',
+      ],
+      [
+        { status: 'retry', kind: 'conflict', event, reason: 'version 3 expected', delaySeconds: 1 },
+        'Conflict: version 3 expected',
+      ],
+      [
+        { status: 'retry', kind: 'not-yet', event, reason: 'no order', delaySeconds: 4 },
+        'Not yet: no order',
+      ],
+    ] as const)(
+      'dead-letters a message that would come back, with its reason: %o',
+      async (outcome, reason) => {
+        const last = sqsMessage(event, 20);
+        const handler = withInbox(
+          async () => {},
+          engineWith(() => outcome, { maxReceiveCount: 20 }),
+        );
+
+        const response = await handler(sqsEventOf([last]));
+
+        expect(response).toStrictEqual({ batchItemFailures: [] });
+        expect(letters().map((l) => l.reason)).toStrictEqual([
+          `${reason} (delivery 20, the queue's last: maxReceiveCount 20)`,
+        ]);
+        expect(sq.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+      },
+    );
+
+    it('retries as usual on any earlier delivery', async () => {
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ status: 'failed', event, error: new Error('throttled') }), {
+          maxReceiveCount: 20,
+        }),
+      );
+      const earlier = sqsMessage(event, 19);
+
+      expect(await handler(sqsEventOf([earlier]))).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: earlier.messageId }],
+      });
+      expect(letters()).toStrictEqual([]);
+    });
+
+    it('dead-letters a message not started before the deadline on its last delivery, with that reason', async () => {
+      // 10 s left when the invocation starts, 100 ms by the time the message is reached
+      let calls = 0;
+      const context = {
+        ...lambdaContext(),
+        getRemainingTimeInMillis: () => (calls++ === 0 ? 10_000 : 100),
+      };
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => handled, { maxReceiveCount: 20 }),
+      );
+
+      const response = await handler(sqsEventOf([sqsMessage(event, 20)]), context);
+
+      expect(response).toStrictEqual({ batchItemFailures: [] });
+      expect(letters().map((l) => l.reason)).toStrictEqual([
+        "Not started: the invocation was near its deadline (delivery 20, the queue's last: maxReceiveCount 20)",
+      ]);
+    });
+
+    it('leaves a message to the redrive policy when the dead-letter send fails, as before', async () => {
+      sq.on(SendMessageCommand).rejects(new Error('SQS down'));
+      const last = sqsMessage(event, 20);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ status: 'failed', event, error: new Error('throttled') }), {
+          maxReceiveCount: 20,
+        }),
+      );
+
+      expect(await handler(sqsEventOf([last]))).toStrictEqual({
+        batchItemFailures: [{ itemIdentifier: last.messageId }],
+      });
+    });
+  });
+
   it('starts no message near the deadline: the rest go back to the queue at once, and the batch does not time out', async () => {
     // Prepare: 10 s left at the start; the first message takes 9 of them
     let remaining = 10_000;
