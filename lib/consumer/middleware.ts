@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
+import { refuseUndeliverable, settleDirect } from './direct.js';
 import { type Attempt, type InboxContext, InboxEngine, type Outcome } from './engine.js';
 import { UnsupportedInvocationError } from './errors.js';
 import { type InboxMessage, messagesOf } from './messages.js';
 import type { InboxOptions } from './options.js';
 import { Settler } from './settle.js';
-import { InboxRetryError } from './with-inbox.js';
 
 /** The part of a middy request this middleware uses; middy itself is not required. */
 export interface MiddyLikeRequest {
@@ -43,13 +43,16 @@ export function inbox(options: InboxOptions | InboxEngine): MiddyLikeMiddleware 
 
   /** The invocation's answer: SQS wants batchItemFailures, a direct EventBridge call a throw. */
   const respond = async (state: State, outcome: Outcome): Promise<unknown> => {
-    const done = await settler.settle(state.message, outcome);
-    engine.metrics.publishStoredMetrics();
-    if (state.message.origin === 'sqs') {
-      return { batchItemFailures: done ? [] : [{ itemIdentifier: state.message.messageId }] };
+    try {
+      if (state.message.origin === 'sqs') {
+        const done = await settler.settle(state.message, outcome);
+        return { batchItemFailures: done ? [] : [{ itemIdentifier: state.message.messageId }] };
+      }
+      await settleDirect(settler, state.message, outcome);
+      return null;
+    } finally {
+      engine.metrics.publishStoredMetrics();
     }
-    if (!done) throw new InboxRetryError(`Event ${state.message.messageId} was not handled; retry`);
-    return null;
   };
 
   return {
@@ -61,6 +64,7 @@ export function inbox(options: InboxOptions | InboxEngine): MiddyLikeMiddleware 
           `The inbox middleware handles one message per invocation; got ${messages.length}. Set the SQS event source batch size to 1, or use withInbox for batches.`,
         );
       }
+      if (message.origin === 'eventbridge') refuseUndeliverable(engine.options);
       const state: State = { message };
       states.set(request, state);
       const prepared = await engine.prepare(message);

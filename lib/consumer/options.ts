@@ -60,6 +60,17 @@ export type InboxOptions = {
    */
   readonly maxReceiveCount?: number;
   /**
+   * For EventBridge events delivered directly to the function (a rule targeting it, no
+   * queue): its asynchronous invocations have an on-failure destination or dead-letter
+   * queue, for example `fn.configureAsyncInvoke({ onFailure: new SqsDestination(queue) })`.
+   * An event that must come back is then thrown back to Lambda, which retries it twice and
+   * leaves it at the destination with the reason in the error. Without it such an event is
+   * dead-lettered to `deadLetterQueueUrl` at once, and with neither, direct deliveries are
+   * refused with `UnsupportedInvocationError`: Lambda would drop the event after its retries.
+   * @default false
+   */
+  readonly failureDestination?: boolean;
+  /**
    * Accept only events of these tenants; any other (or none) is dead-lettered as the wrong
    * tenant, instead of being applied to this tenant's data. @default every tenant
    */
@@ -141,6 +152,7 @@ export const inboxOptionsSchema = z
       .optional(),
     deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
     maxReceiveCount: int(1, 1000).optional(),
+    failureDestination: z.boolean().optional(),
     tenantIds: z.array(name).min(1, 'must list at least one tenant').optional(),
     schemas: z.record(z.string(), z.unknown()).optional(),
     unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),

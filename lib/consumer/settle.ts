@@ -15,6 +15,7 @@ export interface SettleContext {
   readonly options: {
     readonly deadLetterQueueUrl?: string;
     readonly maxReceiveCount?: number;
+    readonly failureDestination?: boolean;
     readonly sqsClient?: SQSClient;
     readonly sqsClientConfig?: SQSClientConfig;
   };
@@ -154,11 +155,19 @@ export class Settler {
   /**
    * On the queue's last delivery of a message (its maxReceiveCount), how the reason ends:
    * the message is dead-lettered here, with what kept it coming back, rather than moved by
-   * SQS on the next receive with no reason at all. Undefined on any other delivery.
+   * SQS on the next receive with no reason at all. Likewise for an event EventBridge
+   * delivered directly to a function with no on-failure destination: its first delivery is
+   * its last that is sure to be kept. Undefined on any other delivery.
    */
   #lastDelivery(message: InboxMessage): string | undefined {
-    const { maxReceiveCount, deadLetterQueueUrl } = this.#engine.options;
-    if (message.origin !== 'sqs' || !maxReceiveCount || !deadLetterQueueUrl) return undefined;
+    const { maxReceiveCount, deadLetterQueueUrl, failureDestination } = this.#engine.options;
+    if (!deadLetterQueueUrl) return undefined;
+    if (message.origin === 'eventbridge') {
+      return failureDestination
+        ? undefined
+        : '(delivered directly by EventBridge to a function without an on-failure destination, where Lambda would drop it after two retries)';
+    }
+    if (!maxReceiveCount) return undefined;
     if (message.receiveCount < maxReceiveCount) return undefined;
     return `(delivery ${message.receiveCount}, the queue's last: maxReceiveCount ${maxReceiveCount})`;
   }

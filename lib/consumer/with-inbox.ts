@@ -1,6 +1,6 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { EventBoxError } from '../shared/errors.js';
 import { deadlineOf, handleSqsBatch } from './batch.js';
+import { refuseUndeliverable, settleDirect } from './direct.js';
 import { type InboxContext, InboxEngine, type InboxHandler } from './engine.js';
 import { messagesOf } from './messages.js';
 import { InboxDefaults, type InboxOptions } from './options.js';
@@ -13,15 +13,12 @@ export type InboxLambdaHandler = (
   context?: Context,
 ) => Promise<SQSBatchResponse | undefined>;
 
-/** Thrown to Lambda when an event delivered directly by EventBridge must be retried. */
-export class InboxRetryError extends EventBoxError {
-  override name = 'InboxRetryError';
-}
+export { InboxRetryError } from './direct.js';
 
 /**
  * Wraps a handler of one event into a Lambda handler that applies every event exactly once:
  * for SQS batches (answering with `batchItemFailures`) and for EventBridge events delivered
- * directly (throwing, so Lambda's asynchronous retries apply).
+ * directly (throwing, so Lambda's asynchronous retries apply; see `failureDestination`).
  *
  * @example
  * export const handler = withInbox(async (event, { tx, get, notYet }) => {
@@ -56,8 +53,8 @@ export function withInbox(
     try {
       const [first] = messages;
       if (first?.origin === 'eventbridge') {
-        const done = await settler.settle(first, await engine.process(first, handler));
-        if (!done) throw new InboxRetryError(`Event ${first.messageId} was not handled; retry`);
+        refuseUndeliverable(engine.options);
+        await settleDirect(settler, first, await engine.process(first, handler));
         return undefined;
       }
       return await handleSqsBatch(

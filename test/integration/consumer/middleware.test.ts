@@ -39,6 +39,7 @@ describe('Middleware: inbox (middy) on the emulator', () => {
         tableName: table.tableName,
         client: table.client,
         sqsClientConfig: clientConfig(),
+        failureDestination: true,
       }),
     ) as never;
   });
@@ -108,8 +109,32 @@ describe('Middleware: inbox (middy) on the emulator', () => {
     });
 
     await expect(handler(bridgeEvent(event), lambdaContext())).rejects.toThrow(
-      /was not handled; retry/,
+      /was not handled; retry: waiting for something/,
     );
+  });
+
+  it('defect 5: refuses an EventBridge event delivered directly when a failure would have nowhere to go', async () => {
+    const bare = middy(async () => {
+      runs++;
+    }).use(
+      inbox({
+        consumerName: 'middy-bare',
+        tableName: table.tableName,
+        client: table.client,
+        sqsClientConfig: clientConfig(),
+      }),
+    ) as never as typeof handler;
+    const event = envelope({
+      type: 'UserUpdated',
+      aggregate: { type: 'User', id: 'm6', version: 1 },
+      payload: { name: 'Nia' },
+    });
+    runs = 0;
+
+    await expect(bare(bridgeEvent(event), lambdaContext())).rejects.toThrow(
+      /set failureDestination: true, or set deadLetterQueueUrl/,
+    );
+    expect(runs).toBe(0);
   });
 
   it('refuses a batch of several messages, pointing to withInbox', async () => {

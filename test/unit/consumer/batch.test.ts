@@ -460,20 +460,54 @@ describe('Function: withInbox', () => {
       expect(await handler(bridgeEvent(event))).toBeUndefined();
     });
 
-    it('throws so that Lambda retries when the event must come back', async () => {
+    it('throws so that Lambda retries, with the reason, when the event must come back and the function has an on-failure destination', async () => {
       const handler = withInbox(
         async () => {},
-        engineWith(() => ({
-          status: 'retry',
-          kind: 'not-yet',
-          event,
-          reason: 'later',
-          delaySeconds: 2,
-        })),
+        engineWith(
+          () => ({ status: 'retry', kind: 'not-yet', event, reason: 'later', delaySeconds: 2 }),
+          { failureDestination: true },
+        ),
       );
 
-      await expect(handler(bridgeEvent(event))).rejects.toThrow(/was not handled; retry/);
+      await expect(handler(bridgeEvent(event))).rejects.toThrow(/was not handled; retry: later/);
       expect(sq.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
+      expect(sq.commandCalls(SendMessageCommand)).toHaveLength(0);
+    });
+
+    it('defect 5: without an on-failure destination, dead-letters an event that must come back, with its reason, instead of leaving it to two retries and a drop', async () => {
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ status: 'failed', event, error: new Error('throttled') })),
+      );
+
+      expect(await handler(bridgeEvent(event))).toBeUndefined();
+      const [letter, ...more] = sq.commandCalls(SendMessageCommand);
+      expect(more).toStrictEqual([]);
+      expect(JSON.parse(letter?.args[0].input.MessageBody ?? '{}')).toMatchObject({
+        eventId: event.id,
+        reason:
+          'Handler failed: throttled (delivered directly by EventBridge to a function without an on-failure destination, where Lambda would drop it after two retries)',
+      });
+    });
+
+    it('defect 5: refuses a direct delivery with neither an on-failure destination nor a dead-letter queue, before running the handler', async () => {
+      let ran = false;
+      const handler = withInbox(
+        async () => {
+          ran = true;
+        },
+        {
+          consumerName: 'unit',
+          tableName: 'unit',
+          client: new DynamoDBClient({ region: 'us-east-1' }),
+          sqsClient: sqs,
+        },
+      );
+
+      await expect(handler(bridgeEvent(event))).rejects.toThrow(
+        /nowhere to go if it fails: Lambda drops it after two retries/,
+      );
+      expect(ran).toBe(false);
     });
   });
 
