@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type EventEnvelope, InboxEngine, type InboxHandler } from '../../../lib/consumer/index.js';
+import { add } from '../../../lib/transaction/update-operations.js';
 import { createTable, type TestTable } from '../../helpers/aws.js';
 import { envelope, sqsMessage } from '../../helpers/inbox.js';
 
@@ -96,6 +97,35 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(outcomes.filter((o) => o.status === 'handled')).toHaveLength(1);
     expect(outcomes.every((o) => ['handled', 'duplicate', 'retry'].includes(o.status))).toBe(true);
     expect(await itemOf('race')).toMatchObject({ total: 7, version: 1 });
+  });
+
+  it("applies one of five concurrent deliveries that all passed the pre-read, with unguarded writes: the inbox record's condition alone decides", async () => {
+    // Every delivery reads "not seen" before any commits, and the handler's atomic add has
+    // no version guard: only the inbox record's does-not-exist condition stops the others.
+    const event = credit('unguarded', 3);
+    const deliveries = 5;
+    let started = 0;
+    let release: () => void = () => {};
+    const allStarted = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const unguarded: InboxHandler<{ counter: string; amount: number }> = async (e, { tx }) => {
+      if (++started === deliveries) release();
+      await allStarted;
+      tx.update({ pk: e.payload.counter, sk: 'COUNTER' }, { total: add(e.payload.amount) });
+    };
+
+    const outcomes = await Promise.all(
+      Array.from({ length: deliveries }, () => engine.process(sqsMessage(event), unguarded)),
+    );
+
+    expect(started).toBe(deliveries);
+    expect(outcomes.filter((o) => o.status === 'handled')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status !== 'handled').map((o) => o.status)).toSatisfy(
+      (rest: string[]) => rest.every((status) => status === 'duplicate' || status === 'retry'),
+    );
+    expect((await itemOf('unguarded'))?.total).toBe(3);
+    expect(await inboxRecords(event.id)).toHaveLength(1);
   });
 
   it('skips a stale snapshot and commits the rest of the transaction', async () => {

@@ -1,0 +1,206 @@
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InboxEngine, NotYetError } from '../../../lib/consumer/index.js';
+import { VersionConflictError } from '../../../lib/transaction/errors.js';
+import { envelope, sqsMessage } from '../../helpers/inbox.js';
+
+const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const ddb = mockClient(client);
+const engine = new InboxEngine({ consumerName: 'unit', tableName: 'scores', client });
+const event = envelope({
+  type: 'ScoreChanged',
+  aggregate: { type: 'User', id: 'u1', version: 3 },
+  payload: { score: 7 },
+});
+const message = sqsMessage(event, 2);
+const canceled = (...codes: string[]) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: codes.map((Code) => ({ Code })),
+  });
+
+async function begun() {
+  const result = await engine.begin(message, event);
+  if (!('attempt' in result)) throw new Error('expected an attempt');
+  return result.attempt;
+}
+
+/** The inbox engine's decisions, with DynamoDB mocked: what each answer of the SDK means. */
+describe('Class: InboxEngine', () => {
+  beforeEach(() => {
+    ddb.reset();
+    ddb.on(GetCommand).resolves({});
+    ddb.on(TransactWriteCommand).resolves({});
+  });
+
+  describe('begin', () => {
+    it('reads the inbox record consistently and answers a duplicate without an attempt', async () => {
+      ddb.on(GetCommand).resolves({ Item: { pk: `INBOX#unit#${event.id}`, sk: 'INBOX' } });
+
+      expect(await engine.begin(message, event)).toStrictEqual({
+        outcome: { status: 'duplicate', event },
+      });
+      expect(ddb.commandCalls(GetCommand)[0]?.args[0].input).toStrictEqual({
+        TableName: 'scores',
+        Key: { pk: `INBOX#unit#${event.id}`, sk: 'INBOX' },
+        ConsistentRead: true,
+      });
+    });
+
+    it('opens an attempt when the event was not seen', async () => {
+      const attempt = await begun();
+
+      expect(attempt).toMatchObject({ message, event });
+      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    });
+  });
+
+  describe('complete', () => {
+    it('commits the inbox record with a does-not-exist condition, in one transaction with the handler writes', async () => {
+      const attempt = await begun();
+      attempt.tx.put({ pk: 'USER#u1', sk: 'USER', score: 7 }, { expectedVersion: 2 });
+
+      const outcome = await engine.complete(attempt);
+
+      expect(outcome).toMatchObject({ status: 'handled', event, staleSkipped: 0 });
+      const items = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
+      expect(items).toHaveLength(2);
+      const inbox = items.find((i) => i.Put?.Item?.sk === 'INBOX')?.Put;
+      expect(inbox?.ConditionExpression).toMatch(/^attribute_not_exists\(/);
+      expect(inbox?.Item).toMatchObject({ status: 'COMPLETED', eventId: event.id });
+    });
+
+    it('answers duplicate when the inbox record condition cancels the transaction', async () => {
+      const attempt = await begun();
+      attempt.tx.put({ pk: 'USER#u1', sk: 'USER', score: 7 }, { expectedVersion: 2 });
+      ddb.on(TransactWriteCommand).rejects(canceled('ConditionalCheckFailed', 'None'));
+
+      expect(await engine.complete(attempt)).toStrictEqual({ status: 'duplicate', event });
+    });
+
+    it('drops a stale snapshot and commits the rest', async () => {
+      const attempt = await begun();
+      attempt.tx.synchronize({ pk: 'USER#u1', sk: 'USER', score: 7 }, { version: 3 });
+      attempt.tx.put({ pk: 'LOG#u1', sk: '3', score: 7 });
+      ddb
+        .on(TransactWriteCommand)
+        .rejectsOnce(canceled('None', 'ConditionalCheckFailed', 'None'))
+        .resolves({});
+
+      const outcome = await engine.complete(attempt);
+
+      expect(outcome).toMatchObject({ status: 'handled', staleSkipped: 1 });
+      const retried = ddb.commandCalls(TransactWriteCommand)[1]?.args[0].input.TransactItems;
+      expect(retried?.map((i) => i.Put?.Item?.pk)).toStrictEqual([
+        `INBOX#unit#${event.id}`,
+        'LOG#u1',
+      ]);
+    });
+
+    it('retries as a conflict when a version guard fails', async () => {
+      const attempt = await begun();
+      attempt.tx.put({ pk: 'USER#u1', sk: 'USER', score: 7 }, { expectedVersion: 2 });
+      ddb.on(TransactWriteCommand).rejects(canceled('None', 'ConditionalCheckFailed'));
+
+      expect(await engine.complete(attempt)).toMatchObject({
+        status: 'retry',
+        kind: 'conflict',
+        event,
+      });
+    });
+
+    it('reports any other SDK error as failed, unchanged', async () => {
+      const attempt = await begun();
+      const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+      ddb.on(TransactWriteCommand).rejects(throttled);
+
+      expect(await engine.complete(attempt)).toStrictEqual({
+        status: 'failed',
+        event,
+        error: throttled,
+      });
+    });
+  });
+
+  describe('fail', () => {
+    it('counts a "not yet" in its own item and retries with the backoff of that count', async () => {
+      ddb.on(UpdateCommand).resolves({ Attributes: { notYet: 3 } });
+
+      const outcome = await engine.fail(await begun(), new NotYetError('no user yet'));
+
+      expect(outcome).toMatchObject({ status: 'retry', kind: 'not-yet', reason: 'no user yet' });
+      const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+      expect(update?.Key).toStrictEqual({ pk: `INBOX#unit#${event.id}`, sk: 'NOTYET' });
+      expect(update?.UpdateExpression).toMatch(/^ADD #count :one/);
+    });
+
+    it('dead-letters a "not yet" once its count reaches maxAttempts, one below retries', async () => {
+      ddb
+        .on(UpdateCommand)
+        .resolvesOnce({ Attributes: { notYet: 9 } })
+        .resolves({
+          Attributes: { notYet: 10 },
+        });
+
+      const below = await engine.fail(await begun(), new NotYetError('no user yet'));
+      const at = await engine.fail(await begun(), new NotYetError('no user yet'));
+
+      expect(below).toMatchObject({ status: 'retry', kind: 'not-yet' });
+      expect(at).toStrictEqual({
+        status: 'dead-letter',
+        event,
+        reason: 'Not yet: no user yet (still after 10 attempts)',
+      });
+    });
+
+    it('reports a "not yet" it could not count as failed, so the message comes back', async () => {
+      const throttled = new Error('Rate exceeded');
+      ddb.on(UpdateCommand).rejects(throttled);
+
+      expect(await engine.fail(await begun(), new NotYetError('no user yet'))).toStrictEqual({
+        status: 'failed',
+        event,
+        error: throttled,
+      });
+    });
+
+    it('retries a version conflict after a short delay', async () => {
+      const conflict = new VersionConflictError(
+        {
+          action: {
+            index: 0,
+            kind: 'put',
+            tableName: 'scores',
+            key: { pk: 'USER#u1', sk: 'USER' },
+            expectedVersion: 2,
+          },
+          code: 'ConditionalCheckFailed',
+        },
+        [],
+      );
+
+      expect(await engine.fail(await begun(), conflict)).toMatchObject({
+        status: 'retry',
+        kind: 'conflict',
+      });
+    });
+
+    it('passes a handler error through as failed', async () => {
+      const boom = new Error('boom');
+
+      expect(await engine.fail(await begun(), boom)).toStrictEqual({
+        status: 'failed',
+        event,
+        error: boom,
+      });
+    });
+  });
+});
