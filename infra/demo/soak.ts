@@ -18,6 +18,8 @@ export interface SoakReport extends DemoSummary {
   readonly faults: FaultConfig;
   /** Whether the endpoint's stream mapping retries `batchItemFailures` (AWS does). */
   readonly streamHonoursBatchItemFailures: boolean;
+  /** Which path carried the relay's partial failures in this run. */
+  readonly relayFailurePath: 'batchItemFailures' | 'whole-batch errors';
 }
 
 /**
@@ -59,5 +61,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     ...(options.onDriveProgress ? { onDriveProgress: options.onDriveProgress } : {}),
     ...(options.onWaitProgress ? { onWaitProgress: options.onWaitProgress } : {}),
   });
-  return { ...summary, faults: options.faults, streamHonoursBatchItemFailures: honours };
+  return {
+    ...summary,
+    faults: options.faults,
+    streamHonoursBatchItemFailures: honours,
+    relayFailurePath: honours ? 'batchItemFailures' : 'whole-batch errors',
+  };
 }

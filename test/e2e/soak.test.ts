@@ -20,6 +20,7 @@ describe('Soak under faults, then quiet', () => {
     });
 
     // Assess
+    process.stderr.write(`soak: relay partial failures went through ${report.relayFailurePath}\n`);
     expect(report).toMatchObject({
       lost: 0,
       appliedTwice: 0,
