@@ -4,14 +4,21 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
 import { eventboxFunctionDefaults } from './bundling.js';
+import {
+  alarmTopic,
+  allowServiceToUseKey,
+  queueEncryption,
+  tableEncryption,
+} from './encryption.js';
 import { EventBox } from './event-box.js';
 import { ownLogsRole } from './function-role.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
@@ -84,6 +91,15 @@ export interface EventBoxConsumerProps {
    * @default the longest of those the stack has: 30 days with the EventBox's archive, 7 without
    */
   readonly inboxTtl?: Duration;
+  /**
+   * A customer-managed KMS key for the new table, the queue, the dead-letter queue, the new
+   * alarm topic and the consumer's own relay. Its key policy gets statements letting
+   * EventBridge deliver to the queues and CloudWatch alarms publish to the topic (this
+   * account's only); the function is granted what it needs of it. An imported key's policy
+   * cannot be changed here: a warning says what it must allow.
+   * @default AWS owned keys (table), SQS's and SNS's own keys
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /** The outbox keeps events this long by default, so an outbox replay reaches this far back. */
@@ -144,6 +160,7 @@ export class EventBoxConsumer extends Construct {
     else {
       const table = eventboxTable(this, 'Table', {
         ...(props.publishTo ? { stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES } : {}),
+        ...tableEncryption(props.encryptionKey),
         ...props.tableProps,
       });
       if (props.publishTo) addOutboxIndex(table);
@@ -157,17 +174,19 @@ export class EventBoxConsumer extends Construct {
         eventBus: props.publishTo,
         serviceName: `eventbox-relay-${props.consumerName}`,
         ...(props.relay ? { relay: props.relay } : {}),
+        ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       });
       this.relay.addTable(this.table, `the table of consumer ${props.consumerName}`);
     }
 
     const timeout = props.timeout ?? Duration.seconds(30);
-    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
+    if (props.encryptionKey) allowServiceToUseKey(this, props.encryptionKey, 'eventbridge');
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', props.encryptionKey);
     this.queue = new sqs.Queue(this, 'Queue', {
       // Six times the function timeout, as Lambda recommends for SQS event sources.
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
       retentionPeriod: Duration.days(14),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(props.encryptionKey),
       enforceSSL: true,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
@@ -238,7 +257,7 @@ export class EventBoxConsumer extends Construct {
 
     const wantsAlarms = props.alarms ?? true;
     this.alarmTopic = wantsAlarms
-      ? (props.existingAlarmTopic ?? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true }))
+      ? (props.existingAlarmTopic ?? alarmTopic(this, 'AlarmTopic', props.encryptionKey))
       : undefined;
     // A relay of our own alarms like the box's; a box's relay already has its alarms.
     const ownRelay = this.relay && !(props.publishTo instanceof EventBox) ? this.relay : undefined;

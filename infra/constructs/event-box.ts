@@ -4,11 +4,13 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { deploysToEmulator } from './emulator.js';
+import { alarmTopic, tableEncryption } from './encryption.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { addOutboxIndex, eventboxTable } from './resources.js';
@@ -41,6 +43,14 @@ export interface EventBoxProps extends OperationsProps {
   /** Keep every event this long in an archive for replay; `false` for none. @default 30 days (new bus only) */
   readonly archiveRetention?: Duration | false;
   readonly relay?: RelayProps;
+  /**
+   * A customer-managed KMS key for the new table, the relay's dead-letter queue and the
+   * new alarm topic. Its key policy gets a statement letting CloudWatch alarms (this
+   * account's) publish to the topic; the relay is granted what it needs of it. An imported
+   * key's policy cannot be changed here: a warning says what it must allow.
+   * @default AWS owned keys (table), SQS's and SNS's own keys
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 export { OUTBOX_INSERT_FILTER, type RelayProps } from './relay.js';
@@ -83,6 +93,7 @@ export class EventBox extends Construct {
     else {
       const table = eventboxTable(this, 'Table', {
         stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+        ...tableEncryption(props.encryptionKey),
         ...props.tableProps,
       });
       addOutboxIndex(table);
@@ -113,6 +124,7 @@ export class EventBox extends Construct {
       eventBus: this.eventBus,
       serviceName: `eventbox-relay-${this.node.addr.slice(0, 8)}`,
       ...(props.relay ? { relay: props.relay } : {}),
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
     });
     this.relayFunction = this.relay.function;
     this.deadLetterQueue = this.relay.deadLetterQueue;
@@ -126,7 +138,7 @@ export class EventBox extends Construct {
 
     const wantsAlarms = props.alarms ?? true;
     this.alarmTopic = wantsAlarms
-      ? (props.existingAlarmTopic ?? new sns.Topic(this, 'AlarmTopic', { enforceSSL: true }))
+      ? (props.existingAlarmTopic ?? alarmTopic(this, 'AlarmTopic', props.encryptionKey))
       : undefined;
     this.alarms = wantsAlarms
       ? this.#createAlarms(props.iteratorAgeThreshold ?? Duration.minutes(5))

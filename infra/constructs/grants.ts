@@ -10,9 +10,12 @@ export const ITEM_READ_WRITE = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
+const READS = new Set(['dynamodb:GetItem', 'dynamodb:Query']);
+
 /**
  * Grants these item actions on the table itself, not its indexes: what the code uses and
- * nothing more. Add `dynamodb:Query` (or an index) for handler code of your own with
+ * nothing more; with a customer-managed key, its use for them (decrypt to read, encrypt
+ * too to write). Add `dynamodb:Query` (or an index) for handler code of your own with
  * `table.grant(fn, ...)`.
  */
 export function grantItemActions(
@@ -20,9 +23,13 @@ export function grantItemActions(
   grantee: iam.IGrantable,
   actions: readonly string[],
 ): iam.Grant {
-  return iam.Grant.addToPrincipal({
+  const grant = iam.Grant.addToPrincipal({
     grantee,
     actions: [...actions],
     resourceArns: [table.tableArn],
   });
+  const key = table.encryptionKey;
+  if (!key) return grant;
+  const writes = actions.some((a) => !READS.has(a));
+  return grant.combine(writes ? key.grantEncryptDecrypt(grantee) : key.grantDecrypt(grantee));
 }

@@ -4,6 +4,7 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -12,6 +13,7 @@ import { EXECUTION_START } from '../../lib/jobs/executions.js';
 import { JobEvent, RUNNER_EVENT_TYPES } from '../../lib/jobs/messages.js';
 import { JobKeys } from '../../lib/jobs/records.js';
 import { JOBS_TABLE_VARIABLE } from '../../lib/jobs/table.js';
+import { tableEncryption } from './encryption.js';
 import type { EventBox } from './event-box.js';
 import { EventBoxConsumer } from './event-box-consumer.js';
 import { eventboxEntry } from './function-entry.js';
@@ -73,6 +75,11 @@ export interface JobRunnerProps {
   readonly dispatcherEntry?: string;
   /** The dispatcher's function timeout; its queue's visibility follows it. @default the consumer's */
   readonly dispatcherTimeout?: Duration;
+  /**
+   * A customer-managed KMS key for the jobs table and the runner's and dispatcher's queues,
+   * topics and relay, as for `EventBoxConsumer`. @default AWS owned and service keys
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -95,6 +102,7 @@ export class JobRunner extends Construct {
     this.runnerName = props.runnerName ?? 'jobs';
     this.table = eventboxTable(this, 'Table', {
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+      ...tableEncryption(props.encryptionKey),
       ...props.tableProps,
     });
     // Keys only and the name: checkpoints that do not change the state do not write to it.
@@ -109,6 +117,7 @@ export class JobRunner extends Construct {
     markRole(this.table, ResourceRole.jobsTable, { runner: this.runnerName });
     const timeout = props.timeout ?? Duration.seconds(60);
     this.consumer = new EventBoxConsumer(this, 'Runner', {
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       consumerName: this.runnerName,
       eventBus: props.eventBus,
       eventPattern: {
@@ -171,6 +180,7 @@ export class JobRunner extends Construct {
       }
     }
     const dispatcher = new EventBoxConsumer(this, 'Dispatcher', {
+      ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       consumerName: `${this.runnerName}-dispatcher`,
       eventBus: props.eventBus,
       eventPattern: {

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -115,6 +116,8 @@ export interface EventBoxRelayProps {
   /** Names the relay in its metrics (Powertools service). */
   readonly serviceName: string;
   readonly relay?: RelayProps;
+  /** Encrypts the dead-letter queue with this customer-managed key. @default SQS's own key */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -138,7 +141,7 @@ export class EventBoxRelay extends Construct {
     this.#props = relay;
     this.eventBus = props.eventBus;
     this.serviceName = props.serviceName;
-    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue');
+    this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', props.encryptionKey);
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,

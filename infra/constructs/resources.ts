@@ -1,8 +1,10 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { OutboxItem } from '../../lib/shared/outbox-item.js';
+import { queueEncryption } from './encryption.js';
 
 /**
  * An Eventbox table: string keys `pk`/`sk`, pay-per-request, TTL on `ttl`, point-in-time
@@ -24,11 +26,11 @@ export function eventboxTable(
   });
 }
 
-/** A dead-letter queue: encrypted, TLS only, messages kept 14 days. */
-export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
+/** A dead-letter queue: encrypted (with `key` if given), TLS only, messages kept 14 days. */
+export function deadLetterQueue(scope: Construct, id: string, key?: kms.IKey): sqs.Queue {
   return new sqs.Queue(scope, id, {
     retentionPeriod: Duration.days(14),
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    ...queueEncryption(key),
     enforceSSL: true,
   });
 }
