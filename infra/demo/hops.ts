@@ -5,6 +5,8 @@ import type { ConsumerLogFacts } from './observe.js';
 export interface Letter {
   readonly eventId: string | undefined;
   readonly reason: string;
+  /** The letter as it was sent, to find what else it names (a job id, say). */
+  readonly body: string;
 }
 
 /** What happened to the events of one hop: one service's events, one consumer. */

@@ -3,7 +3,7 @@ import { fulfilmentJobId } from '../../functions/example/fulfilment/job.js';
 import type { JobClient, JobStatus } from '../../lib/jobs/client.js';
 import type { EventEnvelope } from '../../lib/producer/index.js';
 import { scanPrefix } from '../../lib/testing/state.js';
-import { reasonKind } from './hops.js';
+import { type Letter, reasonKind } from './hops.js';
 
 /** What happened to the fulfilment jobs the run's payments started. */
 export interface JobsSummary {
@@ -12,7 +12,13 @@ export interface JobsSummary {
   readonly failed: number;
   readonly stalled: number;
   readonly stalledReasons: Readonly<Record<string, number>>;
-  /** Not finished when the run stopped waiting. */
+  /**
+   * Not finished because one of their messages is in the relay's dead-letter queue (an
+   * entry EventBridge rejected for good): waiting there for `eventbox dlq redrive`.
+   */
+  readonly heldInDeadLetterQueue: number;
+  readonly heldReasons: Readonly<Record<string, number>>;
+  /** Not finished when the run stopped waiting, and not held by a dead letter. */
   readonly unfinished: number;
   /** Started (the payment committed) but no job record: never, if starts are atomic. */
   readonly lost: number;
@@ -37,8 +43,21 @@ export async function jobStatuses(
   return new Map(await Promise.all(ids.map(async (id) => [id, await jobs.status(id)] as const)));
 }
 
-export function jobsFinished(statuses: ReadonlyMap<string, JobStatus | undefined>): number {
-  return [...statuses.values()].filter((s) => s && FINAL.has(s.state)).length;
+/** The dead letter holding an unfinished job's message, if any: it names the job's id. */
+function holdingLetter(jobId: string, letters: readonly Letter[]): Letter | undefined {
+  // Whole ids only: o31 must not match o310.
+  const id = new RegExp(`${jobId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![0-9A-Za-z])`);
+  return letters.find((l) => id.test(l.body));
+}
+
+/** Jobs that ended, or that wait on a dead letter of one of their messages. */
+export function jobsFinished(
+  statuses: ReadonlyMap<string, JobStatus | undefined>,
+  letters: readonly Letter[] = [],
+): number {
+  return [...statuses.entries()].filter(
+    ([id, s]) => s && (FINAL.has(s.state) || holdingLetter(id, letters)),
+  ).length;
 }
 
 /** Accounts for every job, and checks each effect against what the checkpoints say. */
@@ -47,8 +66,16 @@ export async function jobsSummary(
   tableName: string,
   runId: string,
   statuses: ReadonlyMap<string, JobStatus | undefined>,
+  letters: readonly Letter[] = [],
 ): Promise<JobsSummary> {
   const all = [...statuses.values()];
+  const open = [...statuses.entries()].filter(([, s]) => s && !FINAL.has(s.state));
+  const held = open.flatMap(([id]) => holdingLetter(id, letters) ?? []);
+  const heldReasons: Record<string, number> = {};
+  for (const letter of held) {
+    const kind = reasonKind(letter.reason);
+    heldReasons[kind] = (heldReasons[kind] ?? 0) + 1;
+  }
   const found = all.filter((s): s is JobStatus => s !== undefined);
   const count = (state: string) => found.filter((s) => s.state === state).length;
   const stalledReasons: Record<string, number> = {};
@@ -81,7 +108,9 @@ export async function jobsSummary(
     failed: count('failed'),
     stalled: count('stalled'),
     stalledReasons,
-    unfinished: found.filter((s) => !FINAL.has(s.state)).length,
+    heldInDeadLetterQueue: held.length,
+    heldReasons,
+    unfinished: open.length - held.length,
     lost: all.length - found.length,
     stepRetries: steps.reduce((sum, s) => sum + Math.max(0, s.attempts - 1), 0),
     taskRetries: tasks.reduce((sum, t) => sum + Math.max(0, t.attempts - 1), 0),

@@ -55,8 +55,13 @@ async function deadLetters(clients: RunClients, outputs: ExampleOutputs): Promis
   ];
   const messages = (await Promise.all(queues.map((url) => peekQueue(clients.sqs, url)))).flat();
   return messages.map((message) => {
-    const letter = parseDeadLetter(message.Body ?? '');
-    return { eventId: 'eventId' in letter ? letter.eventId : undefined, reason: letter.reason };
+    const body = message.Body ?? '';
+    const letter = parseDeadLetter(body);
+    return {
+      eventId: 'eventId' in letter ? letter.eventId : undefined,
+      reason: letter.reason,
+      body,
+    };
   });
 }
 
@@ -149,7 +154,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     const settled =
       forUserScore.filter((e) => userScoreApplied.has(e.id) || dead.has(e.id)).length +
       scores.filter((e) => rewardsApplied.has(e.id) || dead.has(e.id)).length +
-      jobsFinished(statuses);
+      jobsFinished(statuses, letters);
     const expected = forUserScore.length + scores.length + paid.length;
     options.onWaitProgress?.(settled, expected);
     if (settled === expected) {
@@ -254,7 +259,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
       appliedOrders.map((e) => [e.time, userScoreApplied.get(e.id) ?? e.time]),
     ),
     chainWriteToAppliedMs: latency(chain),
-    jobs: await jobsSummary(ddb, outputs.OrdersTableName, runId, statuses),
+    jobs: await jobsSummary(ddb, outputs.OrdersTableName, runId, statuses, letters),
     seconds: Math.round((Date.now() - started) / 1000),
   };
 }

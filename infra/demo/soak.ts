@@ -53,7 +53,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     operations: options.operations,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.maxUsers === undefined ? {} : { maxUsers: options.maxUsers }),
-    idleTimeoutMs: 180_000,
+    // Longer than the job queue's visibility timeout (6 × the runner's 60 s): a runner the
+    // faults switch stops mid-batch leaves its messages invisible that long.
+    idleTimeoutMs: 420_000,
     afterDrive: async () => {
       options.onStage?.('faults off; waiting until quiet');
       await setFaults(lambda, faulty, undefined);

@@ -109,6 +109,8 @@ export function formatSummary(s: DemoSummary): string {
     ['  failed', s.jobs.failed],
     ['  stalled', s.jobs.stalled],
     ...Object.entries(s.jobs.stalledReasons).map(([reason, n]): Row => [`    ${reason}`, n]),
+    ['  held by a relay dead letter (redrivable)', s.jobs.heldInDeadLetterQueue],
+    ...Object.entries(s.jobs.heldReasons).map(([reason, n]): Row => [`    ${reason}`, n]),
     ['  unfinished', s.jobs.unfinished],
     ['  lost', s.jobs.lost],
     ['  step retries', s.jobs.stepRetries],

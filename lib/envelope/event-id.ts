@@ -1,14 +1,15 @@
-import { monotonicFactory } from 'ulid';
+import { monotonicFactory, type ULIDFactory } from 'ulid';
 
-const nextUlid = monotonicFactory();
+export { ULID_PATTERN } from './ulid-pattern.js';
+
+let nextUlid: ULIDFactory | undefined;
 
 /**
  * A new event id: a ULID, unique and lexicographically sortable by creation time.
  * Monotonic within one process, so events created in the same millisecond still sort in order.
+ * The factory is made on the first id, so code that only reads events never loads it.
  */
 export function newEventId(now: number = Date.now()): string {
+  nextUlid ??= monotonicFactory();
   return nextUlid(now);
 }
-
-/** Crockford base32, 26 characters, first character at most 7 (48-bit time). */
-export const ULID_PATTERN = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RelayDeadLetterMessage } from '../shared/dead-letters.js';
 import type { DeadLetter } from './publisher.js';
 
@@ -62,15 +62,18 @@ export function deadLetterBody(letter: DeadLetter, now: Date = new Date()): stri
  * Sends dead letters to an SQS queue in batches packed by count and bytes, and reports, per
  * letter, whether SQS stored it; a letter that was not stored must be reported as a failed
  * record, never dropped. A batch refused as a whole is sent again one letter at a time.
+ * `sqs` is called on the first letter only, so a relay that meets no poison record never
+ * loads the SQS client (its module is imported then too).
  */
 export function sqsDeadLetterSender(
-  sqs: SQSClient,
+  sqs: () => Promise<SQSClient>,
   queueUrl: string,
   onError: (error: unknown) => void = () => {},
 ) {
   const sendOne = async (body: string): Promise<boolean> => {
     try {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
+      const { SendMessageCommand } = await import('@aws-sdk/client-sqs');
+      await (await sqs()).send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body }));
       return true;
     } catch (error) {
       // Left false: the caller reports the record as failed so the stream retries it.
@@ -88,7 +91,8 @@ export function sqsDeadLetterSender(
         continue;
       }
       try {
-        const response = await sqs.send(
+        const { SendMessageBatchCommand } = await import('@aws-sdk/client-sqs');
+        const response = await (await sqs()).send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
             Entries: batch.map((i) => ({ Id: String(i), MessageBody: bodies[i] })),

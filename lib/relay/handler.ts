@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { validateOptions } from '../shared/validate-options.js';
 import { sqsDeadLetterSender } from './dead-letter.js';
@@ -34,7 +34,15 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
   validateOptions(relayOptionsSchema, options, 'relay options');
   const eventBridge =
     options.eventBridgeClient ?? new EventBridgeClient(options.eventBridgeClientConfig ?? {});
-  const sqs = options.sqsClient ?? new SQSClient(options.sqsClientConfig ?? {});
+  let sqs: Promise<SQSClient> | undefined;
+  const sqsClient = () => {
+    sqs ??= options.sqsClient
+      ? Promise.resolve(options.sqsClient)
+      : import('@aws-sdk/client-sqs').then(
+          ({ SQSClient }) => new SQSClient(options.sqsClientConfig ?? {}),
+        );
+    return sqs;
+  };
   const logger = options.logger ?? new Logger({ serviceName: 'eventbox-relay' });
   const metrics =
     options.metrics ??
@@ -50,7 +58,7 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
   };
   const queueUrl = options.deadLetterQueueUrl;
   const sendToQueue = queueUrl
-    ? sqsDeadLetterSender(sqs, queueUrl, (error) =>
+    ? sqsDeadLetterSender(sqsClient, queueUrl, (error) =>
         logger.error('dead-letter send failed', { error }),
       )
     : undefined;

@@ -2,7 +2,8 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english.js';
 import { Limits } from '../shared/limits.js';
 import { notBoth } from '../shared/validate-options.js';
 
@@ -51,32 +52,38 @@ export const RelayDefaults = {
 } as const;
 
 const positiveInt = (min: number, max: number) =>
-  z
-    .number()
-    .int('must be an integer')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+  z.optional(
+    z
+      .number()
+      .check(
+        z.refine(Number.isInteger, 'must be an integer'),
+        z.gte(min, `must be at least ${min}`),
+        z.lte(max, `must be at most ${max}`),
+      ),
+  );
+const anything = z.optional(z.unknown());
+const config = z.optional(z.record(z.string(), z.unknown()));
 
+// zod/mini, as the envelope: the relay's bundle carries only the checks it uses.
 export const relayOptionsSchema = z
   .strictObject({
-    eventBusName: z.string().min(1, 'must not be empty'),
-    deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
-    maxEntryBytes: positiveInt(Limits.minEventBytes, Limits.maxEventBytes).optional(),
-    concurrency: positiveInt(1, 50).optional(),
-    maxAttempts: positiveInt(1, 20).optional(),
-    backoff: z
-      .strictObject({
-        baseMs: positiveInt(1, 60_000).optional(),
-        capMs: positiveInt(1, 300_000).optional(),
-      })
-      .optional(),
-    safetyMarginMs: positiveInt(0, 60_000).optional(),
-    logger: z.unknown().optional(),
-    metrics: z.unknown().optional(),
-    eventBridgeClient: z.unknown().optional(),
-    eventBridgeClientConfig: z.record(z.string(), z.unknown()).optional(),
-    sqsClient: z.unknown().optional(),
-    sqsClientConfig: z.record(z.string(), z.unknown()).optional(),
+    eventBusName: z.string().check(z.minLength(1, 'must not be empty')),
+    deadLetterQueueUrl: z.optional(z.url({ error: 'must be a queue URL' })),
+    maxEntryBytes: positiveInt(Limits.minEventBytes, Limits.maxEventBytes),
+    concurrency: positiveInt(1, 50),
+    maxAttempts: positiveInt(1, 20),
+    backoff: z.optional(
+      z.strictObject({ baseMs: positiveInt(1, 60_000), capMs: positiveInt(1, 300_000) }),
+    ),
+    safetyMarginMs: positiveInt(0, 60_000),
+    logger: anything,
+    metrics: anything,
+    eventBridgeClient: anything,
+    eventBridgeClientConfig: config,
+    sqsClient: anything,
+    sqsClientConfig: config,
   })
-  .refine(...notBoth('eventBridgeClient', 'eventBridgeClientConfig'))
-  .refine(...notBoth('sqsClient', 'sqsClientConfig'));
+  .check(
+    z.refine(...notBoth('eventBridgeClient', 'eventBridgeClientConfig')),
+    z.refine(...notBoth('sqsClient', 'sqsClientConfig')),
+  );

@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
 import { clientConfigFor, startEmulator } from '../../lib/testing/emulator/start.js';
+import { benchBundles } from './bundles.js';
 import { benchJobSteps, costPerMillionSteps } from './jobs.js';
 import { benchCommitCpu, benchCommitLatency } from './producer.js';
 import { benchRelayThroughput } from './relay.js';
@@ -15,6 +16,9 @@ async function main(): Promise<void> {
     node: process.version,
     date: new Date().toISOString(),
   };
+  results.bundles = await benchBundles();
+  process.stderr.write(`bundles: ${JSON.stringify(results.bundles)}\n`);
+
   results.commitCpu = await benchCommitCpu();
   process.stderr.write(`commit CPU: ${JSON.stringify(results.commitCpu)}\n`);
 

@@ -42,6 +42,10 @@ describe('Soak under faults, then quiet', () => {
     );
     for (const reason of Object.keys(report.jobs.stalledReasons))
       expect(reason).toMatch(/\(injected\)/);
+    // A job whose message EventBridge rejected for good (injected) waits in the relay's
+    // dead-letter queue for a redrive; nothing else may hold one.
+    for (const reason of Object.keys(report.jobs.heldReasons))
+      expect(reason).toMatch(/\(injected\)/);
     for (const hop of report.hops) {
       // Every event applied or dead-lettered, most of them applied, and the applications
       // seen in "handled" log lines or in what a crashed process recorded. A few can be

@@ -24,9 +24,9 @@ describe('Function: hopSummary', () => {
       ]),
       // b dead-lettered twice by attempts that did not publish it, then published and applied
       letters: [
-        { eventId: b.id, reason: 'EventBridge rejected the entry (injected)' },
-        { eventId: b.id, reason: 'EventBridge rejected the entry (injected)' },
-        { eventId: c.id, reason: 'EventBridge rejected the entry (injected)' },
+        { eventId: b.id, reason: 'EventBridge rejected the entry (injected)', body: '' },
+        { eventId: b.id, reason: 'EventBridge rejected the entry (injected)', body: '' },
+        { eventId: c.id, reason: 'EventBridge rejected the entry (injected)', body: '' },
       ],
       facts: {
         handled: new Map([
