@@ -210,6 +210,7 @@ export class EventBoxConsumer extends Construct {
         TABLE_NAME: this.table.tableName,
         CONSUMER_NAME: props.consumerName,
         DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        [ConsumerEnvironment.queueUrl]: this.queue.queueUrl,
         [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts),
         [ConsumerEnvironment.maxReceiveCount]: String(maxReceiveCount),
         [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),

@@ -5,6 +5,8 @@ export const ConsumerEnvironment = {
   tableName: 'TABLE_NAME',
   consumerName: 'CONSUMER_NAME',
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** The queue the function reads. */
+  queueUrl: 'QUEUE_URL',
   notYetMaxAttempts: 'NOT_YET_MAX_ATTEMPTS',
   /** The queue's redrive maxReceiveCount. */
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
@@ -46,10 +48,12 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     ...(capSeconds === undefined ? {} : { capSeconds }),
   };
   const deadLetterQueueUrl = env[ConsumerEnvironment.deadLetterQueueUrl];
+  const queueUrl = env[ConsumerEnvironment.queueUrl];
   return {
     tableName,
     consumerName,
     ...(deadLetterQueueUrl ? { deadLetterQueueUrl } : {}),
+    ...(queueUrl ? { queueUrl } : {}),
     ...(inboxTtlSeconds === undefined ? {} : { inboxTtlSeconds }),
     ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     ...(env[ConsumerEnvironment.outboxRelayed] === 'false' ? { outbox: false as const } : {}),

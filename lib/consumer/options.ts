@@ -71,6 +71,12 @@ export type InboxOptions = {
    */
   readonly failureDestination?: boolean;
   /**
+   * The URL of the queue the function reads, which retries use to change a message's
+   * visibility; without it the URL is looked up once per queue (GetQueueUrl). The
+   * EventBoxConsumer construct sets it. @default looked up
+   */
+  readonly queueUrl?: string;
+  /**
    * Accept only events of these tenants; any other (or none) is dead-lettered as the wrong
    * tenant, instead of being applied to this tenant's data. @default every tenant
    */
@@ -153,6 +159,7 @@ export const inboxOptionsSchema = z
     deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
     maxReceiveCount: int(1, 1000).optional(),
     failureDestination: z.boolean().optional(),
+    queueUrl: z.string().url('must be a queue URL').optional(),
     tenantIds: z.array(name).min(1, 'must list at least one tenant').optional(),
     schemas: z.record(z.string(), z.unknown()).optional(),
     unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),

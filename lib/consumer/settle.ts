@@ -16,6 +16,7 @@ export interface SettleContext {
     readonly deadLetterQueueUrl?: string;
     readonly maxReceiveCount?: number;
     readonly failureDestination?: boolean;
+    readonly queueUrl?: string;
     readonly sqsClient?: SQSClient;
     readonly sqsClientConfig?: SQSClientConfig;
   };
@@ -231,6 +232,9 @@ export class Settler {
     let url = this.#queueUrls.get(arn);
     if (!url) {
       const [, , , , account, name] = arn.split(':');
+      // The queue the construct feeds the function from: no GetQueueUrl call needed.
+      const known = this.#engine.options.queueUrl;
+      if (known && name && known.endsWith(`/${name}`)) return Promise.resolve(known);
       url = this.#sqs
         .send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account }))
         .then((r) => r.QueueUrl ?? '');

@@ -62,5 +62,6 @@ export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process
     ...(env.CONSUMER_NAME ? { runnerName: env.CONSUMER_NAME } : {}),
     ...(env.DEAD_LETTER_QUEUE_URL ? { deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL } : {}),
     ...(env.MAX_RECEIVE_COUNT ? { maxReceiveCount: Number(env.MAX_RECEIVE_COUNT) } : {}),
+    ...(env.QUEUE_URL ? { queueUrl: env.QUEUE_URL } : {}),
   };
 }

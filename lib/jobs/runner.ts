@@ -58,6 +58,8 @@ export type JobRunnerOptions = {
    * with none. `eventbox jobs resume` takes the job on from there. @default none
    */
   readonly maxReceiveCount?: number;
+  /** The queue the runner reads, so retries need no GetQueueUrl. @default looked up */
+  readonly queueUrl?: string;
   /** Messages of a batch handled at once. @default 10 */
   readonly concurrency?: number;
   readonly logger?: Logger;

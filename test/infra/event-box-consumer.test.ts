@@ -60,7 +60,11 @@ describe('Construct: EventBoxConsumer', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ NOT_YET_MAX_ATTEMPTS: '10', MAX_RECEIVE_COUNT: '20' }),
+        Variables: Match.objectLike({
+          NOT_YET_MAX_ATTEMPTS: '10',
+          MAX_RECEIVE_COUNT: '20',
+          QUEUE_URL: { Ref: Match.stringLikeRegexp('^ScoresQueue') },
+        }),
       },
     });
   });

@@ -109,6 +109,24 @@ describe('Function: withInbox', () => {
       });
     });
 
+    it('uses the queue URL it was given, with no GetQueueUrl call', async () => {
+      const message = sqsMessage(event, 3);
+      const handler = withInbox(
+        async () => {},
+        engineWith(
+          () => ({ status: 'retry', kind: 'conflict', event, reason: 'raced', delaySeconds: 1 }),
+          { queueUrl: 'https://sqs.us-east-1.amazonaws.com/000000000000/user-score' },
+        ),
+      );
+
+      await handler(sqsEventOf([message]));
+
+      expect(sq.commandCalls(GetQueueUrlCommand)).toHaveLength(0);
+      expect(sq.commandCalls(ChangeMessageVisibilityCommand)[0]?.args[0].input.QueueUrl).toBe(
+        'https://sqs.us-east-1.amazonaws.com/000000000000/user-score',
+      );
+    });
+
     it('clamps a delay near the 12-hour limit to what the receipt has left, instead of being refused', async () => {
       vi.useFakeTimers({ now: new Date('2026-12-01T00:00:00Z'), toFake: ['Date'] });
       const message = sqsMessage(event, 3);

@@ -8,6 +8,8 @@ describe('Function: inboxOptionsFromEnvironment', () => {
       TABLE_NAME: 'scores',
       CONSUMER_NAME: 'user-score',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/scores',
+      MAX_RECEIVE_COUNT: '16',
       NOT_YET_MAX_ATTEMPTS: '6',
       NOT_YET_BACKOFF_BASE_SECONDS: '1',
       NOT_YET_BACKOFF_CAP_SECONDS: '30',
@@ -17,6 +19,8 @@ describe('Function: inboxOptionsFromEnvironment', () => {
       tableName: 'scores',
       consumerName: 'user-score',
       deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/scores',
+      maxReceiveCount: 16,
       notYet: { maxAttempts: 6, backoff: { baseSeconds: 1, capSeconds: 30 } },
     });
   });
