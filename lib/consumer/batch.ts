@@ -74,6 +74,7 @@ export async function handleSqsBatch<TEvent>(
   deadline?: Deadline,
 ): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
+  const prefetched = await engine.prefetch(messages).catch(() => new Map());
   const one = async (message: InboxMessage): Promise<boolean> => {
     const unstarted = await returnedUnstarted(deadline, settler, message);
     if (unstarted) {
@@ -82,7 +83,7 @@ export async function handleSqsBatch<TEvent>(
     }
     let outcome: Outcome;
     try {
-      outcome = await engine.process(message, handler);
+      outcome = await engine.process(message, handler, prefetched.get(message.messageId));
     } catch (error) {
       outcome = { status: 'failed', error };
     }

@@ -23,6 +23,7 @@ import { envelopeOf, type InboxMessage } from './messages.js';
 import { countNotYet } from './not-yet-count.js';
 import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
 import { validatePayload } from './schemas.js';
+import { readInboxRecords } from './seen.js';
 
 /** What a handler gets besides the event. */
 export interface InboxContext {
@@ -80,6 +81,13 @@ export type Outcome =
     }
   | { readonly status: 'dead-letter'; readonly event?: EventEnvelope; readonly reason: string }
   | { readonly status: 'failed'; readonly event?: EventEnvelope; readonly error: unknown };
+
+/** What a batch learnt of a message before handling it: its envelope, and whether its inbox record exists. */
+export interface Prefetched {
+  readonly prepared: { event: EventEnvelope } | { outcome: Outcome };
+  /** Undefined when unknown: the message reads its inbox record on its own. */
+  readonly seen?: boolean;
+}
 
 /** An event being handled: its transaction, and in lock mode the lock it holds. */
 export interface Attempt {
@@ -157,10 +165,43 @@ export class InboxEngine {
     }
   }
 
-  /** Opens the attempt, or says why the handler must not run (duplicate, locked). */
+  /**
+   * Prepares every message of a batch and reads their inbox records in one BatchGetItem,
+   * instead of a GetItem each. If that read fails, each message reads its own.
+   */
+  async prefetch(messages: readonly InboxMessage[]): Promise<Map<string, Prefetched>> {
+    const prepared = new Map<string, Prefetched['prepared']>();
+    for (const message of messages) prepared.set(message.messageId, await this.prepare(message));
+    const transactional = (this.options.mode ?? InboxDefaults.mode) === InboxMode.transaction;
+    const partitionOf = (event: EventEnvelope) =>
+      inboxKey(this.#layout, this.consumerName, event.id)[this.#layout.partitionKey] as string;
+    const events = [...prepared.values()].flatMap((p) => ('event' in p ? [p.event] : []));
+    let seen = new Map<string, boolean>();
+    if (transactional && events.length > 1) {
+      try {
+        seen = await readInboxRecords(this.client, this.#layout, events.map(partitionOf));
+      } catch (error) {
+        this.logger.warn('batch read of inbox records failed; each message reads its own', {
+          error,
+        });
+      }
+    }
+    return new Map(
+      [...prepared].map(([id, p]) => {
+        const known = 'event' in p ? seen.get(partitionOf(p.event)) : undefined;
+        return [id, known === undefined ? { prepared: p } : { prepared: p, seen: known }];
+      }),
+    );
+  }
+
+  /**
+   * Opens the attempt, or says why the handler must not run (duplicate, locked). `seen`
+   * is what a batch read found of the inbox record, if it ran.
+   */
   async begin(
     message: InboxMessage,
     event: EventEnvelope,
+    seen?: boolean,
   ): Promise<{ attempt: Attempt } | { outcome: Outcome }> {
     const now = new Date();
     const key = inboxKey(this.#layout, this.consumerName, event.id);
@@ -197,12 +238,16 @@ export class InboxEngine {
       );
       return { attempt: { message, event, tx, lock: result.acquired } };
     }
-    // A cheap read first, so a duplicate does not run the handler; the transaction's
-    // condition on the inbox record is what guarantees it.
-    const seen = await this.client.send(
-      new GetCommand({ TableName: this.#layout.tableName, Key: key, ConsistentRead: true }),
-    );
-    if (seen.Item) return { outcome: { status: 'duplicate', event } };
+    // A cheap read first (the batch's, or one of its own), so a duplicate does not run the
+    // handler; the transaction's condition on the inbox record is what guarantees it.
+    const exists =
+      seen ??
+      (
+        await this.client.send(
+          new GetCommand({ TableName: this.#layout.tableName, Key: key, ConsistentRead: true }),
+        )
+      ).Item !== undefined;
+    if (exists) return { outcome: { status: 'duplicate', event } };
     const item = inboxItem(this.#layout, this.consumerName, event, ttl, InboxItem.status.completed);
     const tx = new ConsumerTransaction(
       this.#settings,
@@ -339,12 +384,13 @@ export class InboxEngine {
   async process<TEvent = EventEnvelope>(
     message: InboxMessage,
     handler: InboxEventHandler<TEvent>,
+    prefetched?: Prefetched,
   ): Promise<Outcome> {
-    const prepared = await this.prepare(message);
+    const prepared = prefetched?.prepared ?? (await this.prepare(message));
     if ('outcome' in prepared) return prepared.outcome;
     let begun: Awaited<ReturnType<InboxEngine['begin']>>;
     try {
-      begun = await this.begin(message, prepared.event);
+      begun = await this.begin(message, prepared.event, prefetched?.seen);
     } catch (error) {
       return this.fail({ message, event: prepared.event }, error);
     }

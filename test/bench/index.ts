@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
 import { clientConfigFor, startEmulator } from '../../lib/testing/emulator/start.js';
 import { benchBundles } from './bundles.js';
+import { benchConsumer } from './consumer.js';
 import { benchJobSteps, costPerMillionSteps } from './jobs.js';
 import { benchCommitCpu, benchCommitLatency } from './producer.js';
 import { benchRelayThroughput } from './relay.js';
@@ -40,6 +41,9 @@ async function main(): Promise<void> {
       environment,
       (local ?? environment.dynamoDbEngines[0])?.endpoint,
     );
+    results.consumer = await benchConsumer(jobsEngine);
+    process.stderr.write(`consumer: ${JSON.stringify(results.consumer)}\n`);
+
     const steps = await benchJobSteps(jobsEngine);
     results.jobSteps = { ...steps, costPerMillionSteps: costPerMillionSteps(steps) };
     process.stderr.write(`job steps: ${JSON.stringify(results.jobSteps)}\n`);

@@ -128,6 +128,23 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(await inboxRecords(event.id)).toHaveLength(1);
   });
 
+  it('reads the inbox records of a batch in one consistent read: the applied event is seen, the new one is not, and each ends right', async () => {
+    const applied = credit('batch-a', 2);
+    const fresh = credit('batch-b', 4);
+    await engine.process(sqsMessage(applied), addToCounter);
+    const messages = [sqsMessage(applied, 2), sqsMessage(fresh)];
+
+    const prefetched = await engine.prefetch(messages);
+    const outcomes = await Promise.all(
+      messages.map((m) => engine.process(m, addToCounter, prefetched.get(m.messageId))),
+    );
+
+    expect(messages.map((m) => prefetched.get(m.messageId)?.seen)).toStrictEqual([true, false]);
+    expect(outcomes.map((o) => o.status)).toStrictEqual(['duplicate', 'handled']);
+    expect(await itemOf('batch-a')).toMatchObject({ total: 2, version: 1 });
+    expect(await itemOf('batch-b')).toMatchObject({ total: 4, version: 1 });
+  });
+
   it('skips a stale snapshot and commits the rest of the transaction', async () => {
     // Prepare: version 3 of the user is already there
     const sync =

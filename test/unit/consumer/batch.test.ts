@@ -37,6 +37,7 @@ function engineWith(
     ...extra,
   });
   vi.spyOn(engine, 'process').mockImplementation(async (message) => outcomes(message));
+  vi.spyOn(engine, 'prefetch').mockResolvedValue(new Map());
   return engine;
 }
 

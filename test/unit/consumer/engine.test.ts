@@ -1,5 +1,6 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
   TransactWriteCommand,
@@ -60,6 +61,83 @@ describe('Class: InboxEngine', () => {
 
       expect(attempt).toMatchObject({ message, event });
       expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+    });
+  });
+
+  describe('prefetch', () => {
+    const others = [1, 2].map((n) =>
+      envelope({
+        type: 'ScoreChanged',
+        aggregate: { type: 'User', id: `u${n}`, version: 1 },
+        payload: {},
+      }),
+    );
+    const messages = [event, ...others].map((e) => sqsMessage(e));
+    const partition = (id: string) => `INBOX#unit#${id}`;
+
+    it('reads the inbox records of a whole batch in one consistent BatchGetItem', async () => {
+      ddb.on(BatchGetCommand).resolves({
+        Responses: { scores: [{ pk: partition(event.id) }] },
+      });
+
+      const prefetched = await engine.prefetch(messages);
+
+      expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(1);
+      const request = ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.scores;
+      expect(request?.ConsistentRead).toBe(true);
+      expect(request?.Keys).toStrictEqual(
+        [event, ...others].map((e) => ({ pk: partition(e.id), sk: 'INBOX' })),
+      );
+      expect(messages.map((m) => prefetched.get(m.messageId)?.seen)).toStrictEqual([
+        true,
+        false,
+        false,
+      ]);
+    });
+
+    it('opens the attempts of unseen events with no GetItem of their own, and answers the seen one as a duplicate', async () => {
+      ddb.on(BatchGetCommand).resolves({ Responses: { scores: [{ pk: partition(event.id) }] } });
+      const prefetched = await engine.prefetch(messages);
+
+      const outcomes = await Promise.all(
+        messages.map((m) => engine.process(m, async () => {}, prefetched.get(m.messageId))),
+      );
+
+      expect(outcomes.map((o) => o.status)).toStrictEqual(['duplicate', 'handled', 'handled']);
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(0);
+      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(2);
+    });
+
+    it('leaves a key DynamoDB did not process unknown, so its message reads on its own', async () => {
+      ddb.on(BatchGetCommand).resolves({
+        Responses: { scores: [] },
+        UnprocessedKeys: {
+          scores: { Keys: [{ pk: partition(others[0]?.id ?? ''), sk: 'INBOX' }] },
+        },
+      });
+
+      const prefetched = await engine.prefetch(messages);
+      await engine.process(
+        messages[1] as (typeof messages)[number],
+        async () => {},
+        prefetched.get(messages[1]?.messageId ?? ''),
+      );
+
+      expect(prefetched.get(messages[1]?.messageId ?? '')?.seen).toBeUndefined();
+      expect(prefetched.get(messages[2]?.messageId ?? '')?.seen).toBe(false);
+      expect(ddb.commandCalls(GetCommand)).toHaveLength(1);
+    });
+
+    it('falls back to a read per message when the batch read fails', async () => {
+      ddb.on(BatchGetCommand).rejects(new Error('throttled'));
+
+      const prefetched = await engine.prefetch(messages);
+
+      expect([...prefetched.values()].map((p) => p.seen)).toStrictEqual([
+        undefined,
+        undefined,
+        undefined,
+      ]);
     });
   });
 
