@@ -226,7 +226,8 @@ export class EventBoxConsumer extends Construct {
     });
     // The inbox reads and writes items; the event source's grant includes
     // ChangeMessageVisibility and GetQueueUrl, which "not yet" retries use.
-    grantItemActions(this.table, this.function, ITEM_READ_WRITE);
+    // BatchGetItem: a batch's inbox records are read in one call.
+    grantItemActions(this.table, this.function, [...ITEM_READ_WRITE, 'dynamodb:BatchGetItem']);
     this.deadLetterQueue.grantSendMessages(this.function);
     this.function.addEventSource(
       new SqsEventSource(this.queue, {

@@ -10,7 +10,7 @@ export const ITEM_READ_WRITE = [
   'dynamodb:ConditionCheckItem',
 ] as const;
 
-const READS = new Set(['dynamodb:GetItem', 'dynamodb:Query']);
+const READS = new Set(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']);
 
 /**
  * Grants these item actions on the table itself, not its indexes: what the code uses and

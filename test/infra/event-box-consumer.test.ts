@@ -112,6 +112,7 @@ describe('Construct: EventBoxConsumer', () => {
               'dynamodb:UpdateItem',
               'dynamodb:DeleteItem',
               'dynamodb:ConditionCheckItem',
+              'dynamodb:BatchGetItem',
             ],
             Effect: 'Allow',
             Resource: getAtt('ScoresTable', 'Arn'),
