@@ -5,25 +5,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { describe, expect, it } from 'vitest';
 import { EventBox } from '../../infra/constructs/event-box.js';
 import { EventBoxConsumer } from '../../infra/constructs/event-box-consumer.js';
-import { testStack } from '../helpers/cdk.js';
+import { type PolicyStatement, statementsOf, testStack } from '../helpers/cdk.js';
 
 const entry = fileURLToPath(
   new URL('../../functions/example/user-score/index.ts', import.meta.url),
 );
 const keyArn = { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] };
 
-type Statement = { Action: string | string[]; Resource: unknown; Principal?: unknown };
-const statementsOf = (template: Template, rolePrefix: string): Statement[] =>
-  Object.values(
-    template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
-    }),
-  ).flatMap(
-    (p) =>
-      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
-        .PolicyDocument.Statement,
-  );
-const keyActions = (statements: Statement[]) =>
+const keyActions = (statements: PolicyStatement[]) =>
   statements
     .filter((s) => JSON.stringify(s.Resource).includes('"Key'))
     .flatMap((s) => [s.Action].flat())
@@ -31,11 +20,22 @@ const keyActions = (statements: Statement[]) =>
 
 function keyPolicyFor(template: Template, service: string) {
   const [key] = Object.values(template.findResources('AWS::KMS::Key')) as Array<{
-    Properties: { KeyPolicy: { Statement: Statement[] } };
+    Properties: { KeyPolicy: { Statement: PolicyStatement[] } };
   }>;
   return key?.Properties.KeyPolicy.Statement.filter(
     (s) => JSON.stringify(s.Principal) === JSON.stringify({ Service: service }),
   );
+}
+
+/** The user-score consumer in `stack`, encrypted with `key`. */
+function scores(stack: ReturnType<typeof testStack>, key: kms.IKey) {
+  return new EventBoxConsumer(stack, 'Scores', {
+    consumerName: 'user-score',
+    eventBus: new events.EventBus(stack, 'Bus'),
+    eventPattern: { source: ['orders'] },
+    entry,
+    encryptionKey: key,
+  });
 }
 
 describe('Prop: encryptionKey', () => {
@@ -67,13 +67,7 @@ describe('Prop: encryptionKey', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
 
-    new EventBoxConsumer(stack, 'Scores', {
-      consumerName: 'user-score',
-      eventBus: new events.EventBus(stack, 'Bus'),
-      eventPattern: { source: ['orders'] },
-      entry,
-      encryptionKey: key,
-    });
+    scores(stack, key);
 
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -109,13 +103,7 @@ describe('Prop: encryptionKey', () => {
       'arn:aws:kms:eu-west-1:111111111111:key/11111111-2222-3333-4444-555555555555',
     );
 
-    new EventBoxConsumer(stack, 'Scores', {
-      consumerName: 'user-score',
-      eventBus: new events.EventBus(stack, 'Bus'),
-      eventPattern: { source: ['orders'] },
-      entry,
-      encryptionKey: key,
-    });
+    scores(stack, key);
 
     Annotations.fromStack(stack).hasWarning(
       '/Test/Scores',

@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { JobRunner, type JobRunnerProps } from '../../infra/constructs/job-runner.js';
-import { testStack } from '../helpers/cdk.js';
+import { statementsOf, testStack } from '../helpers/cdk.js';
 
 const entry = fileURLToPath(
   new URL('../../functions/example/fulfilment/runner.ts', import.meta.url),
@@ -19,18 +19,6 @@ function runner(
   const construct = new JobRunner(stack, 'Jobs', { eventBus, entry, ...extra(stack) });
   return { stack, construct, template: Template.fromStack(stack) };
 }
-
-type Statement = { Action: string | string[]; Resource: unknown };
-const statementsOf = (template: Template, rolePrefix: string): Statement[] =>
-  Object.values(
-    template.findResources('AWS::IAM::Policy', {
-      Properties: { Roles: [{ Ref: Match.stringLikeRegexp(`^${rolePrefix}`) }] },
-    }),
-  ).flatMap(
-    (p) =>
-      (p as { Properties: { PolicyDocument: { Statement: Statement[] } } }).Properties
-        .PolicyDocument.Statement,
-  );
 
 describe('Construct: JobRunner', () => {
   it('creates the jobs table with a stream, the byState index and the outbox index, and a runner fed job messages of this table only', () => {
