@@ -10,6 +10,7 @@ import {
 import type { DynamoDBRecord } from 'aws-lambda';
 import { RelayDefaults } from '../relay/options.js';
 import { publishRecords } from '../relay/publisher.js';
+import { operatorPublishing } from '../relay/replay.js';
 import { classifyRecord, type PublishableRecord } from '../relay/stream-records.js';
 import {
   type LetterSummary,
@@ -191,13 +192,7 @@ export async function redriveRelayLetters(
     candidates.map((c) => c.record),
     [],
     {
-      eventBridge: options.eventBridge,
-      concurrency: RelayDefaults.concurrency,
-      maxEntryBytes: RelayDefaults.maxEntryBytes,
-      maxAttempts: RelayDefaults.maxAttempts,
-      backoff: RelayDefaults.backoff,
-      safetyMarginMs: 0,
-      remainingMs: () => Number.POSITIVE_INFINITY,
+      ...operatorPublishing(options.eventBridge),
       deadLetter: async (rejected) => {
         for (const r of rejected) {
           const c = candidates.find((x) => x.record.index === r.record.index);

@@ -592,38 +592,32 @@ export class JobRunner implements SettleContext {
     const startedAt = task.startedAt ?? this.#now();
     const tx = this.#tx();
     let value: unknown;
+    const failed = (attempts: number, error: unknown) =>
+      this.#taskFailed(
+        event,
+        definition,
+        view,
+        stepIndex,
+        step,
+        task,
+        attempts,
+        startedAt,
+        error,
+        claimant,
+      );
     try {
       value = await run({
         ...this.#args(view, definition),
         ctx: this.#context(tx, job, step.name, attempt, name),
       });
     } catch (error) {
-      return this.#taskFailed(
-        event,
-        definition,
-        view,
-        stepIndex,
-        step,
-        task,
-        attempt,
-        startedAt,
-        error,
-        claimant,
-      );
+      return failed(attempt, error);
     }
     const stored = storable(value);
     if ('problem' in stored) {
-      return this.#taskFailed(
-        event,
-        definition,
-        view,
-        stepIndex,
-        step,
-        task,
+      return failed(
         step.maxTaskAttempts,
-        startedAt,
         new Error(`returned a value that cannot be stored: ${stored.problem}`),
-        claimant,
       );
     }
     tx.addAction(
@@ -640,18 +634,7 @@ export class JobRunner implements SettleContext {
       committed = await this.#commit(tx);
     } catch (error) {
       if (!(error instanceof TransactionCanceledError)) throw error;
-      return this.#taskFailed(
-        event,
-        definition,
-        view,
-        stepIndex,
-        step,
-        task,
-        attempt,
-        startedAt,
-        error,
-        claimant,
-      );
+      return failed(attempt, error);
     }
     // Another delivery of this task checkpointed first; ours wrote nothing.
     if (committed === 'moved') return { outcome: handledOutcome(event) };

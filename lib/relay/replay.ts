@@ -167,13 +167,7 @@ export async function replayOutbox(options: OutboxReplayOptions): Promise<Outbox
   }
   let published = 0;
   const outcome = await publishRecords(publishable, [], {
-    eventBridge: options.eventBridge,
-    concurrency: RelayDefaults.concurrency,
-    maxEntryBytes: RelayDefaults.maxEntryBytes,
-    maxAttempts: RelayDefaults.maxAttempts,
-    backoff: RelayDefaults.backoff,
-    safetyMarginMs: 0,
-    remainingMs: () => Number.POSITIVE_INFINITY,
+    ...operatorPublishing(options.eventBridge),
     // Nothing is dead-lettered by a replay: what EventBridge rejects is reported instead.
     deadLetter: async (letters) => {
       for (const letter of letters)
@@ -196,5 +190,21 @@ export async function replayOutbox(options: OutboxReplayOptions): Promise<Outbox
     unpublishable,
     failed: publishable.length - outcome.published - outcome.deadLettered,
     eventIds: publishable.map((p) => p.eventId),
+  };
+}
+
+/**
+ * How an operator's command publishes (a replay, a redrive): the relay's defaults, with no
+ * Lambda deadline to keep to.
+ */
+export function operatorPublishing(eventBridge: EventBridgeClient) {
+  return {
+    eventBridge,
+    concurrency: RelayDefaults.concurrency,
+    maxEntryBytes: RelayDefaults.maxEntryBytes,
+    maxAttempts: RelayDefaults.maxAttempts,
+    backoff: RelayDefaults.backoff,
+    safetyMarginMs: 0,
+    remainingMs: () => Number.POSITIVE_INFINITY,
   };
 }
