@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { round } from '../../infra/demo/stats.js';
@@ -31,27 +33,36 @@ function quietSqs() {
 /**
  * The consumer on its happy path, 2,000 events in SQS batches of 10 with the same business
  * write (an atomic add to the user's score, no read, so every DynamoDB call is Eventbox's),
- * two ways in one run on one engine:
+ * three ways in one run on one engine:
  * - Eventbox: one consistent BatchGetItem of the batch's inbox records, then one
  *   TransactWriteItems per event (the inbox record and the write);
  * - the baseline, as the consumer was: a consistent GetItem of the inbox record per event,
  *   then the same transaction.
+ * - Eventbox again with its default logs and metrics (Powertools, a line per event), whose
+ *   cost is the difference in CPU per event.
  * Calls by operation and capacity per event, SQS calls per event, events per second.
  */
 export async function benchConsumer(config: EmulatorClientConfig) {
   const setup = new DynamoDBClient(config);
   const table = await createStreamTable(setup, 'bench-consumer');
   try {
-    const run = async (mode: 'batch read' | 'read per message') => {
+    const run = async (mode: 'batch read' | 'read per message' | 'batch read, default logs') => {
       const { client, meter, reset } = meteredClient(config);
       const sqs = quietSqs();
+      const consumerName = `bench-${mode.replace(/[ ,]+/g, '-')}`;
+      const logs = mode === 'batch read, default logs';
       const engine = new InboxEngine({
-        consumerName: `bench-${mode.replace(/ /g, '-')}`,
+        consumerName,
         tableName: table.tableName,
         client,
         sqsClient: sqs.sqs,
-        logger: silent(),
-        metrics: silent(),
+        // The default: a Powertools Logger at INFO (a line per event) and EMF metrics.
+        ...(logs
+          ? {
+              logger: new Logger({ serviceName: consumerName, logLevel: 'INFO' }),
+              metrics: new Metrics({ namespace: 'bench', serviceName: consumerName }),
+            }
+          : { logger: silent(), metrics: silent() }),
       });
       if (mode === 'read per message') engine.prefetch = async () => new Map();
       const handler = withInbox<{ userId: string }>(async (event, { tx }) => {
@@ -65,12 +76,25 @@ export async function benchConsumer(config: EmulatorClientConfig) {
         }),
       );
       reset();
+      // What the logs write is counted, not printed.
+      let logBytes = 0;
+      const write = process.stdout.write;
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        logBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+        return true;
+      }) as typeof process.stdout.write;
       const started = performance.now();
-      for (let i = 0; i < EVENTS; i += BATCH) {
-        const batch = events.slice(i, i + BATCH).map((e) => sqsMessage(e));
-        const response = await handler(sqsEventOf(batch), lambdaContext());
-        if (response?.batchItemFailures.length) throw new Error(`${mode}: a message failed`);
+      const cpu = process.cpuUsage();
+      try {
+        for (let i = 0; i < EVENTS; i += BATCH) {
+          const batch = events.slice(i, i + BATCH).map((e) => sqsMessage(e));
+          const response = await handler(sqsEventOf(batch), lambdaContext());
+          if (response?.batchItemFailures.length) throw new Error(`${mode}: a message failed`);
+        }
+      } finally {
+        process.stdout.write = write;
       }
+      const used = process.cpuUsage(cpu);
       const seconds = (performance.now() - started) / 1000;
       const perEvent = (n: number) => round(n / EVENTS, 3);
       const calls = Object.values(meter.calls).reduce((a, b) => a + b, 0);
@@ -84,16 +108,22 @@ export async function benchConsumer(config: EmulatorClientConfig) {
         rcuPerEvent: perEvent(meter.rcu),
         sqsCallsPerEvent: perEvent(sqs.calls()),
         eventsPerSecond: Math.round(EVENTS / seconds),
+        // This process's CPU, the SDK's included; the engine's own time is elsewhere.
+        cpuUsPerEvent: Math.round((used.user + used.system) / EVENTS),
+        logBytesPerEvent: Math.round(logBytes / EVENTS),
       };
     };
     const baseline = await run('read per message');
     const eventbox = await run('batch read');
+    const withLogs = await run('batch read, default logs');
     return {
       events: EVENTS,
       batch: BATCH,
       eventbox,
       baseline,
+      withLogs,
       speedup: round(eventbox.eventsPerSecond / baseline.eventsPerSecond, 2),
+      loggingCpuUsPerEvent: withLogs.cpuUsPerEvent - eventbox.cpuUsPerEvent,
     };
   } finally {
     await table.drop();
