@@ -4,6 +4,7 @@ import {
   type PlannedAction,
   planSynchronize,
   SynchronizeMode,
+  type TransactItem,
 } from '../transaction/actions.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
 
@@ -67,6 +68,15 @@ export class ConsumerTransaction extends Transaction {
       ...(event.tenantId === undefined ? {} : { tenantId: event.tenantId }),
       ...input,
     });
+  }
+
+  /** The write of a transaction whose only action besides the inbox record is one synchronize. */
+  soleSynchronize(): TransactItem | undefined {
+    const rest = this.actions.slice(1);
+    const [only] = rest;
+    return rest.length === 1 && only?.summary.kind === 'synchronize'
+      ? only.transactItem
+      : undefined;
   }
 
   /** The same transaction without the given actions, with a new request token. */

@@ -1,6 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { documentClient } from '../shared/dynamodb-client.js';
@@ -292,6 +297,8 @@ export class InboxEngine {
    * record alone; snapshots that turned out stale are dropped and the rest commits.
    */
   async complete(attempt: Attempt): Promise<Outcome> {
+    const sole = this.options.synchronizeWithoutInbox ? attempt.tx.soleSynchronize() : undefined;
+    if (sole && !attempt.lock) return this.#synchronizeAlone(attempt, sole);
     let tx = attempt.tx;
     let staleSkipped = 0;
     for (;;) {
@@ -317,6 +324,31 @@ export class InboxEngine {
         staleSkipped += stale.length;
         tx = tx.without(new Set(stale.map((f) => f.action.index)));
       }
+    }
+  }
+
+  /**
+   * The one conditional write of a handler whose only write is a synchronize, with no inbox
+   * record: the snapshot's version deduplicates, so a duplicate is a stale snapshot.
+   */
+  async #synchronizeAlone(
+    attempt: Attempt,
+    write: NonNullable<ReturnType<ConsumerTransaction['soleSynchronize']>>,
+  ): Promise<Outcome> {
+    const handled = (staleSkipped: number): Outcome => ({
+      status: 'handled',
+      event: attempt.event,
+      staleSkipped,
+      published: [],
+    });
+    try {
+      if (write.Put) await this.client.send(new PutCommand(write.Put));
+      else if (write.Update) await this.client.send(new UpdateCommand(write.Update));
+      return handled(0);
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ConditionalCheckFailedException')
+        return handled(1);
+      return this.fail(attempt, error);
     }
   }
 

@@ -85,6 +85,15 @@ export type InboxOptions = {
   readonly schemas?: PayloadSchemas;
   /** With `schemas`: what to do with a type that has none. @default 'dead-letter' */
   readonly unknownEventTypes?: 'dead-letter' | 'handle';
+  /**
+   * A handler whose only write is one `synchronize` needs no inbox record: the snapshot's
+   * version is the deduplication. With this, such an event costs one conditional write
+   * (1 write unit up to 1 KB) instead of a transaction with its inbox record (2 units per
+   * item); a duplicate runs the handler again and its write is skipped as stale. Those
+   * events leave no inbox record, so nothing shows they were handled but the entity's
+   * version. Transaction mode only. @default false
+   */
+  readonly synchronizeWithoutInbox?: boolean;
   /** @default 'transaction' */
   readonly mode?: InboxMode;
   /** Lock-then-complete: how long a lock holds before another delivery may take over. @default 300 */
@@ -164,6 +173,7 @@ export const inboxOptionsSchema = z
     schemas: z.record(z.string(), z.unknown()).optional(),
     unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),
     mode: z.enum([InboxMode.transaction, InboxMode.lockThenComplete]).optional(),
+    synchronizeWithoutInbox: z.boolean().optional(),
     lockTtlSeconds: int(1, 43_200).optional(),
     concurrency: int(1, 100).optional(),
     deadlineMarginMs: int(0, 900_000).optional(),

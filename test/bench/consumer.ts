@@ -33,20 +33,24 @@ function quietSqs() {
 /**
  * The consumer on its happy path, 2,000 events in SQS batches of 10 with the same business
  * write (an atomic add to the user's score, no read, so every DynamoDB call is Eventbox's),
- * three ways in one run on one engine:
+ * in one run on one engine:
  * - Eventbox: one consistent BatchGetItem of the batch's inbox records, then one
  *   TransactWriteItems per event (the inbox record and the write);
  * - the baseline, as the consumer was: a consistent GetItem of the inbox record per event,
  *   then the same transaction.
  * - Eventbox again with its default logs and metrics (Powertools, a line per event), whose
- *   cost is the difference in CPU per event.
+ *   cost is the difference in CPU per event;
+ * - an entity synchronizer (one `synchronize` per event) with `synchronizeWithoutInbox`:
+ *   one conditional write per event.
  * Calls by operation and capacity per event, SQS calls per event, events per second.
  */
 export async function benchConsumer(config: EmulatorClientConfig) {
   const setup = new DynamoDBClient(config);
   const table = await createStreamTable(setup, 'bench-consumer');
   try {
-    const run = async (mode: 'batch read' | 'read per message' | 'batch read, default logs') => {
+    const run = async (
+      mode: 'batch read' | 'read per message' | 'batch read, default logs' | 'synchronize alone',
+    ) => {
       const { client, meter, reset } = meteredClient(config);
       const sqs = quietSqs();
       const consumerName = `bench-${mode.replace(/[ ,]+/g, '-')}`;
@@ -63,10 +67,16 @@ export async function benchConsumer(config: EmulatorClientConfig) {
               metrics: new Metrics({ namespace: 'bench', serviceName: consumerName }),
             }
           : { logger: silent(), metrics: silent() }),
+        ...(mode === 'synchronize alone' ? { synchronizeWithoutInbox: true } : {}),
       });
       if (mode === 'read per message') engine.prefetch = async () => new Map();
       const handler = withInbox<{ userId: string }>(async (event, { tx }) => {
-        tx.update({ pk: `USER#${event.payload.userId}`, sk: 'USER' }, { score: add(1) });
+        if (mode === 'synchronize alone')
+          tx.synchronize(
+            { pk: `SNAPSHOT#${event.aggregate.id}`, sk: 'SNAPSHOT', userId: event.payload.userId },
+            { version: event.aggregate.version },
+          );
+        else tx.update({ pk: `USER#${event.payload.userId}`, sk: 'USER' }, { score: add(1) });
       }, engine);
       const events: EventEnvelope<{ userId: string }>[] = Array.from({ length: EVENTS }, (_, i) =>
         envelope({
@@ -116,12 +126,14 @@ export async function benchConsumer(config: EmulatorClientConfig) {
     const baseline = await run('read per message');
     const eventbox = await run('batch read');
     const withLogs = await run('batch read, default logs');
+    const synchronizeAlone = await run('synchronize alone');
     return {
       events: EVENTS,
       batch: BATCH,
       eventbox,
       baseline,
       withLogs,
+      synchronizeAlone,
       speedup: round(eventbox.eventsPerSecond / baseline.eventsPerSecond, 2),
       loggingCpuUsPerEvent: withLogs.cpuUsPerEvent - eventbox.cpuUsPerEvent,
     };

@@ -145,6 +145,38 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(await itemOf('batch-b')).toMatchObject({ total: 4, version: 1 });
   });
 
+  it('with synchronizeWithoutInbox, applies a lone snapshot with one write and no inbox record; a duplicate or an older one is skipped as stale', async () => {
+    const lean = new InboxEngine({
+      consumerName: 'lean',
+      tableName: table.tableName,
+      client: table.client,
+      synchronizeWithoutInbox: true,
+    });
+    const snapshot = (version: number, name: string) =>
+      envelope({
+        type: 'UserUpdated',
+        aggregate: { type: 'User', id: 'lean', version },
+        payload: { name },
+      });
+    const sync: InboxHandler<{ name: string }> = async (e, { tx }) => {
+      tx.synchronize(
+        { pk: 'USER#lean', sk: 'USER', name: e.payload.name },
+        { version: e.aggregate.version },
+      );
+    };
+    const newer = snapshot(3, 'Nia');
+
+    const first = await lean.process(sqsMessage(newer), sync);
+    const again = await lean.process(sqsMessage(newer, 2), sync);
+    const older = await lean.process(sqsMessage(snapshot(2, 'Old')), sync);
+
+    expect(first).toMatchObject({ status: 'handled', staleSkipped: 0 });
+    expect(again).toMatchObject({ status: 'handled', staleSkipped: 1 });
+    expect(older).toMatchObject({ status: 'handled', staleSkipped: 1 });
+    expect(await itemOf('USER#lean', 'USER')).toMatchObject({ name: 'Nia', version: 3 });
+    expect(await itemOf(`INBOX#lean#${newer.id}`, 'INBOX')).toBeUndefined();
+  });
+
   it('skips a stale snapshot and commits the rest of the transaction', async () => {
     // Prepare: version 3 of the user is already there
     const sync =

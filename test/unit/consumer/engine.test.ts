@@ -3,6 +3,7 @@ import {
   BatchGetCommand,
   DynamoDBDocumentClient,
   GetCommand,
+  PutCommand,
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
@@ -205,6 +206,57 @@ describe('Class: InboxEngine', () => {
         event,
         error: throttled,
       });
+    });
+  });
+
+  describe('synchronizeWithoutInbox', () => {
+    const lean = new InboxEngine({
+      consumerName: 'unit',
+      tableName: 'scores',
+      client,
+      synchronizeWithoutInbox: true,
+    });
+    const attemptOf = async () => {
+      const result = await lean.begin(message, event, false);
+      if (!('attempt' in result)) throw new Error('expected an attempt');
+      return result.attempt;
+    };
+
+    it('writes a lone snapshot with one conditional PutItem and no transaction', async () => {
+      ddb.on(PutCommand).resolves({});
+      const attempt = await attemptOf();
+      attempt.tx.synchronize({ pk: 'USER#u1', sk: 'USER', score: 7 }, { version: 3 });
+
+      expect(await lean.complete(attempt)).toMatchObject({ status: 'handled', staleSkipped: 0 });
+      expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
+      const put = ddb.commandCalls(PutCommand)[0]?.args[0].input;
+      expect(put?.Item).toMatchObject({ pk: 'USER#u1', version: 3 });
+      expect(put?.ConditionExpression).toBeDefined();
+    });
+
+    it('answers a refused condition as a stale snapshot skipped', async () => {
+      ddb.on(PutCommand).rejects(
+        Object.assign(new Error('The conditional request failed'), {
+          name: 'ConditionalCheckFailedException',
+        }),
+      );
+      const attempt = await attemptOf();
+      attempt.tx.synchronize({ pk: 'USER#u1', sk: 'USER', score: 7 }, { version: 3 });
+
+      expect(await lean.complete(attempt)).toMatchObject({ status: 'handled', staleSkipped: 1 });
+    });
+
+    it('keeps the inbox record and the transaction when the handler writes anything else', async () => {
+      const attempt = await attemptOf();
+      attempt.tx.synchronize({ pk: 'USER#u1', sk: 'USER', score: 7 }, { version: 3 });
+      attempt.tx.put({ pk: 'LOG#u1', sk: '3' });
+
+      await lean.complete(attempt);
+
+      expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
+      expect(ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems).toHaveLength(
+        3,
+      );
     });
   });
 
