@@ -2,7 +2,6 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import type { InboxEngine, InboxEventHandler, Outcome } from './engine.js';
 import type { InboxMessage } from './messages.js';
 import type { Settler } from './settle.js';
-import type { VisibilityChanges } from './visibility.js';
 
 /** Runs `work` over items with at most `limit` in flight. */
 export async function pool<T>(
@@ -52,10 +51,9 @@ export async function returnedUnstarted(
   deadline: Deadline | undefined,
   settler: Settler,
   message: InboxMessage,
-  changes?: VisibilityChanges,
 ): Promise<'returned' | 'done' | undefined> {
   if (!deadline || deadline.remainingMs() >= deadline.marginMs) return undefined;
-  return (await settler.release(message, 'deadline', changes)) ? 'done' : 'returned';
+  return (await settler.release(message, 'deadline')) ? 'done' : 'returned';
 }
 
 /**
@@ -77,10 +75,8 @@ export async function handleSqsBatch<TEvent>(
 ): Promise<SQSBatchResponse> {
   const failed = new Set<string>();
   const prefetched = await engine.prefetch(messages).catch(() => new Map());
-  // Retry delays and returns go out together when the batch ends, 10 to a call.
-  const changes = settler.batchChanges();
   const one = async (message: InboxMessage): Promise<boolean> => {
-    const unstarted = await returnedUnstarted(deadline, settler, message, changes);
+    const unstarted = await returnedUnstarted(deadline, settler, message);
     if (unstarted) {
       if (unstarted === 'returned') failed.add(message.messageId);
       return false;
@@ -91,7 +87,7 @@ export async function handleSqsBatch<TEvent>(
     } catch (error) {
       outcome = { status: 'failed', error };
     }
-    const done = await settler.settle(message, outcome, changes);
+    const done = await settler.settle(message, outcome);
     if (!done) failed.add(message.messageId);
     return done;
   };
@@ -107,8 +103,7 @@ export async function handleSqsBatch<TEvent>(
       let blocked = false;
       for (const message of group) {
         if (!blocked) blocked = !(await one(message));
-        else if (!(await settler.release(message, 'group-blocked', changes)))
-          failed.add(message.messageId);
+        else if (!(await settler.release(message, 'group-blocked'))) failed.add(message.messageId);
       }
     });
   } else {
@@ -116,7 +111,6 @@ export async function handleSqsBatch<TEvent>(
       await one(message);
     });
   }
-  await changes.flush();
   return {
     batchItemFailures: messages
       .filter((m) => failed.has(m.messageId))

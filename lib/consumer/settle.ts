@@ -2,11 +2,10 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClientConfig } from '@aws-sdk/client-sqs';
-import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { sendConsumerDeadLetter } from './dead-letter.js';
 import type { Outcome } from './engine.js';
 import type { InboxMessage } from './messages.js';
-import { VisibilityChanges } from './visibility.js';
 
 /** What settling needs of whoever handled the message: the inbox engine, or the job runner. */
 export interface SettleContext {
@@ -25,7 +24,23 @@ export interface SettleContext {
   backoffSeconds(receiveCount: number): number;
 }
 
-export { visibilityWithinLimit } from './visibility.js';
+/**
+ * SQS takes a visibility timeout up to 12 hours from the receipt and rejects more; the
+ * margin covers the time between SQS's receipt and this invocation seeing the message.
+ */
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+const RECEIPT_MARGIN_SECONDS = 60;
+
+/** `seconds`, or what is left of the 12 hours the message's receipt allows. */
+export function visibilityWithinLimit(
+  seconds: number,
+  receivedAt: number | undefined,
+  now: number = Date.now(),
+): number {
+  const held = receivedAt === undefined ? 0 : Math.ceil((now - receivedAt) / 1000);
+  const left = MAX_VISIBILITY_SECONDS - RECEIPT_MARGIN_SECONDS - held;
+  return Math.max(0, Math.min(seconds, left));
+}
 
 /** The metric each kind of retry counts in. */
 const RETRY_METRICS = {
@@ -60,19 +75,7 @@ export class Settler {
     this.#sqs = sqsClient ?? new SQSClient(sqsClientConfig ?? {});
   }
 
-  /** Visibility changes to send together at the end of a batch (`flush`). */
-  batchChanges(): VisibilityChanges {
-    return new VisibilityChanges(this.#sqs, (arn) => this.#queueUrl(arn), this.#engine.logger);
-  }
-
-  /**
-   * With `changes`, a retry's delay joins the batch's changes instead of being sent now.
-   */
-  async settle(
-    message: InboxMessage,
-    outcome: Outcome,
-    changes?: VisibilityChanges,
-  ): Promise<boolean> {
+  async settle(message: InboxMessage, outcome: Outcome): Promise<boolean> {
     const { metrics, logger } = this.#engine;
     const eventId = 'event' in outcome ? outcome.event?.id : undefined;
     const last = this.#lastDelivery(message);
@@ -108,7 +111,7 @@ export class Settler {
           delaySeconds: outcome.delaySeconds,
           attempt: message.receiveCount,
         });
-        await this.#delay(message, outcome.delaySeconds, changes);
+        await this.#delay(message, outcome.delaySeconds);
         return false;
       case 'dead-letter':
         return this.#deadLetter(message, outcome.reason, outcome.event);
@@ -122,7 +125,7 @@ export class Settler {
           delaySeconds,
           error: outcome.error,
         });
-        await this.#delay(message, delaySeconds, changes);
+        await this.#delay(message, delaySeconds);
         return false;
       }
     }
@@ -135,11 +138,7 @@ export class Settler {
    * Resolves true if the message is done instead: on its last delivery it is dead-lettered
    * with why it was not started.
    */
-  async release(
-    message: InboxMessage,
-    why: 'deadline' | 'group-blocked',
-    changes?: VisibilityChanges,
-  ): Promise<boolean> {
+  async release(message: InboxMessage, why: 'deadline' | 'group-blocked'): Promise<boolean> {
     const last = this.#lastDelivery(message);
     if (last) {
       const reason =
@@ -150,7 +149,7 @@ export class Settler {
     }
     this.#engine.metrics.addMetric('ReturnedUnstarted', MetricUnit.Count, 1);
     this.#engine.logger.info('message returned unstarted', { messageId: message.messageId, why });
-    await this.#delay(message, 0, changes);
+    await this.#delay(message, 0);
     return false;
   }
 
@@ -211,10 +210,22 @@ export class Settler {
   }
 
   /** Keeps a message invisible for `seconds`; without it, the queue's visibility timeout applies. */
-  async #delay(message: InboxMessage, seconds: number, changes?: VisibilityChanges) {
-    const target = changes ?? this.batchChanges();
-    target.add(message, seconds);
-    if (!changes) await target.flush();
+  async #delay(message: InboxMessage, seconds: number): Promise<void> {
+    if (message.origin !== 'sqs' || !message.receiptHandle || !message.queueArn) return;
+    try {
+      await this.#sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: await this.#queueUrl(message.queueArn),
+          ReceiptHandle: message.receiptHandle,
+          VisibilityTimeout: visibilityWithinLimit(seconds, message.receivedAt),
+        }),
+      );
+    } catch (error) {
+      this.#engine.logger.warn(
+        'could not delay the message; the queue visibility timeout applies',
+        { messageId: message.messageId, error },
+      );
+    }
   }
 
   #queueUrl(arn: string): Promise<string> {
