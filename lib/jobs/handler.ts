@@ -1,6 +1,7 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import { deadlineOf, pool, returnedUnstarted } from '../consumer/batch.js';
 import type { Outcome } from '../consumer/engine.js';
+import { ConsumerEnvironment } from '../consumer/environment.js';
 import { messagesOf } from '../consumer/messages.js';
 import { InboxDefaults } from '../consumer/options.js';
 import { Settler } from '../consumer/settle.js';
@@ -56,12 +57,16 @@ export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process
   const tableName = env.TABLE_NAME;
   if (!tableName)
     throw new InvalidOptionsError('job runner environment', ['TABLE_NAME is not set']);
+  // The runner is an EventBoxConsumer: the same variables as any consumer's.
+  const dlq = env[ConsumerEnvironment.deadLetterQueueUrl];
+  const maxReceiveCount = env[ConsumerEnvironment.maxReceiveCount];
+  const queueUrl = env[ConsumerEnvironment.queueUrl];
   return {
     tableName,
     ...(env.STEP_TABLE_NAME ? { stepTableName: env.STEP_TABLE_NAME } : {}),
     ...(env.CONSUMER_NAME ? { runnerName: env.CONSUMER_NAME } : {}),
-    ...(env.DEAD_LETTER_QUEUE_URL ? { deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL } : {}),
-    ...(env.MAX_RECEIVE_COUNT ? { maxReceiveCount: Number(env.MAX_RECEIVE_COUNT) } : {}),
-    ...(env.QUEUE_URL ? { queueUrl: env.QUEUE_URL } : {}),
+    ...(dlq ? { deadLetterQueueUrl: dlq } : {}),
+    ...(maxReceiveCount ? { maxReceiveCount: Number(maxReceiveCount) } : {}),
+    ...(queueUrl ? { queueUrl } : {}),
   };
 }

@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { jobRunnerOptionsFromEnvironment } from '../../../lib/jobs/handler.js';
+
+describe('Function: jobRunnerOptionsFromEnvironment', () => {
+  it('reads what the JobRunner construct sets, the queue URL and maxReceiveCount included', () => {
+    expect(
+      jobRunnerOptionsFromEnvironment({
+        TABLE_NAME: 'jobs',
+        CONSUMER_NAME: 'fulfilment',
+        DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+        QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/jobs',
+        MAX_RECEIVE_COUNT: '100',
+      }),
+    ).toStrictEqual({
+      tableName: 'jobs',
+      runnerName: 'fulfilment',
+      deadLetterQueueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      maxReceiveCount: 100,
+      queueUrl: 'https://sqs.eu-west-1.amazonaws.com/1/jobs',
+    });
+  });
+});
