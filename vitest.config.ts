@@ -16,6 +16,9 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           environment: 'node',
           env: quietPowertools,
+          // A file's first synthesis bundles its Lambda entries with esbuild; beside the
+          // emulator suites on two cores that takes several seconds.
+          testTimeout: 60_000,
         },
       },
       {
