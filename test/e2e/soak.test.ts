@@ -37,9 +37,8 @@ describe('Soak under faults, then quiet', () => {
     // no effect twice; a stalled job says why.
     expect(report.jobs.started).toBeGreaterThan(0);
     expect(report.jobs).toMatchObject({ lost: 0, unfinished: 0, effectsAppliedTwice: 0 });
-    expect(report.jobs.succeeded + report.jobs.failed + report.jobs.stalled).toBe(
-      report.jobs.started,
-    );
+    const { succeeded, failed, stalled, heldInDeadLetterQueue } = report.jobs;
+    expect(succeeded + failed + stalled + heldInDeadLetterQueue).toBe(report.jobs.started);
     for (const reason of Object.keys(report.jobs.stalledReasons))
       expect(reason).toMatch(/\(injected\)/);
     // A job whose message EventBridge rejected for good (injected) waits in the relay's
