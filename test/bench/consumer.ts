@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { round } from '../../infra/demo/stats.js';
 import { type EventEnvelope, InboxEngine, withInbox } from '../../lib/consumer/index.js';
 import type { EmulatorClientConfig } from '../../lib/testing/emulator/start.js';
@@ -11,6 +12,7 @@ import { envelope, sqsEventOf, sqsMessage } from '../helpers/inbox.js';
 import { lambdaContext } from '../helpers/lambda-context.js';
 import { createStreamTable } from '../helpers/table.js';
 import { meteredClient } from './metered-client.js';
+import { createIdempotencyTable, powertoolsHandler } from './powertools-peer.js';
 
 const EVENTS = 2_000;
 const BATCH = 10;
@@ -30,6 +32,13 @@ function quietSqs() {
   return { sqs, calls: () => calls };
 }
 
+type Mode =
+  | 'batch read'
+  | 'read per message'
+  | 'batch read, default logs'
+  | 'synchronize alone'
+  | 'powertools';
+
 /**
  * The consumer on its happy path, 2,000 events in SQS batches of 10 with the same business
  * write (an atomic add to the user's score, no read, so every DynamoDB call is Eventbox's),
@@ -41,47 +50,39 @@ function quietSqs() {
  * - Eventbox again with its default logs and metrics (Powertools, a line per event), whose
  *   cost is the difference in CPU per event;
  * - an entity synchronizer (one `synchronize` per event) with `synchronizeWithoutInbox`:
- *   one conditional write per event.
- * Calls by operation and capacity per event, SQS calls per event, events per second.
+ *   one conditional write per event;
+ * - the field's standard, Powertools idempotency + batch, with the same add.
+ * Each run's writes are checked against applying every event once. Calls by operation and capacity per event, SQS calls per event, events per second.
  */
 export async function benchConsumer(config: EmulatorClientConfig) {
   const setup = new DynamoDBClient(config);
   const table = await createStreamTable(setup, 'bench-consumer');
+  const idempotency = await createIdempotencyTable(setup, 'bench-idempotency');
   try {
-    const run = async (
-      mode: 'batch read' | 'read per message' | 'batch read, default logs' | 'synchronize alone',
-    ) => {
+    const run = async (mode: Mode) => {
       const { client, meter, reset } = meteredClient(config);
       const sqs = quietSqs();
       const consumerName = `bench-${mode.replace(/[ ,]+/g, '-')}`;
-      const logs = mode === 'batch read, default logs';
-      const engine = new InboxEngine({
-        consumerName,
-        tableName: table.tableName,
-        client,
-        sqsClient: sqs.sqs,
-        // The default: a Powertools Logger at INFO (a line per event) and EMF metrics.
-        ...(logs
-          ? {
-              logger: new Logger({ serviceName: consumerName, logLevel: 'INFO' }),
-              metrics: new Metrics({ namespace: 'bench', serviceName: consumerName }),
-            }
-          : { logger: silent(), metrics: silent() }),
-        ...(mode === 'synchronize alone' ? { synchronizeWithoutInbox: true } : {}),
-      });
-      if (mode === 'read per message') engine.prefetch = async () => new Map();
-      const handler = withInbox<{ userId: string }>(async (event, { tx }) => {
-        if (mode === 'synchronize alone')
-          tx.synchronize(
-            { pk: `SNAPSHOT#${event.aggregate.id}`, sk: 'SNAPSHOT', userId: event.payload.userId },
-            { version: event.aggregate.version },
-          );
-        else tx.update({ pk: `USER#${event.payload.userId}`, sk: 'USER' }, { score: add(1) });
-      }, engine);
+      const userKey = (userId: string) => `USER#${consumerName}-${userId}`;
+      const handler =
+        mode === 'powertools'
+          ? powertoolsHandler({
+              client,
+              idempotencyTable: idempotency.tableName,
+              businessTable: table.tableName,
+              userKey,
+            })
+          : eventboxHandler(mode, {
+              consumerName,
+              tableName: table.tableName,
+              client,
+              sqsClient: sqs.sqs,
+              userKey,
+            });
       const events: EventEnvelope<{ userId: string }>[] = Array.from({ length: EVENTS }, (_, i) =>
         envelope({
           type: 'Scored',
-          aggregate: { type: 'Score', id: `s-${mode}-${i}`, version: 1 },
+          aggregate: { type: 'Score', id: `s-${consumerName}-${i}`, version: 1 },
           payload: { userId: `u${i % USERS}` },
         }),
       );
@@ -121,8 +122,10 @@ export async function benchConsumer(config: EmulatorClientConfig) {
         // This process's CPU, the SDK's included; the engine's own time is elsewhere.
         cpuUsPerEvent: Math.round((used.user + used.system) / EVENTS),
         logBytesPerEvent: Math.round(logBytes / EVENTS),
+        correct: await eachAppliedOnce(setup, table.tableName, mode, events, userKey),
       };
     };
+    const powertools = await run('powertools');
     const baseline = await run('read per message');
     const eventbox = await run('batch read');
     const withLogs = await run('batch read, default logs');
@@ -131,15 +134,76 @@ export async function benchConsumer(config: EmulatorClientConfig) {
       events: EVENTS,
       batch: BATCH,
       eventbox,
+      powertools,
       baseline,
       withLogs,
       synchronizeAlone,
-      speedup: round(eventbox.eventsPerSecond / baseline.eventsPerSecond, 2),
+      speedupOverPowertools: round(eventbox.eventsPerSecond / powertools.eventsPerSecond, 2),
+      speedupOverReadPerMessage: round(eventbox.eventsPerSecond / baseline.eventsPerSecond, 2),
       loggingCpuUsPerEvent: withLogs.cpuUsPerEvent - eventbox.cpuUsPerEvent,
     };
   } finally {
     await table.drop();
+    await idempotency.drop();
   }
+}
+
+/** Eventbox's consumer in one of its modes, the same atomic add as the Powertools peer. */
+function eventboxHandler(
+  mode: Exclude<Mode, 'powertools'>,
+  options: {
+    consumerName: string;
+    tableName: string;
+    client: DynamoDBClient;
+    sqsClient: SQSClient;
+    userKey: (userId: string) => string;
+  },
+) {
+  const { userKey, ...engineOptions } = options;
+  const logs = mode === 'batch read, default logs';
+  const engine = new InboxEngine({
+    ...engineOptions,
+    // The default: a Powertools Logger at INFO (a line per event) and EMF metrics.
+    ...(logs
+      ? {
+          logger: new Logger({ serviceName: options.consumerName, logLevel: 'INFO' }),
+          metrics: new Metrics({ namespace: 'bench', serviceName: options.consumerName }),
+        }
+      : { logger: silent(), metrics: silent() }),
+    ...(mode === 'synchronize alone' ? { synchronizeWithoutInbox: true } : {}),
+  });
+  if (mode === 'read per message') engine.prefetch = async () => new Map();
+  return withInbox<{ userId: string }>(async (event, { tx }) => {
+    if (mode === 'synchronize alone')
+      tx.synchronize(
+        { pk: `SNAPSHOT#${event.aggregate.id}`, sk: 'SNAPSHOT', userId: event.payload.userId },
+        { version: event.aggregate.version },
+      );
+    else tx.update({ pk: userKey(event.payload.userId), sk: 'USER' }, { score: add(1) });
+  }, engine);
+}
+
+/** Whether the run's writes are exactly what applying each event once gives. */
+async function eachAppliedOnce(
+  client: DynamoDBClient,
+  tableName: string,
+  mode: Mode,
+  events: readonly EventEnvelope<{ userId: string }>[],
+  userKey: (userId: string) => string,
+) {
+  const docs = DynamoDBDocumentClient.from(client);
+  const get = async (pk: string, sk: string) =>
+    (await docs.send(new GetCommand({ TableName: tableName, Key: { pk, sk } }))).Item;
+  if (mode === 'synchronize alone') {
+    for (const e of events)
+      if ((await get(`SNAPSHOT#${e.aggregate.id}`, 'SNAPSHOT'))?.version !== 1) return false;
+    return true;
+  }
+  const expected = new Map<string, number>();
+  for (const e of events) expected.set(e.payload.userId, (expected.get(e.payload.userId) ?? 0) + 1);
+  for (const [userId, score] of expected)
+    if ((await get(userKey(userId), 'USER'))?.score !== score) return false;
+  return true;
 }
 
 /** A logger and metrics that write nothing, in both modes alike. */
