@@ -9,6 +9,8 @@ const quietPowertools = {
 
 export default defineConfig({
   test: {
+    // The construct tests run beside the emulator suites instead of after them.
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -19,6 +21,7 @@ export default defineConfig({
           // A file's first synthesis bundles its Lambda entries with esbuild; beside the
           // emulator suites on two cores that takes several seconds.
           testTimeout: 60_000,
+          maxWorkers: 1,
         },
       },
       {
@@ -32,6 +35,9 @@ export default defineConfig({
           environment: 'node',
           env: quietPowertools,
           globalSetup: ['test/integration/global-setup.ts'],
+          // One file at a time: the emulator's Lambda workers and log collection are timing
+          // sensitive, and the soak counts what its logs show.
+          maxWorkers: 1,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -27,6 +27,20 @@ function allSchedules(): number[][] {
 
 const SCHEDULES = allSchedules();
 
+/**
+ * Runs every schedule, a few at a time: each has its own namespace, so schedules share no
+ * item, and only the deliveries within one schedule are ordered.
+ */
+async function eachSchedule<T>(run: (order: readonly number[]) => Promise<T>) {
+  const results: Array<[string, T]> = [];
+  for (let i = 0; i < SCHEDULES.length; i += 8) {
+    const slice = SCHEDULES.slice(i, i + 8);
+    const states = await Promise.all(slice.map(run));
+    results.push(...slice.map((order, j) => [order.join(','), states[j] as T] as [string, T]));
+  }
+  return results;
+}
+
 it('enumerates all 62 delivery orders of two events arriving 1 to 3 times each', () => {
   expect(SCHEDULES).toHaveLength(62);
   expect(new Set(SCHEDULES.map((s) => s.join(','))).size).toBe(62);
@@ -88,13 +102,13 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       });
 
       it(`reaches the in-order state in each of the ${SCHEDULES.length} delivery orders, one at a time`, async () => {
-        for (const order of SCHEDULES)
-          expect(await finalStateAfter(order), order.join(',')).toStrictEqual(inOrder);
+        const states = await eachSchedule((order) => finalStateAfter(order));
+        for (const [order, state] of states) expect(state, order).toStrictEqual(inOrder);
       }, 900_000);
 
       it(`reaches the in-order state in each of the ${SCHEDULES.length} delivery orders, all at once`, async () => {
-        for (const order of SCHEDULES)
-          expect(await finalStateAfter(order, true), order.join(',')).toStrictEqual(inOrder);
+        const states = await eachSchedule((order) => finalStateAfter(order, true));
+        for (const [order, state] of states) expect(state, order).toStrictEqual(inOrder);
       }, 900_000);
     });
   },

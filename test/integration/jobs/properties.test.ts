@@ -12,7 +12,7 @@ import { Network } from '../../helpers/job-network.js';
 import { createJobsTable } from '../../helpers/table.js';
 
 /** Generated runs per engine: each a few jobs under crashes, duplicates, reordering and failures. */
-const RUNS = 8;
+const RUNS = 5;
 const JOBS_PER_RUN = 3;
 const TASKS = ['a', 'b', 'c'] as const;
 
