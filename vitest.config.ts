@@ -9,8 +9,6 @@ const quietPowertools = {
 
 export default defineConfig({
   test: {
-    // The construct tests run beside the emulator suites instead of after them.
-    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -21,7 +19,6 @@ export default defineConfig({
           // A file's first synthesis bundles its Lambda entries with esbuild; beside the
           // emulator suites on two cores that takes several seconds.
           testTimeout: 60_000,
-          maxWorkers: 1,
         },
       },
       {
@@ -35,8 +32,8 @@ export default defineConfig({
           environment: 'node',
           env: quietPowertools,
           globalSetup: ['test/integration/global-setup.ts'],
-          // One file at a time: the emulator's Lambda workers and log collection are timing
-          // sensitive, and the soak counts what its logs show.
+          // One file at a time on any machine: the emulator's Lambda workers and log
+          // collection are timing sensitive, and the soak counts what its logs show.
           maxWorkers: 1,
           testTimeout: 120_000,
           hookTimeout: 180_000,
