@@ -1,7 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english.js';
 import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
 import { OutboxItem } from '../shared/outbox-item.js';
 import { notBoth } from '../shared/validate-options.js';
@@ -129,63 +130,70 @@ export const InboxDefaults = {
 } as const;
 
 const int = (min: number, max: number) =>
-  z
-    .number()
-    .int('must be an integer')
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
-const name = z.string().min(1, 'must not be empty');
+  z.optional(
+    z
+      .number()
+      .check(
+        z.refine(Number.isInteger, 'must be an integer'),
+        z.gte(min, `must be at least ${min}`),
+        z.lte(max, `must be at most ${max}`),
+      ),
+  );
+const nonEmpty = z.string().check(z.minLength(1, 'must not be empty'));
+const name = z.optional(nonEmpty);
+const anything = z.optional(z.unknown());
+const config = z.optional(z.record(z.string(), z.unknown()));
+const queueUrl = z.optional(z.url({ error: 'must be a queue URL' }));
 
+// zod/mini, as the relay's: the consumer's bundle carries only the checks it uses.
 export const inboxOptionsSchema = z
   .strictObject({
-    consumerName: name.regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"'),
-    tableName: name,
-    source: name.optional(),
-    keys: z.strictObject({ partitionKey: name.optional(), sortKey: name.optional() }).optional(),
-    versionAttribute: name.optional(),
-    inboxTtlSeconds: int(60, 365 * 24 * 3600).optional(),
-    ttlAttribute: name.optional(),
-    outbox: z
-      .union([
+    consumerName: nonEmpty.check(
+      z.regex(/^[A-Za-z0-9._-]+$/, 'must be letters, digits, ".", "_" or "-"'),
+    ),
+    tableName: nonEmpty,
+    source: name,
+    keys: z.optional(z.strictObject({ partitionKey: name, sortKey: name })),
+    versionAttribute: name,
+    inboxTtlSeconds: int(60, 365 * 24 * 3600),
+    ttlAttribute: name,
+    outbox: z.optional(
+      z.union([
         z.literal(false),
-        z.strictObject({
-          tableName: name.optional(),
-          ttlSeconds: int(60, 365 * 24 * 3600).optional(),
-        }),
-      ])
-      .optional(),
-    notYet: z
-      .strictObject({
-        maxAttempts: int(1, 100).optional(),
-        backoff: z
-          .strictObject({
-            baseSeconds: int(0, 43_200).optional(),
-            capSeconds: int(0, 43_200).optional(),
-          })
-          .optional(),
-      })
-      .optional(),
-    deadLetterQueueUrl: z.string().url('must be a queue URL').optional(),
-    maxReceiveCount: int(1, 1000).optional(),
-    failureDestination: z.boolean().optional(),
-    queueUrl: z.string().url('must be a queue URL').optional(),
-    tenantIds: z.array(name).min(1, 'must list at least one tenant').optional(),
-    schemas: z.record(z.string(), z.unknown()).optional(),
-    unknownEventTypes: z.enum(['dead-letter', 'handle']).optional(),
-    mode: z.enum([InboxMode.transaction, InboxMode.lockThenComplete]).optional(),
-    synchronizeWithoutInbox: z.boolean().optional(),
-    lockTtlSeconds: int(1, 43_200).optional(),
-    concurrency: int(1, 100).optional(),
-    deadlineMarginMs: int(0, 900_000).optional(),
-    logger: z.unknown().optional(),
-    metrics: z.unknown().optional(),
-    client: z.unknown().optional(),
-    clientConfig: z.record(z.string(), z.unknown()).optional(),
-    sqsClient: z.unknown().optional(),
-    sqsClientConfig: z.record(z.string(), z.unknown()).optional(),
+        z.strictObject({ tableName: name, ttlSeconds: int(60, 365 * 24 * 3600) }),
+      ]),
+    ),
+    notYet: z.optional(
+      z.strictObject({
+        maxAttempts: int(1, 100),
+        backoff: z.optional(
+          z.strictObject({ baseSeconds: int(0, 43_200), capSeconds: int(0, 43_200) }),
+        ),
+      }),
+    ),
+    deadLetterQueueUrl: queueUrl,
+    maxReceiveCount: int(1, 1000),
+    failureDestination: z.optional(z.boolean()),
+    queueUrl,
+    tenantIds: z.optional(z.array(nonEmpty).check(z.minLength(1, 'must list at least one tenant'))),
+    schemas: config,
+    unknownEventTypes: z.optional(z.enum(['dead-letter', 'handle'])),
+    mode: z.optional(z.enum([InboxMode.transaction, InboxMode.lockThenComplete])),
+    synchronizeWithoutInbox: z.optional(z.boolean()),
+    lockTtlSeconds: int(1, 43_200),
+    concurrency: int(1, 100),
+    deadlineMarginMs: int(0, 900_000),
+    logger: anything,
+    metrics: anything,
+    client: anything,
+    clientConfig: config,
+    sqsClient: anything,
+    sqsClientConfig: config,
   })
-  .refine(...notBoth('client', 'clientConfig'))
-  .refine(...notBoth('sqsClient', 'sqsClientConfig'))
-  .refine((o) => !(o.unknownEventTypes && !o.schemas), {
-    message: 'unknownEventTypes needs schemas',
-  });
+  .check(
+    z.refine(...notBoth('client', 'clientConfig')),
+    z.refine(...notBoth('sqsClient', 'sqsClientConfig')),
+    z.refine((o) => !(o.unknownEventTypes && !o.schemas), {
+      message: 'unknownEventTypes needs schemas',
+    }),
+  );

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { describeIssues } from '../shared/zod-problems.js';
 import type { Transaction } from '../transaction/transaction.js';
@@ -46,8 +47,8 @@ export interface ExecutionStart {
 
 export const executionStartSchema = z.strictObject({
   engine: z.enum([ExecutionEngine.stepFunctions, ExecutionEngine.durableFunction]),
-  target: z.string().min(1),
-  name: z.string().min(1),
+  target: z.string().check(z.minLength(1)),
+  name: z.string().check(z.minLength(1)),
   /** The input as JSON text, so that the dispatcher compares exactly what was started. */
   input: z.string(),
 });
@@ -87,14 +88,15 @@ export function startExecution(
   tx: Transaction,
   start: ExecutionStart,
 ): EventEnvelope<ExecutionStartPayload> {
-  const parsed = z
-    .strictObject({
+  const parsed = z.safeParse(
+    z.strictObject({
       engine: executionStartSchema.shape.engine,
       target: z.string(),
       name: z.string(),
       input: z.unknown(),
-    })
-    .safeParse(start);
+    }),
+    start,
+  );
   if (!parsed.success) throw new InvalidExecutionStartError(describeIssues(parsed.error));
   let input: string | undefined;
   try {

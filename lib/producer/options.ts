@@ -1,35 +1,48 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import '../shared/zod-english.js';
 import { sourceSchema } from '../envelope/schema.js';
 import { Limits } from '../shared/limits.js';
 import { OutboxItem } from '../shared/outbox-item.js';
 import { notBoth } from '../shared/validate-options.js';
 
-const name = z.string().min(1, 'must not be empty');
+const nonEmpty = z.string().check(z.minLength(1, 'must not be empty'));
+const name = z.optional(nonEmpty);
 
+// zod/mini: a producer's bundle carries only the checks it uses.
 export const eventBoxOptionsSchema = z
   .strictObject({
-    tableName: name,
+    tableName: nonEmpty,
     source: sourceSchema,
-    client: z.unknown().optional(),
-    clientConfig: z.record(z.string(), z.unknown()).optional(),
-    keys: z.strictObject({ partitionKey: name.optional(), sortKey: name.optional() }).optional(),
-    versionAttribute: name.optional(),
-    outbox: z
-      .strictObject({
-        tableName: name.optional(),
-        ttlSeconds: z.number().int().min(60, 'must be at least 60 seconds').optional(),
-        ttlAttribute: name.optional(),
-      })
-      .optional(),
-    tenantId: name.optional(),
-    maxEventBytes: z
-      .number()
-      .int()
-      .min(Limits.minEventBytes, `must be at least ${Limits.minEventBytes}`)
-      .max(Limits.maxEventBytes, `must be at most ${Limits.maxEventBytes}`)
-      .optional(),
+    client: z.optional(z.unknown()),
+    clientConfig: z.optional(z.record(z.string(), z.unknown())),
+    keys: z.optional(z.strictObject({ partitionKey: name, sortKey: name })),
+    versionAttribute: name,
+    outbox: z.optional(
+      z.strictObject({
+        tableName: name,
+        ttlSeconds: z.optional(
+          z
+            .number()
+            .check(
+              z.refine(Number.isInteger, 'must be an integer'),
+              z.gte(60, 'must be at least 60 seconds'),
+            ),
+        ),
+        ttlAttribute: name,
+      }),
+    ),
+    tenantId: name,
+    maxEventBytes: z.optional(
+      z
+        .number()
+        .check(
+          z.refine(Number.isInteger, 'must be an integer'),
+          z.gte(Limits.minEventBytes, `must be at least ${Limits.minEventBytes}`),
+          z.lte(Limits.maxEventBytes, `must be at most ${Limits.maxEventBytes}`),
+        ),
+    ),
   })
-  .refine(...notBoth('client', 'clientConfig'));
+  .check(z.refine(...notBoth('client', 'clientConfig')));
 
 export const EventBoxDefaults = {
   partitionKey: 'pk',

@@ -27,7 +27,8 @@ const ENVIRONMENT = {
 };
 
 /**
- * Builds an entry as the constructs do (esbuild: ESM, minified, the AWS SDK bundled) and
+ * Builds an entry as the constructs do (esbuild: ESM, minified, ES module builds first, the
+ * AWS SDK bundled) and
  * measures its size and how long a fresh Node.js process takes to load it: the part of a
  * cold start that is the function's own.
  */
@@ -41,6 +42,7 @@ async function benchBundle(entry: string) {
     format: 'esm',
     target: eventboxBundling.target,
     minify: true,
+    mainFields: eventboxBundling.mainFields,
     banner: { js: eventboxBundling.banner ?? '' },
     outfile,
     metafile: true,

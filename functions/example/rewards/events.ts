@@ -3,13 +3,13 @@
  * score of one user in one region version after a change, versioned per (user, region
  * version).
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const scoreChanged = z.object({
-  userId: z.string().min(1),
-  regionVersion: z.number().int().min(0),
-  region: z.string().min(1),
-  score: z.number().int().min(0),
+  userId: z.string().check(z.minLength(1)),
+  regionVersion: z.int().check(z.gte(0)),
+  region: z.string().check(z.minLength(1)),
+  score: z.int().check(z.gte(0)),
 });
 export type ScoreChanged = z.infer<typeof scoreChanged>;
 

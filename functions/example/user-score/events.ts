@@ -1,33 +1,34 @@
 /**
  * The events the user-score service consumes, as the orders service publishes them.
  * User events carry the whole user snapshot, so the score service can synchronize it.
+ * Any Standard Schema library works; zod/mini keeps the function's bundle small.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const userSnapshot = z.object({
-  userId: z.string().min(1),
+  userId: z.string().check(z.minLength(1)),
   name: z.string(),
-  region: z.string().min(1),
+  region: z.string().check(z.minLength(1)),
   /** Starts at 0; increases by one each time the user's region changes. */
-  regionVersion: z.number().int().min(0),
+  regionVersion: z.int().check(z.gte(0)),
 });
 export type UserSnapshot = z.infer<typeof userSnapshot>;
 
 export const orderPaid = z.object({
-  orderId: z.string().min(1),
-  userId: z.string().min(1),
-  amount: z.number().int().positive(),
+  orderId: z.string().check(z.minLength(1)),
+  userId: z.string().check(z.minLength(1)),
+  amount: z.int().check(z.positive()),
   /** The user's region version when the order was paid: the score goes to that region. */
-  userRegionVersion: z.number().int().min(0),
+  userRegionVersion: z.int().check(z.gte(0)),
 });
 export type OrderPaid = z.infer<typeof orderPaid>;
 
 export const orderCanceled = z.object({
-  orderId: z.string().min(1),
-  userId: z.string().min(1),
+  orderId: z.string().check(z.minLength(1)),
+  userId: z.string().check(z.minLength(1)),
   /** Set when the order had been paid before it was canceled. */
-  paidTime: z.string().nullable(),
-  userRegionVersion: z.number().int().min(0),
+  paidTime: z.nullable(z.string()),
+  userRegionVersion: z.int().check(z.gte(0)),
 });
 export type OrderCanceled = z.infer<typeof orderCanceled>;
 
