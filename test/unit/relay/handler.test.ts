@@ -159,6 +159,7 @@ describe('Function: createRelayHandler', () => {
       /"detail" is not JSON/,
     ],
     ['no detail', { ...outboxImage('o-1', 1), detail: undefined }, /no "detail" string/],
+    ['a detail that is a number', { ...outboxImage('o-1', 1), detail: 42 }, /no "detail" string/],
     [
       'an invalid envelope',
       { ...outboxImage('o-1', 1), detail: JSON.stringify({ id: 'x' }) },
