@@ -26,7 +26,12 @@ export interface RelayProps {
   readonly entry?: string;
   /** Stream records per invocation, 1 to 10000. Lambda fills big batches only under load, where they publish faster (one batch waits for its slowest PutEvents wave). @default 1000 */
   readonly batchSize?: number;
-  /** Wait up to this long to fill a batch, 0 to 300 s. @default no wait */
+  /**
+   * Wait up to this long to fill a batch, 0 to 300 s. Lambda polls each shard four times a
+   * second and takes what is there, so under load batches fill without a window; at low
+   * traffic a window adds its length to every event's latency to save invocations.
+   * @default no wait
+   */
   readonly maxBatchingWindow?: Duration;
   /** Concurrent batches per shard, 1 to 10; one aggregate's records stay in one batch stream. @default 1 */
   readonly parallelizationFactor?: number;
