@@ -4,6 +4,7 @@ import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import '../shared/zod-english.js';
 import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
+import { OptionChecks } from '../shared/option-checks.js';
 import { OutboxItem } from '../shared/outbox-item.js';
 import { notBoth } from '../shared/validate-options.js';
 import { InboxItem } from './inbox-item.js';
@@ -129,20 +130,8 @@ export const InboxDefaults = {
   metricsNamespace: 'Eventbox',
 } as const;
 
-const int = (min: number, max: number) =>
-  z.optional(
-    z
-      .number()
-      .check(
-        z.refine(Number.isInteger, 'must be an integer'),
-        z.gte(min, `must be at least ${min}`),
-        z.lte(max, `must be at most ${max}`),
-      ),
-  );
-const nonEmpty = z.string().check(z.minLength(1, 'must not be empty'));
+const { int, anything, config, nonEmpty } = OptionChecks;
 const name = z.optional(nonEmpty);
-const anything = z.optional(z.unknown());
-const config = z.optional(z.record(z.string(), z.unknown()));
 const queueUrl = z.optional(z.url({ error: 'must be a queue URL' }));
 
 // zod/mini, as the relay's: the consumer's bundle carries only the checks it uses.

@@ -2,10 +2,11 @@ import * as z from 'zod/mini';
 import '../shared/zod-english.js';
 import { sourceSchema } from '../envelope/schema.js';
 import { Limits } from '../shared/limits.js';
+import { OptionChecks } from '../shared/option-checks.js';
 import { OutboxItem } from '../shared/outbox-item.js';
 import { notBoth } from '../shared/validate-options.js';
 
-const nonEmpty = z.string().check(z.minLength(1, 'must not be empty'));
+const { nonEmpty } = OptionChecks;
 const name = z.optional(nonEmpty);
 
 // zod/mini: a producer's bundle carries only the checks it uses.

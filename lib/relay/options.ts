@@ -5,6 +5,7 @@ import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import '../shared/zod-english.js';
 import { Limits } from '../shared/limits.js';
+import { OptionChecks } from '../shared/option-checks.js';
 import { notBoth } from '../shared/validate-options.js';
 
 export type RelayOptions = {
@@ -51,18 +52,7 @@ export const RelayDefaults = {
   metricsNamespace: 'Eventbox',
 } as const;
 
-const positiveInt = (min: number, max: number) =>
-  z.optional(
-    z
-      .number()
-      .check(
-        z.refine(Number.isInteger, 'must be an integer'),
-        z.gte(min, `must be at least ${min}`),
-        z.lte(max, `must be at most ${max}`),
-      ),
-  );
-const anything = z.optional(z.unknown());
-const config = z.optional(z.record(z.string(), z.unknown()));
+const { int: positiveInt, anything, config } = OptionChecks;
 
 // zod/mini, as the envelope: the relay's bundle carries only the checks it uses.
 export const relayOptionsSchema = z
