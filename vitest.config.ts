@@ -16,8 +16,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'test/infra/**/*.test.ts'],
           environment: 'node',
           env: quietPowertools,
-          // A file's first synthesis bundles its Lambda entries with esbuild; beside the
-          // emulator suites on two cores that takes several seconds.
+          // A file's first synthesis bundles its Lambda entries with esbuild, which takes
+          // several seconds on a busy two-core machine.
           testTimeout: 60_000,
         },
       },

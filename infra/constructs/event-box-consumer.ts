@@ -6,7 +6,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -38,6 +38,12 @@ export interface EventBoxConsumerProps {
   readonly entry: string;
   /** The exported handler. @default 'handler' */
   readonly handler?: string;
+  /**
+   * esbuild options for the handler's bundle, each one replacing Eventbox's: ESM, minified,
+   * the AWS SDK bundled, ES module builds of dependencies first (`mainFields`), and a
+   * `require` for bundled CommonJS (`banner`). @default Eventbox's
+   */
+  readonly bundling?: BundlingOptions;
   /** A table that already exists for inbox records and the consumer's entities. @default a new table */
   readonly existingTable?: dynamodb.ITable;
   /** Overrides for the new table (string keys `pk`/`sk`, TTL on `ttl`, PITR). */
@@ -199,6 +205,7 @@ export class EventBoxConsumer extends Construct {
       ...eventboxFunctionDefaults,
       entry: props.entry,
       handler: props.handler ?? 'handler',
+      bundling: { ...eventboxFunctionDefaults.bundling, ...props.bundling },
       timeout,
       memorySize: props.memorySize ?? 512,
       description: `Eventbox consumer ${props.consumerName}`,

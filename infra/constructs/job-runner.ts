@@ -6,6 +6,7 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -36,6 +37,8 @@ export interface JobRunnerProps {
   readonly relay?: RelayProps;
   /** The runner's source file: a module exporting a `createJobRunner` handler. */
   readonly entry: string;
+  /** esbuild options for the runner's bundle, as `EventBoxConsumer`'s `bundling`. @default Eventbox's */
+  readonly bundling?: BundlingOptions;
   /** @default 'handler' */
   readonly handler?: string;
   /** Names the runner in metrics, logs and resources. @default 'jobs' */
@@ -127,6 +130,7 @@ export class JobRunner extends Construct {
       },
       entry: props.entry,
       ...(props.handler ? { handler: props.handler } : {}),
+      ...(props.bundling ? { bundling: props.bundling } : {}),
       existingTable: this.table,
       publishTo: props.publishTo ?? props.eventBus,
       ...(props.relay ? { relay: props.relay } : {}),

@@ -27,6 +27,7 @@ export const eventBoxOptionsSchema = z
             .check(
               z.refine(Number.isInteger, 'must be an integer'),
               z.gte(60, 'must be at least 60 seconds'),
+              z.lte(Number.MAX_SAFE_INTEGER, 'must be a safe integer'),
             ),
         ),
         ttlAttribute: name,

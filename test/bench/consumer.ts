@@ -15,6 +15,10 @@ import { meteredClient } from './metered-client.js';
 import { createIdempotencyTable, powertoolsHandler } from './powertools-peer.js';
 
 const EVENTS = 2_000;
+/** Events each mode handles first, unmeasured: JIT, connections and the engine warm up. */
+const WARMUP_EVENTS = 200;
+/** After the measured run, every this-many-th batch is delivered again. */
+const DUPLICATE_EVERY = 5;
 const BATCH = 10;
 const USERS = 200;
 
@@ -32,12 +36,14 @@ function quietSqs() {
   return { sqs, calls: () => calls };
 }
 
-type Mode =
-  | 'batch read'
-  | 'read per message'
-  | 'batch read, default logs'
-  | 'synchronize alone'
-  | 'powertools';
+const MODES = [
+  'powertools',
+  'read per message',
+  'batch read',
+  'batch read, default logs',
+  'synchronize alone',
+] as const;
+type Mode = (typeof MODES)[number];
 
 /**
  * The consumer on its happy path, 2,000 events in SQS batches of 10 with the same business
@@ -52,17 +58,18 @@ type Mode =
  * - an entity synchronizer (one `synchronize` per event) with `synchronizeWithoutInbox`:
  *   one conditional write per event;
  * - the field's standard, Powertools idempotency + batch, with the same add.
- * Each run's writes are checked against applying every event once. Calls by operation and capacity per event, SQS calls per event, events per second.
+ * Each mode first warms up on 200 events of its own. After the measured run, every fifth
+ * batch is delivered again, and the writes are checked against applying every event once. Calls by operation and capacity per event, SQS calls per event, events per second.
  */
 export async function benchConsumer(config: EmulatorClientConfig) {
   const setup = new DynamoDBClient(config);
   const table = await createStreamTable(setup, 'bench-consumer');
   const idempotency = await createIdempotencyTable(setup, 'bench-idempotency');
   try {
-    const run = async (mode: Mode) => {
+    const run = async (mode: Mode, count = EVENTS, tag = '') => {
       const { client, meter, reset } = meteredClient(config);
       const sqs = quietSqs();
-      const consumerName = `bench-${mode.replace(/[ ,]+/g, '-')}`;
+      const consumerName = `bench-${mode.replace(/[ ,]+/g, '-')}${tag}`;
       const userKey = (userId: string) => `USER#${consumerName}-${userId}`;
       const handler =
         mode === 'powertools'
@@ -79,7 +86,7 @@ export async function benchConsumer(config: EmulatorClientConfig) {
               sqsClient: sqs.sqs,
               userKey,
             });
-      const events: EventEnvelope<{ userId: string }>[] = Array.from({ length: EVENTS }, (_, i) =>
+      const events: EventEnvelope<{ userId: string }>[] = Array.from({ length: count }, (_, i) =>
         envelope({
           type: 'Scored',
           aggregate: { type: 'Score', id: `s-${consumerName}-${i}`, version: 1 },
@@ -97,17 +104,13 @@ export async function benchConsumer(config: EmulatorClientConfig) {
       const started = performance.now();
       const cpu = process.cpuUsage();
       try {
-        for (let i = 0; i < EVENTS; i += BATCH) {
-          const batch = events.slice(i, i + BATCH).map((e) => sqsMessage(e));
-          const response = await handler(sqsEventOf(batch), lambdaContext());
-          if (response?.batchItemFailures.length) throw new Error(`${mode}: a message failed`);
-        }
+        for (let i = 0; i < count; i += BATCH) await deliver(events.slice(i, i + BATCH));
       } finally {
         process.stdout.write = write;
       }
       const used = process.cpuUsage(cpu);
       const seconds = (performance.now() - started) / 1000;
-      const perEvent = (n: number) => round(n / EVENTS, 3);
+      const perEvent = (n: number) => round(n / count, 3);
       const calls = Object.values(meter.calls).reduce((a, b) => a + b, 0);
       return {
         mode,
@@ -118,13 +121,34 @@ export async function benchConsumer(config: EmulatorClientConfig) {
         wcuPerEvent: perEvent(meter.wcu),
         rcuPerEvent: perEvent(meter.rcu),
         sqsCallsPerEvent: perEvent(sqs.calls()),
-        eventsPerSecond: Math.round(EVENTS / seconds),
+        eventsPerSecond: Math.round(count / seconds),
         // This process's CPU, the SDK's included; the engine's own time is elsewhere.
-        cpuUsPerEvent: Math.round((used.user + used.system) / EVENTS),
-        logBytesPerEvent: Math.round(logBytes / EVENTS),
-        correct: await eachAppliedOnce(setup, table.tableName, mode, events, userKey),
+        cpuUsPerEvent: Math.round((used.user + used.system) / count),
+        logBytesPerEvent: Math.round(logBytes / count),
+        correct: await correctWithDuplicates(),
       };
+
+      /** Delivers one batch as SQS would (new message ids each time). */
+      async function deliver(batch: readonly EventEnvelope[]) {
+        const messages = batch.map((e) => sqsMessage(e));
+        const response = await handler(sqsEventOf(messages), lambdaContext());
+        if (response?.batchItemFailures.length) throw new Error(`${mode}: a message failed`);
+      }
+
+      /** Delivers some batches again, unmeasured, then checks each event applied once. */
+      async function correctWithDuplicates() {
+        const write = process.stdout.write;
+        process.stdout.write = (() => true) as typeof process.stdout.write;
+        try {
+          for (let i = 0; i < count; i += BATCH * DUPLICATE_EVERY)
+            await deliver(events.slice(i, i + BATCH));
+        } finally {
+          process.stdout.write = write;
+        }
+        return eachAppliedOnce(setup, table.tableName, mode, events, userKey);
+      }
     };
+    for (const mode of MODES) await run(mode, WARMUP_EVENTS, '-warmup');
     const powertools = await run('powertools');
     const baseline = await run('read per message');
     const eventbox = await run('batch read');

@@ -11,8 +11,8 @@ import {
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 
 /**
- * The table Powertools' idempotency documentation deploys: a string partition key `id` and
- * a TTL attribute; no sort key.
+ * The table Powertools' idempotency documentation deploys: a string partition key `id`, no
+ * sort key (its TTL is left off: the bench's records outlive it anyway).
  */
 export async function createIdempotencyTable(client: DynamoDBClient, name: string) {
   const tableName = `${name}-${Date.now().toString(36)}`;
@@ -49,7 +49,11 @@ export function powertoolsHandler(options: {
   readonly userKey: (userId: string) => string;
 }) {
   const { client } = options;
-  const config = new IdempotencyConfig({ eventKeyJmesPath: 'powertools_json(body).detail.id' });
+  const config = new IdempotencyConfig({
+    eventKeyJmesPath: 'powertools_json(body).detail.id',
+    // A key that resolves to nothing would silently turn idempotency off.
+    throwOnNoIdempotencyKey: true,
+  });
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.idempotencyTable,
     awsSdkV3Client: client,

@@ -1,5 +1,8 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -362,6 +365,42 @@ describe('Construct: EventBoxConsumer', () => {
       expect(() => consumer({ inboxTtl: Duration.days(1) })).toThrow(
         'but an outbox replay redelivers events up to 7 days old',
       );
+    });
+  });
+
+  describe('Prop: bundling', () => {
+    it("bundles the handler with the given esbuild options over Eventbox's", () => {
+      // Prepare: an app that really bundles, into a folder of its own.
+      const outdir = mkdtempSync(join(tmpdir(), 'eventbox-bundling-'));
+      try {
+        const app = new App({ outdir });
+        const stack = new Stack(app, 'Bundled');
+        new EventBoxConsumer(stack, 'Scores', {
+          consumerName: 'user-score',
+          eventBus: new events.EventBus(stack, 'Bus'),
+          eventPattern: { source: ['orders'] },
+          entry,
+          bundling: { footer: '/* footer from props */', sourceMap: false },
+        });
+
+        // Act
+        app.synth();
+
+        // Assess: the footer is there, and Eventbox's banner with it.
+        const handlerDir = readdirSync(outdir)
+          .filter((name) => name.startsWith('asset.'))
+          .map((name) => join(outdir, name))
+          .find((dir) => {
+            const file = join(dir, 'index.mjs');
+            return existsSync(file) && readFileSync(file, 'utf8').includes('footer from props');
+          });
+        expect(handlerDir).toBeDefined();
+        const code = readFileSync(join(handlerDir ?? '', 'index.mjs'), 'utf8');
+        expect(code).toContain('__eventboxCreateRequire');
+        expect(existsSync(join(handlerDir ?? '', 'index.mjs.map'))).toBe(false);
+      } finally {
+        rmSync(outdir, { recursive: true, force: true });
+      }
     });
   });
 });

@@ -60,6 +60,16 @@ describe('Class: EventBox', () => {
         'outbox.ttlSeconds: must be at least 60',
       ],
       [
+        'a TTL past what a DynamoDB number holds exactly',
+        { tableName: 't', source: 's', outbox: { ttlSeconds: 2 ** 60 } },
+        'outbox.ttlSeconds: must be a safe integer',
+      ],
+      [
+        'a fractional TTL',
+        { tableName: 't', source: 's', outbox: { ttlSeconds: 90.5 } },
+        'outbox.ttlSeconds: must be an integer',
+      ],
+      [
         'both client and clientConfig',
         { tableName: 't', source: 's', client: new DynamoDBClient({}), clientConfig: {} },
         'either client or clientConfig',
