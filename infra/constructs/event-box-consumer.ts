@@ -214,9 +214,9 @@ export class EventBoxConsumer extends Construct {
       environment: {
         ...eventboxFunctionDefaults.environment,
         ...props.environment,
-        TABLE_NAME: this.table.tableName,
-        CONSUMER_NAME: props.consumerName,
-        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        [ConsumerEnvironment.tableName]: this.table.tableName,
+        [ConsumerEnvironment.consumerName]: props.consumerName,
+        [ConsumerEnvironment.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
         [ConsumerEnvironment.queueUrl]: this.queue.queueUrl,
         [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts),
         [ConsumerEnvironment.maxReceiveCount]: String(maxReceiveCount),

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
+import { isConditionFailure } from '../shared/condition-failure.js';
 import { documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { validateOptions } from '../shared/validate-options.js';
@@ -175,16 +176,17 @@ export class InboxEngine {
    * instead of a GetItem each. If that read fails, each message reads its own.
    */
   async prefetch(messages: readonly InboxMessage[]): Promise<Map<string, Prefetched>> {
-    const prepared = new Map<string, Prefetched['prepared']>();
-    for (const message of messages) prepared.set(message.messageId, await this.prepare(message));
+    const prepared = await Promise.all(messages.map((m) => this.prepare(m)));
     const transactional = (this.options.mode ?? InboxDefaults.mode) === InboxMode.transaction;
-    const partitionOf = (event: EventEnvelope) =>
-      inboxKey(this.#layout, this.consumerName, event.id)[this.#layout.partitionKey] as string;
-    const events = [...prepared.values()].flatMap((p) => ('event' in p ? [p.event] : []));
+    const keyOf = (p: Prefetched['prepared']) =>
+      'event' in p ? inboxKey(this.#layout, this.consumerName, p.event.id) : undefined;
+    const keys = prepared.map(keyOf);
+    const partitionOf = (key: Record<string, string>) => key[this.#layout.partitionKey] ?? '';
+    const known = keys.filter((k) => k !== undefined);
     let seen = new Map<string, boolean>();
-    if (transactional && events.length > 1) {
+    if (transactional && known.length > 1) {
       try {
-        seen = await readInboxRecords(this.client, this.#layout, events.map(partitionOf));
+        seen = await readInboxRecords(this.client, this.#layout, known);
       } catch (error) {
         this.logger.warn('batch read of inbox records failed; each message reads its own', {
           error,
@@ -192,9 +194,14 @@ export class InboxEngine {
       }
     }
     return new Map(
-      [...prepared].map(([id, p]) => {
-        const known = 'event' in p ? seen.get(partitionOf(p.event)) : undefined;
-        return [id, known === undefined ? { prepared: p } : { prepared: p, seen: known }];
+      messages.map((message, i) => {
+        const p = prepared[i] as Prefetched['prepared'];
+        const key = keys[i];
+        const exists = key ? seen.get(partitionOf(key)) : undefined;
+        return [
+          message.messageId,
+          exists === undefined ? { prepared: p } : { prepared: p, seen: exists },
+        ];
       }),
     );
   }
@@ -346,8 +353,7 @@ export class InboxEngine {
       else if (write.Update) await this.client.send(new UpdateCommand(write.Update));
       return handled(0);
     } catch (error) {
-      if (error instanceof Error && error.name === 'ConditionalCheckFailedException')
-        return handled(1);
+      if (isConditionFailure(error)) return handled(1);
       return this.fail(attempt, error);
     }
   }

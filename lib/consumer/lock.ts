@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { isConditionFailure } from '../shared/condition-failure.js';
 import type { Item, PlannedAction, TableLayout } from '../transaction/actions.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
 import { InboxItem } from './inbox-item.js';
@@ -15,12 +15,6 @@ export type LockResult =
   | { readonly acquired: Lock }
   | { readonly completed: true }
   | { readonly heldUntil: number };
-
-function isConditionFailure(
-  error: unknown,
-): error is Error & { Item?: Record<string, AttributeValue> } {
-  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
-}
 
 /**
  * Writes the in-progress record if there is none, or if the one there is in progress with

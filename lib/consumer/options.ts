@@ -2,7 +2,6 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import '../shared/zod-english.js';
 import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
 import { OptionChecks } from '../shared/option-checks.js';
 import { OutboxItem } from '../shared/outbox-item.js';

@@ -1,6 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { TableLayout } from '../transaction/actions.js';
-import { InboxItem } from './inbox-item.js';
 
 /** BatchGetItem takes at most 100 keys a call. */
 const MAX_KEYS = 100;
@@ -14,20 +13,18 @@ const MAX_KEYS = 100;
 export async function readInboxRecords(
   client: DynamoDBDocumentClient,
   layout: TableLayout,
-  partitions: readonly string[],
+  keys: readonly Record<string, string>[],
 ): Promise<Map<string, boolean>> {
+  const partitionOf = (item: Record<string, unknown>) => String(item[layout.partitionKey]);
   const known = new Map<string, boolean>();
-  const unique = [...new Set(partitions)];
+  const unique = [...new Map(keys.map((k) => [partitionOf(k), k])).values()];
   for (let start = 0; start < unique.length; start += MAX_KEYS) {
     const chunk = unique.slice(start, start + MAX_KEYS);
     const response = await client.send(
       new BatchGetCommand({
         RequestItems: {
           [layout.tableName]: {
-            Keys: chunk.map((p) => ({
-              [layout.partitionKey]: p,
-              [layout.sortKey]: InboxItem.sortKey,
-            })),
+            Keys: chunk,
             ConsistentRead: true,
             ProjectionExpression: '#pk',
             ExpressionAttributeNames: { '#pk': layout.partitionKey },
@@ -35,12 +32,12 @@ export async function readInboxRecords(
         },
       }),
     );
-    const partitionOf = (item: Record<string, unknown>) => String(item[layout.partitionKey]);
     const found = new Set((response.Responses?.[layout.tableName] ?? []).map(partitionOf));
     const unprocessed = new Set(
       (response.UnprocessedKeys?.[layout.tableName]?.Keys ?? []).map(partitionOf),
     );
-    for (const p of chunk) if (!unprocessed.has(p)) known.set(p, found.has(p));
+    for (const key of chunk.map(partitionOf))
+      if (!unprocessed.has(key)) known.set(key, found.has(key));
   }
   return known;
 }

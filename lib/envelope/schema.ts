@@ -1,7 +1,6 @@
 // zod's mini build: the same schemas and messages, tree-shaken to what is used, so the
 // relay that parses every record it publishes does not load all of zod.
 import * as z from 'zod/mini';
-import '../shared/zod-english.js';
 import { ULID_PATTERN } from './ulid-pattern.js';
 
 const text = (max: number) =>

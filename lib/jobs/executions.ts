@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod/mini';
-import '../shared/zod-english.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { describeIssues } from '../shared/zod-problems.js';
 import type { Transaction } from '../transaction/transaction.js';

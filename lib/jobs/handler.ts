@@ -54,17 +54,20 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
  * table, the step table, the runner's name, its dead-letter queue and its maxReceiveCount.
  */
 export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
-  const tableName = env.TABLE_NAME;
-  if (!tableName)
-    throw new InvalidOptionsError('job runner environment', ['TABLE_NAME is not set']);
   // The runner is an EventBoxConsumer: the same variables as any consumer's.
+  const tableName = env[ConsumerEnvironment.tableName];
+  if (!tableName)
+    throw new InvalidOptionsError('job runner environment', [
+      `${ConsumerEnvironment.tableName} is not set`,
+    ]);
+  const runnerName = env[ConsumerEnvironment.consumerName];
   const dlq = env[ConsumerEnvironment.deadLetterQueueUrl];
   const maxReceiveCount = env[ConsumerEnvironment.maxReceiveCount];
   const queueUrl = env[ConsumerEnvironment.queueUrl];
   return {
     tableName,
     ...(env.STEP_TABLE_NAME ? { stepTableName: env.STEP_TABLE_NAME } : {}),
-    ...(env.CONSUMER_NAME ? { runnerName: env.CONSUMER_NAME } : {}),
+    ...(runnerName ? { runnerName } : {}),
     ...(dlq ? { deadLetterQueueUrl: dlq } : {}),
     ...(maxReceiveCount ? { maxReceiveCount: Number(maxReceiveCount) } : {}),
     ...(queueUrl ? { queueUrl } : {}),

@@ -4,6 +4,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { isConditionFailure } from '../shared/condition-failure.js';
 import type { PlannedAction, TableLayout } from '../transaction/actions.js';
 import { planPut, planUpdate, type UpdateChange } from '../transaction/actions.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
@@ -183,7 +184,7 @@ export class JobStore {
       );
       return Attributes as JobRecord;
     } catch (error) {
-      if ((error as Error).name === 'ConditionalCheckFailedException') return undefined;
+      if (isConditionFailure(error)) return undefined;
       throw error;
     }
   }

@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import '../shared/zod-english.js';
 import { sourceSchema } from '../envelope/schema.js';
 import { Limits } from '../shared/limits.js';
 import { OptionChecks } from '../shared/option-checks.js';

@@ -3,7 +3,6 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
-import '../shared/zod-english.js';
 import { Limits } from '../shared/limits.js';
 import { OptionChecks } from '../shared/option-checks.js';
 import { notBoth } from '../shared/validate-options.js';

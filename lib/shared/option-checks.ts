@@ -1,5 +1,4 @@
 import * as z from 'zod/mini';
-import './zod-english.js';
 
 /** Checks the options schemas share, on zod/mini so that bundles carry only these. */
 export const OptionChecks = {

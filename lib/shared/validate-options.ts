@@ -12,7 +12,7 @@ export function validateOptions<T>(schema: $ZodType, options: T, what: string): 
 
 /**
  * A refinement for two options that exclude each other (a client and its config, say),
- * to spread into `.refine(...)` (zod) or `z.refine(...)` (zod/mini).
+ * to spread into zod/mini's `z.refine(...)`.
  */
 export function notBoth<K extends string>(a: K, b: K) {
   return [

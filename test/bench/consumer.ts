@@ -94,20 +94,11 @@ export async function benchConsumer(config: EmulatorClientConfig) {
         }),
       );
       reset();
-      // What the logs write is counted, not printed.
-      let logBytes = 0;
-      const write = process.stdout.write;
-      process.stdout.write = ((chunk: string | Uint8Array) => {
-        logBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-        return true;
-      }) as typeof process.stdout.write;
       const started = performance.now();
       const cpu = process.cpuUsage();
-      try {
+      const logBytes = await stdoutBytesOf(async () => {
         for (let i = 0; i < count; i += BATCH) await deliver(events.slice(i, i + BATCH));
-      } finally {
-        process.stdout.write = write;
-      }
+      });
       const used = process.cpuUsage(cpu);
       const seconds = (performance.now() - started) / 1000;
       const perEvent = (n: number) => round(n / count, 3);
@@ -137,14 +128,10 @@ export async function benchConsumer(config: EmulatorClientConfig) {
 
       /** Delivers some batches again, unmeasured, then checks each event applied once. */
       async function correctWithDuplicates() {
-        const write = process.stdout.write;
-        process.stdout.write = (() => true) as typeof process.stdout.write;
-        try {
+        await stdoutBytesOf(async () => {
           for (let i = 0; i < count; i += BATCH * DUPLICATE_EVERY)
             await deliver(events.slice(i, i + BATCH));
-        } finally {
-          process.stdout.write = write;
-        }
+        });
         return eachAppliedOnce(setup, table.tableName, mode, events, userKey);
       }
     };
@@ -228,6 +215,22 @@ async function eachAppliedOnce(
   for (const [userId, score] of expected)
     if ((await get(userKey(userId), 'USER'))?.score !== score) return false;
   return true;
+}
+
+/** Runs `work` with what it writes to stdout (logs, metrics) counted in bytes, not printed. */
+async function stdoutBytesOf(work: () => Promise<void>): Promise<number> {
+  let bytes = 0;
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await work();
+  } finally {
+    process.stdout.write = write;
+  }
+  return bytes;
 }
 
 /** A logger and metrics that write nothing, in both modes alike. */
