@@ -1,5 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
+import { relayOptionsFromEnvironment } from '../../lib/relay/environment.js';
 import { createRelayHandler } from '../../lib/relay/handler.js';
 import { injectPutEventsFaults } from './put-events-faults.js';
 
@@ -7,15 +8,9 @@ import { injectPutEventsFaults } from './put-events-faults.js';
  * The example app's relay when deployed for fault tests: Eventbox's relay, with an
  * EventBridge client that fails as configured in EVENTBOX_FAULTS.
  */
-const eventBusName = process.env.EVENT_BUS_NAME;
-if (!eventBusName) throw new Error('EVENT_BUS_NAME is not set');
-
 const relay = createRelayHandler({
-  eventBusName,
+  ...relayOptionsFromEnvironment(),
   eventBridgeClient: injectPutEventsFaults(new EventBridgeClient({})),
-  ...(process.env.DEAD_LETTER_QUEUE_URL
-    ? { deadLetterQueueUrl: process.env.DEAD_LETTER_QUEUE_URL }
-    : {}),
 });
 
 /**

@@ -1,31 +1,31 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { type BundlingOptions, NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ConsumerCalls } from '../../lib/consumer/calls.js';
 import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
 import { eventboxFunctionDefaults } from './bundling.js';
-import {
-  alarmTopic,
-  allowServiceToUseKey,
-  queueEncryption,
-  tableEncryption,
-} from './encryption.js';
+import { alarmTopic, functionLogGroup, queueEncryption, tableEncryption } from './encryption.js';
 import { EventBox } from './event-box.js';
+import { queueMapping } from './event-sources.js';
 import { ownLogsRole } from './function-role.js';
-import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
+import { grantItemActions, grantQueueActions } from './grants.js';
+import { EventBoxQueueTarget } from './queue-target.js';
 import { EventBoxRelay, type RelayProps } from './relay.js';
 import { addOutboxIndex, deadLetterQueue, eventboxTable } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
-import { checkExclusive, checkRange } from './validation.js';
+import {
+  checkExclusive,
+  checkOwnEnvironment,
+  checkRange,
+  InvalidPropsError,
+} from './validation.js';
 
 export interface EventBoxConsumerProps {
   /** Names the consumer in inbox records, metrics and resources: letters, digits, ".", "_", "-". */
@@ -69,7 +69,10 @@ export interface EventBoxConsumerProps {
   readonly timeout?: Duration;
   /** @default 512 */
   readonly memorySize?: number;
-  /** More environment variables for the handler. */
+  /**
+   * More environment variables for the handler. Names Eventbox sets itself (`EVENTBOX_…`,
+   * and `POWERTOOLS_SERVICE_NAME`, the consumer's metrics dimension) are refused.
+   */
   readonly environment?: Readonly<Record<string, string>>;
   /** Create alarms on dead-letter depth, function errors and retries. @default true */
   readonly alarms?: boolean;
@@ -99,11 +102,13 @@ export interface EventBoxConsumerProps {
   readonly inboxTtl?: Duration;
   /**
    * A customer-managed KMS key for the new table, the queue, the dead-letter queue, the new
-   * alarm topic and the consumer's own relay. Its key policy gets statements letting
-   * EventBridge deliver to the queues and CloudWatch alarms publish to the topic (this
-   * account's only); the function is granted what it needs of it. An imported key's policy
-   * cannot be changed here: a warning says what it must allow.
-   * @default AWS owned keys (table), SQS's and SNS's own keys
+   * alarm topic, the function's log group and the consumer's own relay. Its key policy gets
+   * statements letting this consumer's rule (and no other) deliver to the queues, this
+   * account's CloudWatch alarms publish to the topic and its log groups be encrypted; the
+   * function is granted the KMS actions its calls need. An imported key's policy cannot be
+   * changed here: a warning says what it must allow.
+   * @default DynamoDB's owned key (table), SQS's own key (queues), CloudWatch Logs' own,
+   * and an unencrypted alarm topic (with a warning: alarms need a customer-managed key)
    */
   readonly encryptionKey?: kms.IKey;
 }
@@ -132,7 +137,7 @@ export class EventBoxConsumer extends Construct {
   constructor(scope: Construct, id: string, props: EventBoxConsumerProps) {
     super(scope, id);
     if (!/^[A-Za-z0-9._-]{1,64}$/.test(props.consumerName)) {
-      throw new Error(
+      throw new InvalidPropsError(
         `consumerName must be 1 to 64 letters, digits, ".", "_" or "-"; got "${props.consumerName}"`,
       );
     }
@@ -149,8 +154,13 @@ export class EventBoxConsumer extends Construct {
     checkRange('notYetBackoff.capSeconds', props.notYetBackoff?.capSeconds, 0, 43_200);
     checkRange('maxConcurrency', props.maxConcurrency, 2, 1000);
     checkRange('memorySize', props.memorySize, 128, 10_240);
+    checkOwnEnvironment(
+      `consumer ${props.consumerName}`,
+      props.environment,
+      this.environmentNames(),
+    );
     if ((props.batchSize ?? 10) > 10 && !props.maxBatchingWindow) {
-      throw new Error(
+      throw new InvalidPropsError(
         `batchSize over 10 needs maxBatchingWindow; got batchSize ${props.batchSize}`,
       );
     }
@@ -158,7 +168,7 @@ export class EventBoxConsumer extends Construct {
     this.inboxTtl = this.#inboxTtl(props);
 
     if (props.relay && !(props.publishTo && !(props.publishTo instanceof EventBox))) {
-      throw new Error(
+      throw new InvalidPropsError(
         'relay props need publishTo to be a bus: with an EventBox its relay publishes, with no publishTo nothing does',
       );
     }
@@ -186,7 +196,6 @@ export class EventBoxConsumer extends Construct {
     }
 
     const timeout = props.timeout ?? Duration.seconds(30);
-    if (props.encryptionKey) allowServiceToUseKey(this, props.encryptionKey, 'eventbridge');
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', props.encryptionKey);
     this.queue = new sqs.Queue(this, 'Queue', {
       // Six times the function timeout, as Lambda recommends for SQS event sources.
@@ -197,8 +206,7 @@ export class EventBoxConsumer extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount },
     });
 
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
+    const logGroup = functionLogGroup(this, 'Logs', props.encryptionKey, {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.function = new NodejsFunction(this, 'Function', {
@@ -223,26 +231,33 @@ export class EventBoxConsumer extends Construct {
         [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),
         ...(props.notYetBackoff?.baseSeconds === undefined
           ? {}
-          : { NOT_YET_BACKOFF_BASE_SECONDS: String(props.notYetBackoff.baseSeconds) }),
+          : {
+              [ConsumerEnvironment.notYetBackoffBaseSeconds]: String(
+                props.notYetBackoff.baseSeconds,
+              ),
+            }),
         ...(props.notYetBackoff?.capSeconds === undefined
           ? {}
-          : { NOT_YET_BACKOFF_CAP_SECONDS: String(props.notYetBackoff.capSeconds) }),
-        POWERTOOLS_SERVICE_NAME: props.consumerName,
+          : {
+              [ConsumerEnvironment.notYetBackoffCapSeconds]: String(props.notYetBackoff.capSeconds),
+            }),
+        [ConsumerEnvironment.serviceName]: props.consumerName,
         [ConsumerEnvironment.outboxRelayed]: props.publishTo ? 'true' : 'false',
       },
     });
-    // The inbox reads and writes items; the event source's grant includes
-    // ChangeMessageVisibility and GetQueueUrl, which "not yet" retries use.
-    // BatchGetItem: a batch's inbox records are read in one call.
-    grantItemActions(this.table, this.function, [...ITEM_READ_WRITE, 'dynamodb:BatchGetItem']);
-    this.deadLetterQueue.grantSendMessages(this.function);
-    this.function.addEventSource(
-      new SqsEventSource(this.queue, {
+    // Exactly what the runtime calls (lib/consumer/calls.ts), resource by resource.
+    const calls = this.runtimeCalls();
+    grantItemActions(this.table, this.function, calls.table);
+    grantQueueActions(this.deadLetterQueue, this.function, calls.deadLetterQueue);
+    queueMapping(
+      this.function,
+      this.queue,
+      {
         batchSize: props.batchSize ?? 10,
         ...(props.maxBatchingWindow ? { maxBatchingWindow: props.maxBatchingWindow } : {}),
         ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
-        reportBatchItemFailures: true,
-      }),
+      },
+      calls.queue,
     );
 
     const consumer = { consumer: props.consumerName };
@@ -254,9 +269,11 @@ export class EventBoxConsumer extends Construct {
     this.rule = new events.Rule(this, 'Rule', {
       eventBus: props.eventBus,
       eventPattern: props.eventPattern,
+      // Named, so that a key policy can name the rule's ARN (see EventBoxQueueTarget).
+      ruleName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
       description: `Events for the Eventbox consumer ${props.consumerName}`,
       targets: [
-        new targets.SqsQueue(this.queue, {
+        new EventBoxQueueTarget(this.queue, {
           deadLetterQueue: this.deadLetterQueue,
           retryAttempts: 185,
           maxEventAge: Duration.hours(24),
@@ -296,6 +313,20 @@ export class EventBoxConsumer extends Construct {
     );
   }
 
+  /** The IAM actions the function's code calls, per resource: it is granted these and no more. */
+  protected runtimeCalls(): {
+    readonly table: readonly string[];
+    readonly queue: readonly string[];
+    readonly deadLetterQueue: readonly string[];
+  } {
+    return ConsumerCalls;
+  }
+
+  /** The environment variables the construct sets, which a user's `environment` may not name. */
+  protected environmentNames(): Readonly<Record<string, string>> {
+    return ConsumerEnvironment;
+  }
+
   /**
    * The redelivery paths of the stack this consumer is in, and the inbox TTL that covers
    * them all; a shorter `inboxTtl` is refused with what must be raised.
@@ -310,7 +341,7 @@ export class EventBoxConsumer extends Construct {
     const [what, longest] = paths.reduce((a, b) => (b[1].toSeconds() > a[1].toSeconds() ? b : a));
     const ttl = props.inboxTtl ?? longest;
     if (!ttl.isUnresolved() && ttl.toSeconds() < longest.toSeconds()) {
-      throw new Error(
+      throw new InvalidPropsError(
         `inboxTtl of consumer ${props.consumerName} is ${ttl.toDays({ integral: false })} days but ${what} redelivers events up to ${longest.toDays({ integral: false })} days old, which would then apply twice; raise inboxTtl to at least ${longest.toDays({ integral: false })} days${what.startsWith('an archive') ? ' or shorten the archiveRetention' : ''}`,
       );
     }

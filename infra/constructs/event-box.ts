@@ -44,11 +44,13 @@ export interface EventBoxProps extends OperationsProps {
   readonly archiveRetention?: Duration | false;
   readonly relay?: RelayProps;
   /**
-   * A customer-managed KMS key for the new table, the relay's dead-letter queue and the
-   * new alarm topic. Its key policy gets a statement letting CloudWatch alarms (this
-   * account's) publish to the topic; the relay is granted what it needs of it. An imported
-   * key's policy cannot be changed here: a warning says what it must allow.
-   * @default AWS owned keys (table), SQS's and SNS's own keys
+   * A customer-managed KMS key for the new table, the relay's dead-letter queue and log
+   * group, and the new alarm topic. Its key policy gets statements letting this account's
+   * CloudWatch alarms publish to the topic and its log groups be encrypted; the relay is
+   * granted the KMS actions its calls need. An imported key's policy cannot be changed
+   * here: a warning says what it must allow.
+   * @default DynamoDB's owned key (table), SQS's own key (queue), CloudWatch Logs' own, and
+   * an unencrypted alarm topic (with a warning: alarms need a customer-managed key)
    */
   readonly encryptionKey?: kms.IKey;
 }

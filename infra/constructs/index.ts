@@ -9,4 +9,6 @@ export {
 export { EventBoxConsumer, type EventBoxConsumerProps } from './event-box-consumer.js';
 export { ownLogsRole } from './function-role.js';
 export { JobRunner, type JobRunnerProps } from './job-runner.js';
+export { EventBoxQueueTarget, type EventBoxQueueTargetProps } from './queue-target.js';
 export { checkRelayableStream, EventBoxRelay, type EventBoxRelayProps } from './relay.js';
+export { InvalidPropsError } from './validation.js';

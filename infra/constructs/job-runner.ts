@@ -10,6 +10,8 @@ import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { JobRunnerCalls } from '../../lib/jobs/calls.js';
+import { JobRunnerEnvironment } from '../../lib/jobs/environment.js';
 import { EXECUTION_START } from '../../lib/jobs/executions.js';
 import { JobEvent, RUNNER_EVENT_TYPES } from '../../lib/jobs/messages.js';
 import { JobKeys } from '../../lib/jobs/records.js';
@@ -18,11 +20,11 @@ import { tableEncryption } from './encryption.js';
 import type { EventBox } from './event-box.js';
 import { EventBoxConsumer } from './event-box-consumer.js';
 import { eventboxEntry } from './function-entry.js';
-import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
+import { grantItemActions } from './grants.js';
 import type { RelayProps } from './relay.js';
 import { addOutboxIndex, eventboxTable } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
-import { checkRange } from './validation.js';
+import { checkOwnEnvironment, checkRange, InvalidPropsError } from './validation.js';
 
 export interface JobRunnerProps {
   /** The bus job messages travel on (and job notices go to). */
@@ -59,6 +61,7 @@ export interface JobRunnerProps {
   readonly batchSize?: number;
   /** @default no limit */
   readonly maxConcurrency?: number;
+  /** More environment variables for the runner; names Eventbox sets itself are refused. */
   readonly environment?: Readonly<Record<string, string>>;
   /** Alarms on stalled jobs, retries, dead letters and errors. @default true */
   readonly alarms?: boolean;
@@ -80,7 +83,7 @@ export interface JobRunnerProps {
   readonly dispatcherTimeout?: Duration;
   /**
    * A customer-managed KMS key for the jobs table and the runner's and dispatcher's queues,
-   * topics and relay, as for `EventBoxConsumer`. @default AWS owned and service keys
+   * topics, log groups and relay, as for `EventBoxConsumer`. @default as `EventBoxConsumer`'s
    */
   readonly encryptionKey?: kms.IKey;
 }
@@ -102,6 +105,11 @@ export class JobRunner extends Construct {
   constructor(scope: Construct, id: string, props: JobRunnerProps) {
     super(scope, id);
     checkRange('maxReceiveCount', props.maxReceiveCount, 11, 1000);
+    checkOwnEnvironment(
+      `job runner ${props.runnerName ?? 'jobs'}`,
+      props.environment,
+      JobRunnerEnvironment,
+    );
     this.runnerName = props.runnerName ?? 'jobs';
     this.table = eventboxTable(this, 'Table', {
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
@@ -119,7 +127,7 @@ export class JobRunner extends Construct {
     addOutboxIndex(this.table);
     markRole(this.table, ResourceRole.jobsTable, { runner: this.runnerName });
     const timeout = props.timeout ?? Duration.seconds(60);
-    this.consumer = new EventBoxConsumer(this, 'Runner', {
+    this.consumer = new RunnerConsumer(this, 'Runner', {
       ...(props.encryptionKey ? { encryptionKey: props.encryptionKey } : {}),
       consumerName: this.runnerName,
       eventBus: props.eventBus,
@@ -139,18 +147,18 @@ export class JobRunner extends Construct {
       ...(props.memorySize ? { memorySize: props.memorySize } : {}),
       ...(props.batchSize ? { batchSize: props.batchSize } : {}),
       ...(props.maxConcurrency ? { maxConcurrency: props.maxConcurrency } : {}),
-      environment: {
-        ...props.environment,
-        ...(props.stepTable ? { STEP_TABLE_NAME: props.stepTable.tableName } : {}),
-      },
+      ...(props.environment ? { environment: props.environment } : {}),
       alarms: props.alarms ?? true,
       ...(props.existingAlarmTopic ? { existingAlarmTopic: props.existingAlarmTopic } : {}),
     });
     this.function = this.consumer.function;
-    // The runner reads a job's partition (its tasks) with a query; steps read and write items.
-    grantItemActions(this.table, this.function, ['dynamodb:Query']);
+    if (props.stepTable)
+      this.consumer.function.addEnvironment(
+        JobRunnerEnvironment.stepTableName,
+        props.stepTable.tableName,
+      );
     for (const table of [props.stepTable, ...(props.stepTables ?? [])])
-      if (table) grantItemActions(table, this.function, ITEM_READ_WRITE);
+      if (table) grantItemActions(table, this.function, JobRunnerCalls.stepTable);
 
     this.dispatcher = this.#dispatcher(props);
 
@@ -178,7 +186,7 @@ export class JobRunner extends Construct {
     for (const machine of machines) {
       const resource = machine.node.defaultChild;
       if (resource instanceof sfn.CfnStateMachine && resource.stateMachineType === 'EXPRESS') {
-        throw new Error(
+        throw new InvalidPropsError(
           `${machine.node.path} is an Express state machine: StartExecution does not deduplicate Express executions by name, so a redelivered start would run twice; use a Standard state machine`,
         );
       }
@@ -262,5 +270,20 @@ export class JobRunner extends Construct {
     ];
     if (topic) for (const alarm of alarms) alarm.addAlarmAction(new SnsAction(topic));
     return alarms;
+  }
+}
+
+/**
+ * The runner's inbox consumer: granted what the runner calls (lib/jobs/calls.ts), which
+ * reads its inbox record per message and never a batch of them, and guarding the runner's
+ * variables too.
+ */
+class RunnerConsumer extends EventBoxConsumer {
+  protected override runtimeCalls() {
+    return JobRunnerCalls;
+  }
+
+  protected override environmentNames() {
+    return JobRunnerEnvironment;
   }
 }

@@ -4,17 +4,20 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RelayCalls } from '../../lib/relay/calls.js';
+import { RelayEnvironment } from '../../lib/relay/environment.js';
 import { DEFAULT_RELAY_TIMEOUT, eventboxFunctionDefaults } from './bundling.js';
+import { functionLogGroup } from './encryption.js';
+import { SendOnlyQueueDestination, streamMapping } from './event-sources.js';
 import { eventboxEntry } from './function-entry.js';
 import { ownLogsRole } from './function-role.js';
+import { grantQueueActions } from './grants.js';
 import { deadLetterQueue } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
-import { checkRange } from './validation.js';
+import { checkRange, InvalidPropsError } from './validation.js';
 
 /** How the relay reads the stream and publishes. */
 export interface RelayProps {
@@ -103,13 +106,13 @@ function streamViewTypeOf(table: dynamodb.ITable): string | undefined {
  */
 export function checkRelayableStream(table: dynamodb.ITable, what: string): void {
   if (!table.tableStreamArn) {
-    throw new Error(
+    throw new InvalidPropsError(
       `${what} (${table.node.path}) has no stream; enable one with NEW_IMAGE or NEW_AND_OLD_IMAGES`,
     );
   }
   const viewType = streamViewTypeOf(table);
   if (viewType !== undefined && viewType !== 'NEW_IMAGE' && viewType !== 'NEW_AND_OLD_IMAGES') {
-    throw new Error(
+    throw new InvalidPropsError(
       `${what} (${table.node.path}) has a stream of view type ${viewType}; the relay needs NEW_IMAGE or NEW_AND_OLD_IMAGES, since it filters on the new image`,
     );
   }
@@ -121,7 +124,7 @@ export interface EventBoxRelayProps {
   /** Names the relay in its metrics (Powertools service). */
   readonly serviceName: string;
   readonly relay?: RelayProps;
-  /** Encrypts the dead-letter queue with this customer-managed key. @default SQS's own key */
+  /** Encrypts the dead-letter queue and the log group with this customer-managed key. @default SQS's own key, CloudWatch Logs' own */
   readonly encryptionKey?: kms.IKey;
 }
 
@@ -147,8 +150,7 @@ export class EventBoxRelay extends Construct {
     this.eventBus = props.eventBus;
     this.serviceName = props.serviceName;
     this.deadLetterQueue = deadLetterQueue(this, 'DeadLetterQueue', props.encryptionKey);
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: logs.RetentionDays.ONE_MONTH,
+    const logGroup = functionLogGroup(this, 'Logs', props.encryptionKey, {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     this.function = new NodejsFunction(this, 'Function', {
@@ -162,17 +164,19 @@ export class EventBoxRelay extends Construct {
       role: ownLogsRole(this, 'Role', logGroup),
       environment: {
         ...eventboxFunctionDefaults.environment,
-        EVENT_BUS_NAME: this.eventBus.eventBusName,
-        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-        POWERTOOLS_SERVICE_NAME: this.serviceName,
-        ...(relay.concurrency === undefined ? {} : { CONCURRENCY: String(relay.concurrency) }),
+        [RelayEnvironment.eventBusName]: this.eventBus.eventBusName,
+        [RelayEnvironment.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        [RelayEnvironment.serviceName]: this.serviceName,
+        ...(relay.concurrency === undefined
+          ? {}
+          : { [RelayEnvironment.concurrency]: String(relay.concurrency) }),
         ...(relay.maxEntryBytes === undefined
           ? {}
-          : { MAX_ENTRY_BYTES: String(relay.maxEntryBytes) }),
+          : { [RelayEnvironment.maxEntryBytes]: String(relay.maxEntryBytes) }),
       },
     });
     this.eventBus.grantPutEventsTo(this.function);
-    this.deadLetterQueue.grantSendMessages(this.function);
+    grantQueueActions(this.deadLetterQueue, this.function, RelayCalls.deadLetterQueue);
     markRole(this.function, ResourceRole.relayFunction, { relay: this.serviceName });
     markRole(this.deadLetterQueue, ResourceRole.relayDeadLetterQueue, { relay: this.serviceName });
   }
@@ -191,8 +195,10 @@ export class EventBoxRelay extends Construct {
     checkRelayableStream(table, what);
     this.#tables.push(table);
     const relay = this.#props;
-    this.function.addEventSource(
-      new DynamoEventSource(table, {
+    streamMapping(
+      this.function,
+      table,
+      {
         startingPosition: lambda.StartingPosition.TRIM_HORIZON,
         batchSize: relay.batchSize ?? 1000,
         ...(relay.maxBatchingWindow ? { maxBatchingWindow: relay.maxBatchingWindow } : {}),
@@ -201,9 +207,10 @@ export class EventBoxRelay extends Construct {
         retryAttempts: relay.retryAttempts ?? 10_000,
         maxRecordAge: relay.maxRecordAge ?? Duration.hours(24),
         reportBatchItemFailures: true,
-        onFailure: new SqsDlq(this.deadLetterQueue),
+        onFailure: new SendOnlyQueueDestination(this.deadLetterQueue),
         filters: [OUTBOX_INSERT_FILTER],
-      }),
+      },
+      RelayCalls.stream,
     );
   }
 

@@ -1,4 +1,10 @@
 import { Token } from 'aws-cdk-lib';
+import { EventBoxError } from '../../lib/shared/errors.js';
+
+/** A construct's props are out of range, contradictory or collide with Eventbox's own settings. */
+export class InvalidPropsError extends EventBoxError {
+  override name = 'InvalidPropsError';
+}
 
 /** Throws when a number prop is outside its range; unresolved tokens are left to CloudFormation. */
 export function checkRange(
@@ -9,7 +15,7 @@ export function checkRange(
 ): void {
   if (value === undefined || Token.isUnresolved(value)) return;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer from ${min} to ${max}; got ${value}`);
+    throw new InvalidPropsError(`${name} must be an integer from ${min} to ${max}; got ${value}`);
   }
 }
 
@@ -20,6 +26,23 @@ export function checkExclusive(
   given: { existing: unknown; props: unknown },
 ): void {
   if (given.existing !== undefined && given.props !== undefined) {
-    throw new Error(`Give either ${existing} or ${props}, not both`);
+    throw new InvalidPropsError(`Give either ${existing} or ${props}, not both`);
   }
+}
+
+/**
+ * Throws when a user's `environment` names a variable Eventbox sets itself: the construct's
+ * value would silently replace the user's, or the user's would misconfigure the runtime.
+ */
+export function checkOwnEnvironment(
+  what: string,
+  environment: Readonly<Record<string, string>> | undefined,
+  reserved: Readonly<Record<string, string>>,
+): void {
+  const names = new Set(Object.values(reserved));
+  const clashes = Object.keys(environment ?? {}).filter((name) => names.has(name));
+  if (clashes.length === 0) return;
+  throw new InvalidPropsError(
+    `environment of ${what} names ${clashes.join(', ')}, which Eventbox sets itself from the construct's props; rename your variable${clashes.length > 1 ? 's' : ''} (Eventbox's own all start with EVENTBOX_, besides POWERTOOLS_SERVICE_NAME)`,
+  );
 }

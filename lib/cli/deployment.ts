@@ -1,5 +1,7 @@
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ConsumerEnvironment } from '../consumer/environment.js';
 import { InboxDefaults } from '../consumer/options.js';
+import { RelayEnvironment } from '../relay/environment.js';
 import { ResourceRole } from '../shared/resource-roles.js';
 import type { MarkedResource } from './stack.js';
 
@@ -44,8 +46,8 @@ export async function deploymentOf(resources: readonly MarkedResource[]): Promis
       return {
         name: fn.relay ?? fn.logicalId,
         functionName: fn.physicalId,
-        deadLetterQueueUrl: dlq?.physicalId ?? env.DEAD_LETTER_QUEUE_URL ?? '',
-        eventBusName: env.EVENT_BUS_NAME ?? '',
+        deadLetterQueueUrl: dlq?.physicalId ?? env[RelayEnvironment.deadLetterQueueUrl] ?? '',
+        eventBusName: env[RelayEnvironment.eventBusName] ?? '',
       };
     }),
   );
@@ -53,15 +55,20 @@ export async function deploymentOf(resources: readonly MarkedResource[]): Promis
     of(ResourceRole.consumerFunction).map(async (fn) => {
       const env = await environment(fn.physicalId);
       const name = fn.consumer ?? fn.logicalId;
+      const tableName = env[ConsumerEnvironment.tableName];
       const find = (role: string) => of(role).find((r) => r.consumer === name)?.physicalId;
       return {
         name,
         functionName: fn.physicalId,
         queueUrl: find(ResourceRole.consumerQueue) ?? '',
         deadLetterQueueUrl:
-          find(ResourceRole.consumerDeadLetterQueue) ?? env.DEAD_LETTER_QUEUE_URL ?? '',
-        ...(env.TABLE_NAME ? { tableName: env.TABLE_NAME } : {}),
-        inboxTtlSeconds: Number(env.INBOX_TTL_SECONDS ?? InboxDefaults.inboxTtlSeconds),
+          find(ResourceRole.consumerDeadLetterQueue) ??
+          env[ConsumerEnvironment.deadLetterQueueUrl] ??
+          '',
+        ...(tableName ? { tableName } : {}),
+        inboxTtlSeconds: Number(
+          env[ConsumerEnvironment.inboxTtlSeconds] ?? InboxDefaults.inboxTtlSeconds,
+        ),
       };
     }),
   );

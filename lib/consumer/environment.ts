@@ -1,20 +1,28 @@
 import { InvalidOptionsError } from '../shared/errors.js';
 
-/** Environment variables the EventBoxConsumer construct sets on a consumer function. */
+/**
+ * Environment variables the EventBoxConsumer construct sets on a consumer function, and
+ * the runtime reads: one table for both, prefixed so that none can be a user's own.
+ */
 export const ConsumerEnvironment = {
-  tableName: 'TABLE_NAME',
-  consumerName: 'CONSUMER_NAME',
-  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  tableName: 'EVENTBOX_TABLE_NAME',
+  consumerName: 'EVENTBOX_CONSUMER_NAME',
+  deadLetterQueueUrl: 'EVENTBOX_DEAD_LETTER_QUEUE_URL',
   /** The queue the function reads. */
-  queueUrl: 'QUEUE_URL',
-  notYetMaxAttempts: 'NOT_YET_MAX_ATTEMPTS',
+  queueUrl: 'EVENTBOX_QUEUE_URL',
+  notYetMaxAttempts: 'EVENTBOX_NOT_YET_MAX_ATTEMPTS',
   /** The queue's redrive maxReceiveCount. */
-  maxReceiveCount: 'MAX_RECEIVE_COUNT',
-  inboxTtlSeconds: 'INBOX_TTL_SECONDS',
-  notYetBackoffBaseSeconds: 'NOT_YET_BACKOFF_BASE_SECONDS',
-  notYetBackoffCapSeconds: 'NOT_YET_BACKOFF_CAP_SECONDS',
+  maxReceiveCount: 'EVENTBOX_MAX_RECEIVE_COUNT',
+  inboxTtlSeconds: 'EVENTBOX_INBOX_TTL_SECONDS',
+  notYetBackoffBaseSeconds: 'EVENTBOX_NOT_YET_BACKOFF_BASE_SECONDS',
+  notYetBackoffCapSeconds: 'EVENTBOX_NOT_YET_BACKOFF_CAP_SECONDS',
   /** `false` when no relay reads the consumer's table: publishing then fails loudly. */
-  outboxRelayed: 'OUTBOX_RELAYED',
+  outboxRelayed: 'EVENTBOX_OUTBOX_RELAYED',
+  /**
+   * Not Eventbox's name, but Eventbox sets it: Powertools names the metrics' `service`
+   * dimension from it, which the construct's alarms and dashboard query.
+   */
+  serviceName: 'POWERTOOLS_SERVICE_NAME',
 } as const;
 
 /**

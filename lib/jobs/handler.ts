@@ -1,12 +1,12 @@
 import type { SQSBatchResponse } from 'aws-lambda';
 import { deadlineOf, pool, returnedUnstarted } from '../consumer/batch.js';
 import type { Outcome } from '../consumer/engine.js';
-import { ConsumerEnvironment } from '../consumer/environment.js';
 import { messagesOf } from '../consumer/messages.js';
 import { InboxDefaults } from '../consumer/options.js';
 import { Settler } from '../consumer/settle.js';
 import type { InboxLambdaHandler } from '../consumer/with-inbox.js';
 import { InvalidOptionsError } from '../shared/errors.js';
+import { JobRunnerEnvironment } from './environment.js';
 import { JobRunner, type JobRunnerOptions } from './runner.js';
 
 /**
@@ -55,18 +55,19 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
  */
 export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
   // The runner is an EventBoxConsumer: the same variables as any consumer's.
-  const tableName = env[ConsumerEnvironment.tableName];
+  const tableName = env[JobRunnerEnvironment.tableName];
   if (!tableName)
     throw new InvalidOptionsError('job runner environment', [
-      `${ConsumerEnvironment.tableName} is not set`,
+      `${JobRunnerEnvironment.tableName} is not set`,
     ]);
-  const runnerName = env[ConsumerEnvironment.consumerName];
-  const dlq = env[ConsumerEnvironment.deadLetterQueueUrl];
-  const maxReceiveCount = env[ConsumerEnvironment.maxReceiveCount];
-  const queueUrl = env[ConsumerEnvironment.queueUrl];
+  const runnerName = env[JobRunnerEnvironment.consumerName];
+  const dlq = env[JobRunnerEnvironment.deadLetterQueueUrl];
+  const maxReceiveCount = env[JobRunnerEnvironment.maxReceiveCount];
+  const queueUrl = env[JobRunnerEnvironment.queueUrl];
+  const stepTableName = env[JobRunnerEnvironment.stepTableName];
   return {
     tableName,
-    ...(env.STEP_TABLE_NAME ? { stepTableName: env.STEP_TABLE_NAME } : {}),
+    ...(stepTableName ? { stepTableName } : {}),
     ...(runnerName ? { runnerName } : {}),
     ...(dlq ? { deadLetterQueueUrl: dlq } : {}),
     ...(maxReceiveCount ? { maxReceiveCount: Number(maxReceiveCount) } : {}),

@@ -27,6 +27,7 @@ export {
   dispatchExecution,
   type ExecutionRecord,
 } from './dispatcher.js';
+export { JobRunnerEnvironment } from './environment.js';
 export {
   InvalidExecutionStartError,
   InvalidJobDefinitionError,

@@ -26,9 +26,11 @@ export type RelayHandler = (
  *
  * @example
  * export const handler = createRelayHandler({
- *   eventBusName: process.env.EVENT_BUS_NAME!,
- *   deadLetterQueueUrl: process.env.DEAD_LETTER_QUEUE_URL,
+ *   eventBusName: 'orders-bus',
+ *   deadLetterQueueUrl: process.env.RELAY_DLQ_URL,
  * });
+ * // Behind the EventBox construct, which sets the environment:
+ * export const relayed = createRelayHandler(relayOptionsFromEnvironment());
  */
 export function createRelayHandler(options: RelayOptions): RelayHandler {
   validateOptions(relayOptionsSchema, options, 'relay options');

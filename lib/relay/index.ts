@@ -1,5 +1,6 @@
 export type { RelayDeadLetterMessage } from '../shared/dead-letters.js';
 export { deadLetterBody } from './dead-letter.js';
+export { RelayEnvironment, relayOptionsFromEnvironment } from './environment.js';
 export { classifyEntryError, EntryErrorClass } from './error-codes.js';
 export { createRelayHandler, type RelayHandler } from './handler.js';
 export { RelayDefaults, type RelayOptions } from './options.js';

@@ -18,9 +18,9 @@ const ENTRIES = {
 } as const;
 
 const ENVIRONMENT = {
-  EVENT_BUS_NAME: 'bench',
-  TABLE_NAME: 'bench',
-  CONSUMER_NAME: 'bench',
+  EVENTBOX_EVENT_BUS_NAME: 'bench',
+  EVENTBOX_TABLE_NAME: 'bench',
+  EVENTBOX_CONSUMER_NAME: 'bench',
   AWS_REGION: 'us-east-1',
   AWS_ACCESS_KEY_ID: 'x',
   AWS_SECRET_ACCESS_KEY: 'x',

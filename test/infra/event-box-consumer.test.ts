@@ -64,9 +64,9 @@ describe('Construct: EventBoxConsumer', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          NOT_YET_MAX_ATTEMPTS: '10',
-          MAX_RECEIVE_COUNT: '20',
-          QUEUE_URL: { Ref: Match.stringLikeRegexp('^ScoresQueue') },
+          EVENTBOX_NOT_YET_MAX_ATTEMPTS: '10',
+          EVENTBOX_MAX_RECEIVE_COUNT: '20',
+          EVENTBOX_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ScoresQueue') },
         }),
       },
     });
@@ -85,10 +85,10 @@ describe('Construct: EventBoxConsumer', () => {
       Architectures: ['arm64'],
       Environment: {
         Variables: Match.objectLike({
-          TABLE_NAME: { Ref: Match.stringLikeRegexp('^ScoresTable') },
-          CONSUMER_NAME: 'user-score',
-          NOT_YET_MAX_ATTEMPTS: '4',
-          DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ScoresDeadLetterQueue') },
+          EVENTBOX_TABLE_NAME: { Ref: Match.stringLikeRegexp('^ScoresTable') },
+          EVENTBOX_CONSUMER_NAME: 'user-score',
+          EVENTBOX_NOT_YET_MAX_ATTEMPTS: '4',
+          EVENTBOX_DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ScoresDeadLetterQueue') },
         }),
       },
     });
@@ -111,27 +111,26 @@ describe('Construct: EventBoxConsumer', () => {
           {
             Action: [
               'dynamodb:GetItem',
+              'dynamodb:BatchGetItem',
               'dynamodb:PutItem',
               'dynamodb:UpdateItem',
               'dynamodb:DeleteItem',
               'dynamodb:ConditionCheckItem',
-              'dynamodb:BatchGetItem',
             ],
             Effect: 'Allow',
             Resource: getAtt('ScoresTable', 'Arn'),
           },
           {
-            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Action: 'sqs:SendMessage',
             Effect: 'Allow',
             Resource: getAtt('ScoresDeadLetterQueue', 'Arn'),
           },
           {
             Action: [
               'sqs:ReceiveMessage',
-              'sqs:ChangeMessageVisibility',
-              'sqs:GetQueueUrl',
               'sqs:DeleteMessage',
               'sqs:GetQueueAttributes',
+              'sqs:ChangeMessageVisibility',
             ],
             Effect: 'Allow',
             Resource: getAtt('ScoresQueue', 'Arn'),
@@ -233,7 +232,7 @@ describe('Construct: EventBoxConsumer', () => {
         expect.stringContaining('ScoresTable'),
       ]);
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'true' }) },
+        Environment: { Variables: Match.objectLike({ EVENTBOX_OUTBOX_RELAYED: 'true' }) },
       });
     });
 
@@ -262,7 +261,7 @@ describe('Construct: EventBoxConsumer', () => {
       own.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
-            EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^Elsewhere') },
+            EVENTBOX_EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^Elsewhere') },
             POWERTOOLS_SERVICE_NAME: 'eventbox-relay-user-score',
           }),
         },
@@ -271,7 +270,7 @@ describe('Construct: EventBoxConsumer', () => {
       expect(statements.map((st) => st.Action)).toStrictEqual([
         ['logs:CreateLogStream', 'logs:PutLogEvents'],
         'events:PutEvents',
-        expect.arrayContaining(['sqs:SendMessage']),
+        'sqs:SendMessage',
         'dynamodb:ListStreams',
         expect.arrayContaining(['dynamodb:GetRecords', 'dynamodb:GetShardIterator']),
       ]);
@@ -280,7 +279,7 @@ describe('Construct: EventBoxConsumer', () => {
       expect(JSON.stringify(statements[2]?.Resource)).toContain('ScoresRelayDeadLetterQueue');
       expect(JSON.stringify(statements[4]?.Resource)).toContain('ScoresTable');
       own.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'true' }) },
+        Environment: { Variables: Match.objectLike({ EVENTBOX_OUTBOX_RELAYED: 'true' }) },
       });
     });
 
@@ -291,7 +290,7 @@ describe('Construct: EventBoxConsumer', () => {
         StreamSpecification: Match.absent(),
       });
       template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ OUTBOX_RELAYED: 'false' }) },
+        Environment: { Variables: Match.objectLike({ EVENTBOX_OUTBOX_RELAYED: 'false' }) },
       });
     });
 
@@ -348,7 +347,7 @@ describe('Construct: EventBoxConsumer', () => {
         .map(
           (f) =>
             (f as { Properties: { Environment?: { Variables?: Record<string, string> } } })
-              .Properties.Environment?.Variables?.INBOX_TTL_SECONDS,
+              .Properties.Environment?.Variables?.EVENTBOX_INBOX_TTL_SECONDS,
         )
         .find((v) => v !== undefined);
 

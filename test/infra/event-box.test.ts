@@ -75,10 +75,12 @@ describe('Construct: EventBox', () => {
       Timeout: 60,
       Environment: {
         Variables: Match.objectLike({
-          EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^BoxBus') },
-          DEAD_LETTER_QUEUE_URL: { Ref: Match.stringLikeRegexp('^BoxRelayDeadLetterQueue') },
-          CONCURRENCY: '8',
-          MAX_ENTRY_BYTES: '262144',
+          EVENTBOX_EVENT_BUS_NAME: { Ref: Match.stringLikeRegexp('^BoxBus') },
+          EVENTBOX_DEAD_LETTER_QUEUE_URL: {
+            Ref: Match.stringLikeRegexp('^BoxRelayDeadLetterQueue'),
+          },
+          EVENTBOX_RELAY_CONCURRENCY: '8',
+          EVENTBOX_MAX_ENTRY_BYTES: '262144',
           POWERTOOLS_SERVICE_NAME: Match.stringLikeRegexp('^eventbox-relay-'),
         }),
       },
@@ -130,7 +132,7 @@ describe('Construct: EventBox', () => {
           },
           { Action: 'events:PutEvents', Effect: 'Allow', Resource: getAtt('BoxBus', 'Arn') },
           {
-            Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl'],
+            Action: 'sqs:SendMessage',
             Effect: 'Allow',
             Resource: getAtt('BoxRelayDeadLetterQueue', 'Arn'),
           },

@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { defineJob } from '../../../lib/jobs/index.js';
+import { defineJob, JobRunnerEnvironment } from '../../../lib/jobs/index.js';
 import { add } from '../../../lib/transaction/update-operations.js';
 import { ExternalServices } from './external.js';
 import { injectedFailure } from './faults.js';
@@ -11,7 +11,7 @@ let services: ExternalServices | undefined;
 function external(): ExternalServices {
   services ??= new ExternalServices(
     DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    process.env.STEP_TABLE_NAME ?? '',
+    process.env[JobRunnerEnvironment.stepTableName] ?? '',
   );
   return services;
 }

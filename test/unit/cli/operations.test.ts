@@ -65,10 +65,10 @@ describe('Commands: archive replay and status', () => {
       })),
     });
     lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'relay-fn' }).resolves({
-      Environment: { Variables: { EVENT_BUS_NAME: 'shop-bus' } },
+      Environment: { Variables: { EVENTBOX_EVENT_BUS_NAME: 'shop-bus' } },
     });
     lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'scores-fn' }).resolves({
-      Environment: { Variables: { INBOX_TTL_SECONDS: String(30 * 86_400) } },
+      Environment: { Variables: { EVENTBOX_INBOX_TTL_SECONDS: String(30 * 86_400) } },
     });
     sqs.on(GetQueueAttributesCommand).resolves({
       Attributes: { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '1' },

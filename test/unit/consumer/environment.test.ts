@@ -5,14 +5,14 @@ import { InvalidOptionsError } from '../../../lib/shared/errors.js';
 describe('Function: inboxOptionsFromEnvironment', () => {
   it('reads what the EventBoxConsumer construct sets', () => {
     const options = inboxOptionsFromEnvironment({
-      TABLE_NAME: 'scores',
-      CONSUMER_NAME: 'user-score',
-      DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
-      QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/scores',
-      MAX_RECEIVE_COUNT: '16',
-      NOT_YET_MAX_ATTEMPTS: '6',
-      NOT_YET_BACKOFF_BASE_SECONDS: '1',
-      NOT_YET_BACKOFF_CAP_SECONDS: '30',
+      EVENTBOX_TABLE_NAME: 'scores',
+      EVENTBOX_CONSUMER_NAME: 'user-score',
+      EVENTBOX_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+      EVENTBOX_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/scores',
+      EVENTBOX_MAX_RECEIVE_COUNT: '16',
+      EVENTBOX_NOT_YET_MAX_ATTEMPTS: '6',
+      EVENTBOX_NOT_YET_BACKOFF_BASE_SECONDS: '1',
+      EVENTBOX_NOT_YET_BACKOFF_CAP_SECONDS: '30',
     });
 
     expect(options).toStrictEqual({
@@ -26,20 +26,22 @@ describe('Function: inboxOptionsFromEnvironment', () => {
   });
 
   it('refuses publishing when the construct says no relay reads the table', () => {
-    const env = { TABLE_NAME: 't', CONSUMER_NAME: 'c' };
+    const env = { EVENTBOX_TABLE_NAME: 't', EVENTBOX_CONSUMER_NAME: 'c' };
 
-    expect(inboxOptionsFromEnvironment({ ...env, OUTBOX_RELAYED: 'false' })).toMatchObject({
-      outbox: false,
-    });
-    expect(inboxOptionsFromEnvironment({ ...env, OUTBOX_RELAYED: 'true' })).not.toHaveProperty(
-      'outbox',
+    expect(inboxOptionsFromEnvironment({ ...env, EVENTBOX_OUTBOX_RELAYED: 'false' })).toMatchObject(
+      {
+        outbox: false,
+      },
     );
+    expect(
+      inboxOptionsFromEnvironment({ ...env, EVENTBOX_OUTBOX_RELAYED: 'true' }),
+    ).not.toHaveProperty('outbox');
   });
 
   it('names every missing variable', () => {
     expect(() => inboxOptionsFromEnvironment({})).toThrow(InvalidOptionsError);
     expect(() => inboxOptionsFromEnvironment({})).toThrow(
-      'TABLE_NAME is not set; CONSUMER_NAME is not set',
+      'EVENTBOX_TABLE_NAME is not set; EVENTBOX_CONSUMER_NAME is not set',
     );
   });
 });

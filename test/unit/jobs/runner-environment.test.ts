@@ -5,11 +5,11 @@ describe('Function: jobRunnerOptionsFromEnvironment', () => {
   it('reads what the JobRunner construct sets, the queue URL and maxReceiveCount included', () => {
     expect(
       jobRunnerOptionsFromEnvironment({
-        TABLE_NAME: 'jobs',
-        CONSUMER_NAME: 'fulfilment',
-        DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
-        QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/jobs',
-        MAX_RECEIVE_COUNT: '100',
+        EVENTBOX_TABLE_NAME: 'jobs',
+        EVENTBOX_CONSUMER_NAME: 'fulfilment',
+        EVENTBOX_DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/dlq',
+        EVENTBOX_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/jobs',
+        EVENTBOX_MAX_RECEIVE_COUNT: '100',
       }),
     ).toStrictEqual({
       tableName: 'jobs',

@@ -1,0 +1,14 @@
+import { ConsumerEnvironment } from '../consumer/environment.js';
+import { JOBS_TABLE_VARIABLE } from './table.js';
+
+/**
+ * Environment variables the JobRunner construct sets, and the runner and job starters
+ * read: a runner is an inbox consumer, so it has the consumer's variables, and these.
+ */
+export const JobRunnerEnvironment = {
+  ...ConsumerEnvironment,
+  /** The table steps write to through `ctx.tx` by default (`stepTable`). */
+  stepTableName: 'EVENTBOX_STEP_TABLE_NAME',
+  /** Set by `JobRunner.grantStart` on a function that starts jobs; `startJob` reads it. */
+  jobsTable: JOBS_TABLE_VARIABLE,
+} as const;
