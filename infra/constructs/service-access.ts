@@ -128,5 +128,8 @@ export function ruleMaySend(rule: events.IRule, queue: sqs.IQueue): void {
       `The rule ${rule.node.path} targets the encrypted queue ${queue.node.path} but has no ruleName: the key policy names the rule's ARN, which without a name depends on the queue through the key; give the rule a ruleName`,
     );
   }
-  serviceMayUseKey(rule, key, 'eventbridge', conditions);
+  // SQS documents aws:SourceArn, not aws:SourceAccount, as reaching the key policy for
+  // CloudWatch Events (EventBridge) delivering to an SSE-KMS queue; the rule's ARN names the
+  // account. https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html
+  serviceMayUseKey(rule, key, 'eventbridge', { ArnEquals: { 'aws:SourceArn': arn } });
 }

@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { NodejsFunction, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -10,10 +10,12 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import { eventboxFunctionDefaults } from '../constructs/bundling.js';
+import { functionLogGroup, queueEncryption } from '../constructs/encryption.js';
 import { EventBox } from '../constructs/event-box.js';
 import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
 import { ownLogsRole } from '../constructs/function-role.js';
 import { JobRunner } from '../constructs/job-runner.js';
+import { EventBoxQueueTarget } from '../constructs/queue-target.js';
 
 export interface ExampleStackProps extends StackProps {
   /** Extra environment for every function of the example. */
@@ -25,6 +27,8 @@ export interface ExampleStackProps extends StackProps {
   readonly faults?: boolean;
   /** Deliveries before user-score dead-letters a "not yet" event (an operations test wants few). */
   readonly notYetMaxAttempts?: number;
+  /** Encrypt every table, queue, topic and log group with a customer-managed key of the stack's own. @default false */
+  readonly encrypted?: boolean;
 }
 
 const source = (path: string) => fileURLToPath(new URL(`../../functions/${path}`, import.meta.url));
@@ -53,12 +57,27 @@ export class ExampleStack extends Stack {
   readonly fraudFunction: NodejsFunction;
   readonly refund: NodejsFunction;
   readonly audit: sqs.Queue;
+  readonly key: kms.Key | undefined;
 
   constructor(scope: Construct, id: string, props: ExampleStackProps = {}) {
     super(scope, id, props);
     const extra = props.functionEnvironment ?? {};
+    this.key = props.encrypted
+      ? new kms.Key(this, 'Key', {
+          enableKeyRotation: true,
+          description: 'Encrypts the example app at rest',
+          removalPolicy: RemovalPolicy.DESTROY,
+        })
+      : undefined;
+    const encryption = this.key ? { encryptionKey: this.key } : {};
+    const logGroup = (id: string) =>
+      functionLogGroup(this, id, this.key, {
+        retention: logs.RetentionDays.ONE_WEEK,
+        removalPolicy: RemovalPolicy.DESTROY,
+      });
 
     this.box = new EventBox(this, 'Orders', {
+      ...encryption,
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       ...(props.faults ? { relay: { entry: source('faults/relay.ts') } } : {}),
     });
@@ -66,10 +85,7 @@ export class ExampleStack extends Stack {
     for (const [name, value] of Object.entries(extra))
       this.box.relayFunction.addEnvironment(name, value);
 
-    const ordersLogs = new logs.LogGroup(this, 'OrdersLogs', {
-      retention: logs.RetentionDays.ONE_WEEK,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
+    const ordersLogs = logGroup('OrdersLogs');
     this.orders = new NodejsFunction(this, 'OrdersFunction', {
       ...eventboxFunctionDefaults,
       entry: source('example/orders/index.ts'),
@@ -88,6 +104,7 @@ export class ExampleStack extends Stack {
     this.box.grantReadWrite(this.orders);
 
     this.userScore = new EventBoxConsumer(this, 'UserScore', {
+      ...encryption,
       consumerName: 'user-score',
       eventBus: this.box.eventBus,
       eventPattern: { source: ['orders'], detailType: USER_SCORE_EVENTS },
@@ -105,6 +122,7 @@ export class ExampleStack extends Stack {
     });
 
     this.rewards = new EventBoxConsumer(this, 'Rewards', {
+      ...encryption,
       consumerName: 'rewards',
       eventBus: this.box.eventBus,
       eventPattern: { source: ['user-score'], detailType: ['ScoreChanged'] },
@@ -118,16 +136,13 @@ export class ExampleStack extends Stack {
     // Placing an order starts its fraud check (a state machine); cancelling a paid one, its
     // refund (a durable function): each exactly once, with the transaction.
     const task = (id: string, entry: string, extraProps: Partial<NodejsFunctionProps> = {}) => {
-      const logGroup = new logs.LogGroup(this, `${id}Logs`, {
-        retention: logs.RetentionDays.ONE_WEEK,
-        removalPolicy: RemovalPolicy.DESTROY,
-      });
+      const logs = logGroup(`${id}Logs`);
       return new NodejsFunction(this, id, {
         ...eventboxFunctionDefaults,
         entry: source(entry),
         timeout: Duration.seconds(30),
-        logGroup,
-        role: ownLogsRole(this, `${id}Role`, logGroup),
+        logGroup: logs,
+        role: ownLogsRole(this, `${id}Role`, logs),
         ...extraProps,
       });
     };
@@ -140,10 +155,7 @@ export class ExampleStack extends Stack {
         }),
       ),
       logs: {
-        destination: new logs.LogGroup(this, 'FraudCheckLogs', {
-          retention: logs.RetentionDays.ONE_WEEK,
-          removalPolicy: RemovalPolicy.DESTROY,
-        }),
+        destination: logGroup('FraudCheckLogs'),
         level: sfn.LogLevel.ALL,
       },
       tracingEnabled: true,
@@ -166,6 +178,7 @@ export class ExampleStack extends Stack {
 
     // Paying an order starts its fulfilment job in the same transaction.
     this.fulfilment = new JobRunner(this, 'Fulfilment', {
+      ...encryption,
       stateMachines: [this.fraudCheck],
       durableFunctions: [refundTarget],
       ...(props.faults
@@ -192,14 +205,16 @@ export class ExampleStack extends Stack {
     // A tap on the bus: every event the relay publishes, so the demo can count them.
     this.audit = new sqs.Queue(this, 'AuditQueue', {
       retentionPeriod: Duration.days(1),
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      ...queueEncryption(this.key),
       enforceSSL: true,
     });
     new events.Rule(this, 'AuditRule', {
       eventBus: this.box.eventBus,
       eventPattern: { source: ['orders', 'user-score'] },
+      // Named: under a key, the key policy names the rule that may use it.
+      ruleName: `${this.stackName}-audit`,
       description: 'Copies every event of the chain to the audit queue',
-      targets: [new targets.SqsQueue(this.audit)],
+      targets: [new EventBoxQueueTarget(this.audit)],
     });
 
     const outputs: Record<string, string> = {

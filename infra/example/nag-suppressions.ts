@@ -41,6 +41,13 @@ export function acknowledgeAcceptedFindings(stack: ExampleStack): void {
       'The dispatcher reads the executions of the fraud check state machine, whose names it does not know in advance.',
     );
   }
+  if (stack.key) {
+    acknowledge(
+      [stack],
+      'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      'On the one key of the stack: DynamoDB lists kms:GenerateDataKey* (its data-key variants) among what writing to a table under a customer-managed key needs.',
+    );
+  }
   acknowledge(
     [stack.box.deadLetterQueue],
     'AwsSolutions-SQS3',

@@ -22,11 +22,13 @@ export const ItemActions = {
  * document them:
  * - SQS: "kms:GenerateDataKey and kms:Decrypt" to send, "kms:Decrypt" to receive
  *   (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-key-management.html).
- * - DynamoDB: a table's reads and writes are encrypted with a table key that DynamoDB
- *   decrypts through KMS on the caller's behalf, "kms:Decrypt" (and "kms:Encrypt" and
- *   "kms:GenerateDataKey*" when DynamoDB must make or re-wrap the table key for a write)
+ * - DynamoDB: the principal accessing an encrypted table is the one DynamoDB calls
+ *   kms:Decrypt for (the table key); kms:Encrypt and kms:GenerateDataKey* are among what it
+ *   needs of the key to write, while kms:ReEncrypt*, kms:DescribeKey and kms:CreateGrant
+ *   are the table creator's (CloudFormation's), not the caller's
  *   (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
- * - DynamoDB Streams: reading a stream of an encrypted table needs "kms:Decrypt".
+ * - DynamoDB Streams: a stream is encrypted with the table key; reading it decrypts
+ *   (kms:Decrypt), which is all the event source mapping's role is given.
  */
 export const KeyActions = {
   sendToQueue: ['kms:GenerateDataKey', 'kms:Decrypt'],

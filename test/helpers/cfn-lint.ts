@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
-import { findPython } from '../../lib/testing/emulator/prerequisites.js';
+import { pythonTool } from './python-tool.js';
 
 /** The cfn-lint release the templates are checked with. */
 export const CFN_LINT_VERSION = '1.58.0';
@@ -15,34 +14,11 @@ export interface CfnLintFinding {
   readonly Location: { readonly Path: ReadonlyArray<string | number> };
 }
 
-/** cfn-lint in a venv of its own under `.eventbox/`, installed on first use. */
-function cfnLintBinary(): string {
-  const venv = join(eventboxDirs().home, 'cfn-lint-venv');
-  const python = join(venv, 'bin', 'python');
-  const binary = join(venv, 'bin', 'cfn-lint');
-  const installed = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-  if (installed.status === 0 && installed.stdout.includes(CFN_LINT_VERSION)) return binary;
-  const step = (command: string, args: string[]) => {
-    const result = spawnSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed`);
-  };
-  if (!existsSync(python)) step(findPython(), ['-m', 'venv', venv]);
-  step(python, [
-    '-m',
-    'pip',
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
-    `cfn-lint==${CFN_LINT_VERSION}`,
-  ]);
-  return binary;
-}
-
 /** Every finding cfn-lint has on a synthesized template. */
 export function cfnLint(template: unknown): CfnLintFinding[] {
   const file = join(mkdtempSync(join(tmpdir(), 'eventbox-cfn-lint-')), 'template.json');
   writeFileSync(file, JSON.stringify(template));
-  const result = spawnSync(cfnLintBinary(), ['--format', 'json', file], {
+  const result = spawnSync(pythonTool('cfn-lint', CFN_LINT_VERSION), ['--format', 'json', file], {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -10,16 +10,20 @@ import { cfnLint } from '../helpers/cfn-lint.js';
 const CDK_DEPENDENCIES = 'W3005';
 
 describe('Example app under cfn-lint', () => {
-  it('has no errors, and no warnings but the CDK role dependencies', () => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new ExampleStack(app, 'Example');
-    const template = app.synth().getStackByName(stack.stackName).template;
+  it.each([false, true])(
+    'has no errors, and no warnings but the CDK role dependencies (encrypted: %s)',
+    (encrypted) => {
+      const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+      const stack = new ExampleStack(app, 'Example', { encrypted });
+      const template = app.synth().getStackByName(stack.stackName).template;
 
-    const findings = cfnLint(template).map(
-      (f) => `${f.Level} ${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`,
-    );
+      const findings = cfnLint(template).map(
+        (f) => `${f.Level} ${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`,
+      );
 
-    expect(findings.filter((f) => f.startsWith('Error'))).toStrictEqual([]);
-    expect(findings.filter((f) => !f.includes(` ${CDK_DEPENDENCIES} `))).toStrictEqual([]);
-  }, 180_000);
+      expect(findings.filter((f) => f.startsWith('Error'))).toStrictEqual([]);
+      expect(findings.filter((f) => !f.includes(` ${CDK_DEPENDENCIES} `))).toStrictEqual([]);
+    },
+    180_000,
+  );
 });

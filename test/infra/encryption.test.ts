@@ -113,7 +113,7 @@ describe('Confused deputy: only the stack’s own rule may send to each queue', 
       });
 
       if (encrypted) {
-        it('lets EventBridge use the key only for the stack’s rules, in this account', () => {
+        it('lets EventBridge use the key only for the stack’s rules (whose ARNs name this account)', () => {
           const template = Template.fromJSON({ Resources: resources });
           const statements = keyPolicyFor(template, 'events.amazonaws.com');
           const rules = [...new Map(grants.map((g) => [g.ruleId, g])).values()];
@@ -121,7 +121,7 @@ describe('Confused deputy: only the stack’s own rule may send to each queue', 
           expect(statements.length).toBeGreaterThan(0);
           for (const statement of statements) {
             expect(statement.Action).toStrictEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
-            expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toBe(ACCOUNT);
+            expect(JSON.stringify(statement.Condition?.ArnEquals)).toContain(`:${ACCOUNT}:rule/`);
           }
           for (const { ruleId, ruleName } of rules) {
             expect(

@@ -171,7 +171,11 @@ describe('Invariants over every construct combination', () => {
       .filter((r) => r.Type === 'AWS::SQS::QueuePolicy')
       .flatMap(
         (r) =>
-          (r.Properties?.PolicyDocument as { Statement: Array<Record<string, unknown>> }).Statement,
+          (
+            (r.Properties?.PolicyDocument ?? { Statement: [] }) as {
+              Statement: Array<Record<string, unknown>>;
+            }
+          ).Statement,
       )
       .find((s) => JSON.stringify(s.Principal).includes('events'));
     expect(unscopedServiceStatements(resources)).toStrictEqual([]);
