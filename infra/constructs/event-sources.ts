@@ -62,21 +62,19 @@ export function streamMapping(
   const streamArn = table.tableStreamArn as string;
   const listStreams = actions.filter((a) => a === 'dynamodb:ListStreams');
   const onStream = actions.filter((a) => a !== 'dynamodb:ListStreams');
-  let grant = iam.Grant.addToPrincipal({
-    grantee: fn,
-    actions: onStream,
-    resourceArns: [streamArn],
-  });
-  if (listStreams.length > 0)
-    grant = grant.combine(
-      iam.Grant.addToPrincipal({ grantee: fn, actions: listStreams, resourceArns: ['*'] }),
-    );
+  // ListStreams first, on "*": the order the CDK's own grant writes them in.
+  const grants = [
+    ...(listStreams.length > 0
+      ? [iam.Grant.addToPrincipal({ grantee: fn, actions: listStreams, resourceArns: ['*'] })]
+      : []),
+    iam.Grant.addToPrincipal({ grantee: fn, actions: onStream, resourceArns: [streamArn] }),
+  ];
   table.encryptionKey?.grant(fn, ...KeyActions.readStream);
   // The id the CDK's DynamoEventSource gives it, so that a stack deployed before keeps its mapping.
   const mapping = fn.addEventSourceMapping(
     `DynamoDBEventSource:${Names.nodeUniqueId(table.node)}`,
     { ...options, eventSourceArn: streamArn },
   );
-  mapping.node.addDependency(grant);
+  for (const grant of grants) mapping.node.addDependency(grant);
   return mapping;
 }
