@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { METRICS_NAMESPACE } from '../../lib/shared/metrics-namespace.js';
 
 /**
  * How Eventbox functions are built: ESM, minified, with the AWS SDK bundled rather than
@@ -28,7 +29,10 @@ export const eventboxFunctionDefaults = {
   runtime: Runtime.NODEJS_24_X,
   architecture: Architecture.ARM_64,
   bundling: eventboxBundling,
-  environment: { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_METRICS_NAMESPACE: 'Eventbox' },
+  environment: {
+    NODE_OPTIONS: '--enable-source-maps',
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+  },
 } as const;
 
 export const DEFAULT_RELAY_TIMEOUT = Duration.seconds(60);

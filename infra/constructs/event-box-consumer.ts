@@ -10,6 +10,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConsumerCalls } from '../../lib/consumer/calls.js';
 import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
+import { METRICS_NAMESPACE } from '../../lib/shared/metrics-namespace.js';
 import { eventboxFunctionDefaults } from './bundling.js';
 import { alarmTopic, functionLogGroup, queueEncryption, tableEncryption } from './encryption.js';
 import { EventBox } from './event-box.js';
@@ -24,6 +25,7 @@ import {
   checkExclusive,
   checkOwnEnvironment,
   checkRange,
+  checkSeconds,
   InvalidPropsError,
 } from './validation.js';
 
@@ -154,11 +156,9 @@ export class EventBoxConsumer extends Construct {
     checkRange('notYetBackoff.capSeconds', props.notYetBackoff?.capSeconds, 0, 43_200);
     checkRange('maxConcurrency', props.maxConcurrency, 2, 1000);
     checkRange('memorySize', props.memorySize, 128, 10_240);
-    checkOwnEnvironment(
-      `consumer ${props.consumerName}`,
-      props.environment,
-      this.environmentNames(),
-    );
+    checkSeconds('timeout', props.timeout, 1, 900);
+    checkSeconds('maxBatchingWindow', props.maxBatchingWindow, 0, 300);
+    checkOwnEnvironment(`consumer ${props.consumerName}`, props.environment);
     if ((props.batchSize ?? 10) > 10 && !props.maxBatchingWindow) {
       throw new InvalidPropsError(
         `batchSize over 10 needs maxBatchingWindow; got batchSize ${props.batchSize}`,
@@ -242,6 +242,7 @@ export class EventBoxConsumer extends Construct {
               [ConsumerEnvironment.notYetBackoffCapSeconds]: String(props.notYetBackoff.capSeconds),
             }),
         [ConsumerEnvironment.serviceName]: props.consumerName,
+        [ConsumerEnvironment.metricsNamespace]: METRICS_NAMESPACE,
         [ConsumerEnvironment.outboxRelayed]: props.publishTo ? 'true' : 'false',
       },
     });
@@ -269,8 +270,11 @@ export class EventBoxConsumer extends Construct {
     this.rule = new events.Rule(this, 'Rule', {
       eventBus: props.eventBus,
       eventPattern: props.eventPattern,
-      // Named, so that a key policy can name the rule's ARN (see EventBoxQueueTarget).
-      ruleName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }),
+      // Under a key, named, so that the key policy can name the rule's ARN (see
+      // EventBoxQueueTarget); otherwise CloudFormation names it and may replace it.
+      ...(props.encryptionKey
+        ? { ruleName: Names.uniqueResourceName(this, { maxLength: 64, separator: '-' }) }
+        : {}),
       description: `Events for the Eventbox consumer ${props.consumerName}`,
       targets: [
         new EventBoxQueueTarget(this.queue, {
@@ -322,11 +326,6 @@ export class EventBoxConsumer extends Construct {
     return ConsumerCalls;
   }
 
-  /** The environment variables the construct sets, which a user's `environment` may not name. */
-  protected environmentNames(): Readonly<Record<string, string>> {
-    return ConsumerEnvironment;
-  }
-
   /**
    * The redelivery paths of the stack this consumer is in, and the inbox TTL that covers
    * them all; a shorter `inboxTtl` is refused with what must be raised.
@@ -351,7 +350,7 @@ export class EventBoxConsumer extends Construct {
   /** One of the inbox's own metrics: Handled, Duplicates, StaleSkipped, NotYetRetries, ConflictRetries, DeadLettered, Failures. */
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'Eventbox',
+      namespace: METRICS_NAMESPACE,
       metricName,
       dimensionsMap: { service: this.consumerName },
       statistic: 'Sum',

@@ -105,11 +105,7 @@ export class JobRunner extends Construct {
   constructor(scope: Construct, id: string, props: JobRunnerProps) {
     super(scope, id);
     checkRange('maxReceiveCount', props.maxReceiveCount, 11, 1000);
-    checkOwnEnvironment(
-      `job runner ${props.runnerName ?? 'jobs'}`,
-      props.environment,
-      JobRunnerEnvironment,
-    );
+    checkOwnEnvironment(`job runner ${props.runnerName ?? 'jobs'}`, props.environment);
     this.runnerName = props.runnerName ?? 'jobs';
     this.table = eventboxTable(this, 'Table', {
       stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
@@ -275,15 +271,10 @@ export class JobRunner extends Construct {
 
 /**
  * The runner's inbox consumer: granted what the runner calls (lib/jobs/calls.ts), which
- * reads its inbox record per message and never a batch of them, and guarding the runner's
- * variables too.
+ * reads its inbox record per message and never a batch of them.
  */
 class RunnerConsumer extends EventBoxConsumer {
   protected override runtimeCalls() {
     return JobRunnerCalls;
-  }
-
-  protected override environmentNames() {
-    return JobRunnerEnvironment;
   }
 }

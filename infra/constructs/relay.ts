@@ -9,6 +9,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RelayCalls } from '../../lib/relay/calls.js';
 import { RelayEnvironment } from '../../lib/relay/environment.js';
+import { METRICS_NAMESPACE } from '../../lib/shared/metrics-namespace.js';
 import { DEFAULT_RELAY_TIMEOUT, eventboxFunctionDefaults } from './bundling.js';
 import { functionLogGroup } from './encryption.js';
 import { SendOnlyQueueDestination, streamMapping } from './event-sources.js';
@@ -239,7 +240,7 @@ export class EventBoxRelay extends Construct {
   /** One of the relay's own metrics: EventsPublished, PublishErrors, PoisonRecords, PublishTime, BatchSize. */
   metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return new cloudwatch.Metric({
-      namespace: 'Eventbox',
+      namespace: METRICS_NAMESPACE,
       metricName,
       dimensionsMap: { service: this.serviceName },
       statistic: 'Sum',

@@ -105,8 +105,8 @@ export function fromRule(rule: events.IRule, ruleArn: string): Record<string, un
  * with the rule's ARN and account as conditions.
  */
 export function ruleMaySend(rule: events.IRule, queue: sqs.IQueue): void {
-  const { arn, named } = ruleArnOf(rule);
-  const conditions = fromRule(rule, arn);
+  // The queue policy is a resource of its own: it can name the rule's Arn attribute.
+  const conditions = fromRule(rule, rule.ruleArn);
   const { statementAdded } = queue.addToResourcePolicy(
     new iam.PolicyStatement({
       principals: [new iam.ServicePrincipal(ServicePrincipals.eventbridge)],
@@ -123,6 +123,7 @@ export function ruleMaySend(rule: events.IRule, queue: sqs.IQueue): void {
   }
   const key = queue.encryptionMasterKey;
   if (!key) return;
+  const { arn, named } = ruleArnOf(rule);
   if (!named) {
     throw new InvalidPropsError(
       `The rule ${rule.node.path} targets the encrypted queue ${queue.node.path} but has no ruleName: the key policy names the rule's ARN, which without a name depends on the queue through the key; give the rule a ruleName`,

@@ -1,5 +1,13 @@
-import { Token } from 'aws-cdk-lib';
+import { type Duration, Token } from 'aws-cdk-lib';
+import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
+import { JobRunnerEnvironment } from '../../lib/jobs/environment.js';
+import { RelayEnvironment } from '../../lib/relay/environment.js';
 import { EventBoxError } from '../../lib/shared/errors.js';
+
+/** Every variable Eventbox's constructs set on a function, whichever runtime it is. */
+const EVENTBOX_VARIABLES: ReadonlySet<string> = new Set(
+  [ConsumerEnvironment, RelayEnvironment, JobRunnerEnvironment].flatMap((t) => Object.values(t)),
+);
 
 /** A construct's props are out of range, contradictory or collide with Eventbox's own settings. */
 export class InvalidPropsError extends EventBoxError {
@@ -17,6 +25,17 @@ export function checkRange(
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new InvalidPropsError(`${name} must be an integer from ${min} to ${max}; got ${value}`);
   }
+}
+
+/** Throws when a duration prop is outside its range, in seconds; unresolved tokens are left alone. */
+export function checkSeconds(
+  name: string,
+  value: Duration | undefined,
+  min: number,
+  max: number,
+): void {
+  if (value === undefined || value.isUnresolved()) return;
+  checkRange(`${name} (seconds)`, value.toSeconds(), min, max);
 }
 
 /** Throws when both the existing resource and props for a new one are given. */
@@ -37,12 +56,10 @@ export function checkExclusive(
 export function checkOwnEnvironment(
   what: string,
   environment: Readonly<Record<string, string>> | undefined,
-  reserved: Readonly<Record<string, string>>,
 ): void {
-  const names = new Set(Object.values(reserved));
-  const clashes = Object.keys(environment ?? {}).filter((name) => names.has(name));
+  const clashes = Object.keys(environment ?? {}).filter((name) => EVENTBOX_VARIABLES.has(name));
   if (clashes.length === 0) return;
   throw new InvalidPropsError(
-    `environment of ${what} names ${clashes.join(', ')}, which Eventbox sets itself from the construct's props; rename your variable${clashes.length > 1 ? 's' : ''} (Eventbox's own all start with EVENTBOX_, besides POWERTOOLS_SERVICE_NAME)`,
+    `environment of ${what} names ${clashes.join(', ')}, which Eventbox sets itself from the construct's props; rename your variable${clashes.length > 1 ? 's' : ''} (Eventbox's own all start with EVENTBOX_, besides POWERTOOLS_SERVICE_NAME and POWERTOOLS_METRICS_NAMESPACE)`,
   );
 }

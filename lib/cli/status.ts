@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { JobClient } from '../jobs/client.js';
+import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import { deploymentOf } from './deployment.js';
 import { table } from './format.js';
 import type { CommandIo } from './io.js';
@@ -47,7 +48,7 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
     });
   const eventbox = (name: string, service: string) =>
     figure(cloudwatch, {
-      namespace: 'Eventbox',
+      namespace: METRICS_NAMESPACE,
       name,
       dimensions: [{ Name: 'service', Value: service }],
       statistic: 'Sum',

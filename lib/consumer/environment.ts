@@ -23,6 +23,8 @@ export const ConsumerEnvironment = {
    * dimension from it, which the construct's alarms and dashboard query.
    */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** Likewise: the namespace the construct's alarms and dashboard read the metrics from. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /**

@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
+import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import { OptionChecks } from '../shared/option-checks.js';
 import { OutboxItem } from '../shared/outbox-item.js';
 import { notBoth } from '../shared/validate-options.js';
@@ -126,7 +127,7 @@ export const InboxDefaults = {
   lockTtlSeconds: 300,
   concurrency: 10,
   deadlineMarginMs: 3000,
-  metricsNamespace: 'Eventbox',
+  metricsNamespace: METRICS_NAMESPACE,
 } as const;
 
 const { int, anything, config, nonEmpty } = OptionChecks;

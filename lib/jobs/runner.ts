@@ -10,6 +10,7 @@ import type { EventEnvelope } from '../envelope/envelope.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
+import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import type { Item, Key, PlannedAction } from '../transaction/actions.js';
 import { TransactionCanceledError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
@@ -121,7 +122,8 @@ export class JobRunner implements SettleContext {
     this.client = documentClient(options);
     this.logger = options.logger ?? new Logger({ serviceName: this.consumerName });
     this.metrics =
-      options.metrics ?? new Metrics({ namespace: 'Eventbox', serviceName: this.consumerName });
+      options.metrics ??
+      new Metrics({ namespace: METRICS_NAMESPACE, serviceName: this.consumerName });
     const layout = jobsLayout(options.tableName);
     this.store = new JobStore(this.client, layout);
     this.#jobs = new Map(options.jobs.map((job) => [job.name, job]));

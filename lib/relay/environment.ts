@@ -13,6 +13,8 @@ export const RelayEnvironment = {
   maxEntryBytes: 'EVENTBOX_MAX_ENTRY_BYTES',
   /** Not Eventbox's name, but Eventbox sets it: the `service` dimension of the relay's metrics. */
   serviceName: 'POWERTOOLS_SERVICE_NAME',
+  /** Likewise: the namespace of the relay's metrics. */
+  metricsNamespace: 'POWERTOOLS_METRICS_NAMESPACE',
 } as const;
 
 /**

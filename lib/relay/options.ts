@@ -4,6 +4,7 @@ import type { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
 import { Limits } from '../shared/limits.js';
+import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import { OptionChecks } from '../shared/option-checks.js';
 import { notBoth } from '../shared/validate-options.js';
 
@@ -48,7 +49,7 @@ export const RelayDefaults = {
   maxAttempts: 6,
   backoff: { baseMs: 50, capMs: 2_000 },
   safetyMarginMs: 1_500,
-  metricsNamespace: 'Eventbox',
+  metricsNamespace: METRICS_NAMESPACE,
 } as const;
 
 const { int: positiveInt, anything, config } = OptionChecks;

@@ -42,9 +42,34 @@ const SOURCE_KEYS: Record<string, readonly string[]> = {
   logs: ['kms:EncryptionContext:aws:logs:arn'],
 };
 
-function resourcePolicies(resources: Resources): Array<{ id: string; statements: Statement[] }> {
-  return Object.entries(resources).flatMap(([id, r]) => {
+type Policy = { id: string; statements: Statement[] };
+
+function resourcePolicies(resources: Resources): Policy[] {
+  return Object.entries(resources).flatMap(([id, r]): Policy[] => {
     const p = r.Properties ?? {};
+    if (r.Type === 'AWS::Lambda::Permission') {
+      // A permission is one statement, its source conditions as properties.
+      const condition = {
+        ...(p.SourceArn ? { ArnLike: { 'aws:SourceArn': p.SourceArn } } : {}),
+        ...(p.SourceAccount ? { StringEquals: { 'aws:SourceAccount': p.SourceAccount } } : {}),
+      };
+      const principal = String(p.Principal);
+      return [
+        {
+          id,
+          statements: [
+            {
+              Effect: 'Allow',
+              Action: String(p.Action),
+              Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : principal,
+              Condition: condition,
+            },
+          ],
+        },
+      ];
+    }
+    if (r.Type === 'AWS::Events::EventBusPolicy' && p.Statement)
+      return [{ id, statements: [p.Statement as Statement] }];
     const document =
       r.Type === 'AWS::KMS::Key'
         ? p.KeyPolicy
@@ -60,19 +85,36 @@ function serviceOf(principal: unknown): string[] {
   return list(service as unknown).map((s) => (typeof s === 'string' ? s : JSON.stringify(s)));
 }
 
-/** Resource-policy statements that let a service principal in without a source condition. */
+/** Whether a principal is anyone at all: `"*"` or `{ AWS: "*" }`. */
+const isAnyone = (principal: unknown) =>
+  principal === '*' || list((principal as Json | undefined)?.AWS as unknown).includes('*');
+
+/** Whether a condition value pins a source, rather than matching any: no bare "*". */
+const pins = (value: unknown) => !list(value as unknown).some((v) => v === '*' || v === 'arn:*');
+
+/**
+ * Resource-policy statements that let a service principal in without a condition naming
+ * its source, or anyone in without any condition at all.
+ */
 export function unscopedServiceStatements(resources: Resources): string[] {
   return resourcePolicies(resources).flatMap(({ id, statements }) =>
     statements
       .filter((s) => s.Effect !== 'Deny')
-      .flatMap((s) =>
-        serviceOf(s.Principal).flatMap((service) => {
-          const keys = SOURCE_KEYS[service.includes('logs.') ? 'logs' : service];
-          const conditionKeys = Object.values(s.Condition ?? {}).flatMap((c) => Object.keys(c));
-          const scoped = keys?.some((k) => conditionKeys.includes(k));
+      .flatMap((s) => {
+        const conditions = Object.values(s.Condition ?? {});
+        if (isAnyone(s.Principal) && conditions.length === 0)
+          return [`${id}: anyone ${JSON.stringify(s.Action)}`];
+        return serviceOf(s.Principal).flatMap((service) => {
+          const keys = SOURCE_KEYS[service.includes('logs.') ? 'logs' : service] ?? [
+            'aws:SourceArn',
+            'aws:SourceAccount',
+          ];
+          const scoped = conditions.some((c) =>
+            Object.entries(c).some(([k, v]) => keys.includes(k) && pins(v)),
+          );
           return scoped ? [] : [`${id}: ${service} ${JSON.stringify(s.Action)}`];
-        }),
-      ),
+        });
+      }),
   );
 }
 
@@ -130,14 +172,7 @@ export function uncalledActions(
   resources: Resources,
   kindOf: (metadata: { role: string; consumer?: string }) => FunctionKind | undefined,
 ): string[] {
-  const kinds = new Map<string, FunctionKind>();
-  for (const r of Object.values(resources)) {
-    if (r.Type !== 'AWS::Lambda::Function') continue;
-    const metadata = r.Metadata?.eventbox as { role: string; consumer?: string } | undefined;
-    const role = (r.Properties?.Role as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0];
-    const kind = metadata && kindOf(metadata);
-    if (role && kind) kinds.set(role, kind);
-  }
+  const kinds = functionKinds(resources, kindOf);
   return rolePolicies(resources).flatMap(({ id, roles, statements }) =>
     roles.flatMap((role) => {
       const kind = kinds.get(role);
@@ -148,6 +183,22 @@ export function uncalledActions(
         .map((a) => `${id} (${kind}): ${a}`);
     }),
   );
+}
+
+/** Each Eventbox function's role, by logical id, with the function's kind. */
+export function functionKinds(
+  resources: Resources,
+  kindOf: (metadata: { role: string; consumer?: string }) => FunctionKind | undefined,
+): Map<string, FunctionKind> {
+  const kinds = new Map<string, FunctionKind>();
+  for (const r of Object.values(resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const metadata = r.Metadata?.eventbox as { role: string; consumer?: string } | undefined;
+    const role = (r.Properties?.Role as { 'Fn::GetAtt'?: [string, string] })?.['Fn::GetAtt']?.[0];
+    const kind = metadata && kindOf(metadata);
+    if (role && kind) kinds.set(role, kind);
+  }
+  return kinds;
 }
 
 /** The kind of an Eventbox function from its metadata, given the job runners' names. */

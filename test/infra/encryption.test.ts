@@ -85,9 +85,19 @@ function ruleQueueGrants(resources: Record<string, Resource>) {
     );
 }
 
-/** Whether a condition value names this rule: its Arn attribute, or the ARN built from its name. */
-const namesRule = (value: unknown, ruleId: string, ruleName: string) =>
-  JSON.stringify(value).includes(`"${ruleId}"`) || JSON.stringify(value).includes(`/${ruleName}"`);
+/** Whether a queue-policy condition names this rule: its Arn attribute. */
+const namesRule = (value: unknown, ruleId: string) =>
+  JSON.stringify(value) === JSON.stringify({ 'Fn::GetAtt': [ruleId, 'Arn'] });
+
+/** Whether a key-policy condition names this rule: the ARN built from its bus and name. */
+const namesRuleByName = (value: unknown, busId: string, ruleName: string) => {
+  const text = JSON.stringify(value);
+  return (
+    text.includes(':events:eu-west-1:111111111111:rule/') &&
+    text.includes(`{"Ref":"${busId}"}`) &&
+    text.includes(`"/${ruleName}"`)
+  );
+};
 
 describe('Confused deputy: only the stack’s own rule may send to each queue', () => {
   for (const encrypted of [false, true]) {
@@ -106,8 +116,8 @@ describe('Confused deputy: only the stack’s own rule may send to each queue', 
           expect(statement.Action).toBe('sqs:SendMessage');
           expect(statement.Condition?.StringEquals?.['aws:SourceAccount']).toBe(ACCOUNT);
           expect(
-            namesRule(statement.Condition?.ArnEquals?.['aws:SourceArn'], ruleId, ruleName),
-            `${queueId}'s policy names ${ruleId}`,
+            namesRule(statement.Condition?.ArnEquals?.['aws:SourceArn'], ruleId),
+            `${queueId}'s policy names ${ruleId} (${ruleName})`,
           ).toBe(true);
         }
       });
@@ -123,10 +133,12 @@ describe('Confused deputy: only the stack’s own rule may send to each queue', 
             expect(statement.Action).toStrictEqual(['kms:GenerateDataKey', 'kms:Decrypt']);
             expect(JSON.stringify(statement.Condition?.ArnEquals)).toContain(`:${ACCOUNT}:rule/`);
           }
+          const busId = Object.keys(resources).find((id) => id.startsWith('Bus')) as string;
           for (const { ruleId, ruleName } of rules) {
+            expect(ruleName).not.toBe('undefined');
             expect(
               statements.some((s) =>
-                namesRule(s.Condition?.ArnEquals?.['aws:SourceArn'], ruleId, ruleName),
+                namesRuleByName(s.Condition?.ArnEquals?.['aws:SourceArn'], busId, ruleName),
               ),
               `the key policy names ${ruleId}`,
             ).toBe(true);

@@ -13,6 +13,7 @@ import { JobRunner } from '../../infra/constructs/job-runner.js';
 import { testStack } from '../helpers/cdk.js';
 import {
   eventBridgeQueueActions,
+  functionKinds,
   kindByName,
   type Resources,
   uncalledActions,
@@ -136,7 +137,25 @@ function build(shape: Shape) {
 function violations(shape: Shape): string[] {
   const { stack, runners, keyed } = build(shape);
   const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+  const kinds = [...functionKinds(resources, kindByName(runners)).values()];
+  const expected = {
+    relay:
+      1 +
+      shape.consumers.filter((c) => c.publishTo === 'bus').length +
+      shape.runners.filter((r) => r.publishTo !== 'box').length,
+    consumer: shape.consumers.length,
+    runner: shape.runners.length,
+    dispatcher: shape.runners.filter((r) => r.stateMachine || r.durableFunction).length,
+  };
+  const counted = Object.fromEntries(
+    Object.keys(expected).map((k) => [k, kinds.filter((x) => x === k).length]),
+  );
   return [
+    ...(JSON.stringify(counted) === JSON.stringify(expected)
+      ? []
+      : [
+          `functions found by kind ${JSON.stringify(counted)}, expected ${JSON.stringify(expected)}`,
+        ]),
     ...unscopedServiceStatements(resources).map((v) => `unscoped service principal: ${v}`),
     ...eventBridgeQueueActions(resources).map((v) => `EventBridge beyond SendMessage: ${v}`),
     ...wildcardResources(resources).map((v) => `Resource "*": ${v}`),
