@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JobRunnerCalls } from '../../lib/jobs/calls.js';
 import { JobRunnerEnvironment } from '../../lib/jobs/environment.js';
-import { EXECUTION_START } from '../../lib/jobs/executions.js';
+import { EXECUTION_START, EXECUTION_TARGETS_VARIABLE } from '../../lib/jobs/executions.js';
 import { JobEvent, RUNNER_EVENT_TYPES } from '../../lib/jobs/messages.js';
 import { JobKeys } from '../../lib/jobs/records.js';
 import { JOBS_TABLE_VARIABLE } from '../../lib/jobs/table.js';
@@ -101,6 +101,7 @@ export class JobRunner extends Construct {
   readonly alarms: readonly cloudwatch.Alarm[];
   /** Starts the state machines' and durable functions' executions, when there are any. */
   readonly dispatcher: EventBoxConsumer | undefined;
+  readonly #targets: readonly string[];
 
   constructor(scope: Construct, id: string, props: JobRunnerProps) {
     super(scope, id);
@@ -156,6 +157,10 @@ export class JobRunner extends Construct {
     for (const table of [props.stepTable, ...(props.stepTables ?? [])])
       if (table) grantItemActions(table, this.function, JobRunnerCalls.stepTable);
 
+    this.#targets = [
+      ...(props.stateMachines ?? []).map((m) => m.stateMachineArn),
+      ...(props.durableFunctions ?? []).map((f) => f.functionArn),
+    ];
     this.dispatcher = this.#dispatcher(props);
 
     this.alarms =
@@ -194,12 +199,7 @@ export class JobRunner extends Construct {
       eventPattern: {
         detailType: [EXECUTION_START],
         detail: {
-          payload: {
-            target: [
-              ...machines.map((m) => m.stateMachineArn),
-              ...functions.map((f) => f.functionArn),
-            ],
-          },
+          payload: { target: [...this.#targets] },
         },
       },
       entry: props.dispatcherEntry ?? eventboxEntry('dispatcher/index'),
@@ -222,8 +222,15 @@ export class JobRunner extends Construct {
    * table, and (for a Lambda function) sets `EVENTBOX_JOBS_TABLE`, which `startJob` reads.
    */
   grantStart(grantee: iam.IGrantable): iam.Grant {
-    if (grantee instanceof lambda.Function)
+    if (grantee instanceof lambda.Function) {
       grantee.addEnvironment(JOBS_TABLE_VARIABLE, this.table.tableName);
+      // The targets the dispatcher's rule matches: startExecution refuses others before commit.
+      if (this.#targets.length > 0)
+        grantee.addEnvironment(
+          EXECUTION_TARGETS_VARIABLE,
+          Stack.of(this).toJsonString([...this.#targets]),
+        );
+    }
     return grantItemActions(this.table, grantee, [
       'dynamodb:PutItem',
       'dynamodb:ConditionCheckItem',

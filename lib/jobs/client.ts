@@ -259,7 +259,7 @@ async function executionStatus(
  * @example
  * const jobs = new JobClient({ tableName: 'jobs' });
  * const status = await jobs.status('fulfil-42'); // state, current step, tasks with attempts and errors
- * for (const job of (await jobs.list({ state: 'stalled' })).jobs) await jobs.resume(job.jobId);
+ * for (const job of await jobs.list({ state: 'stalled' })) await jobs.resume(job.jobId);
  */
 export class JobClient {
   readonly client: DynamoDBDocumentClient;
@@ -366,6 +366,16 @@ export class JobClient {
     const failed = view.tasks.filter(
       (t) => t.stepIndex === index && t.taskState === TaskState.failed,
     );
+    // Tasks still pending when the job stalled: their messages were consumed while it was
+    // stalled, so they go out again, each for its own round.
+    const pending =
+      job.phase !== undefined && job.phaseStep === index
+        ? view.tasks.filter((t) => t.stepIndex === index && t.taskState === TaskState.pending)
+        : [];
+    const pendingEvents = pending.map((t) => ({
+      type: JobEvent.task,
+      payload: { ...base, stepIndex: index, task: t.task, round: t.round },
+    }));
     let events: Array<{ type: string; payload: typeof base & Record<string, unknown> }>;
     if (job.phase !== undefined && job.phaseStep === index && failed.length > 0) {
       const round = (job.round ?? 1) + 1;
@@ -390,10 +400,13 @@ export class JobClient {
           updatedAt: at,
         }),
       );
-      events = failed.map((t) => ({
-        type: JobEvent.task,
-        payload: { ...base, stepIndex: index, task: t.task, round },
-      }));
+      events = [
+        ...failed.map((t) => ({
+          type: JobEvent.task,
+          payload: { ...base, stepIndex: index, task: t.task, round },
+        })),
+        ...pendingEvents,
+      ];
     } else {
       const record = view.steps.get(index);
       // A step's attempts start again; a parallel step's aggregator runs again.
@@ -409,7 +422,7 @@ export class JobClient {
           updatedAt: at,
         }),
       );
-      events = [{ type: JobEvent.resumed, payload: base }];
+      events = [{ type: JobEvent.resumed, payload: base }, ...pendingEvents];
     }
     for (const planned of planJobEvents(layout, job.version + 1, events, { now }))
       tx.addAction(planned, planned.envelope);

@@ -138,6 +138,9 @@ function checkRange(what: string, value: number | undefined, min: number, max: n
     );
 }
 
+/** How long SQS keeps a message from its first send, at most (and as the constructs set it). */
+const SQS_RETENTION_SECONDS = 14 * 86_400;
+
 /**
  * A job: a name, an input schema and ordered steps. Build it with `defineJob(...)` then
  * `.step(...)` and `.parallel(...)`; each returns a new definition whose `results` know
@@ -178,11 +181,37 @@ export class JobDefinition<TInput = unknown, TResults = Record<never, never>> {
     checkName(`A step name of job "${this.name}"`, step.name);
     if (this.steps.some((s) => s.name === step.name))
       throw new InvalidJobDefinitionError(`Job "${this.name}" has two steps named "${step.name}"`);
+    this.#checkRetention([...this.steps, step]);
     return new JobDefinition<TInput, TNext>(
       this.name,
       { input: this.input, maxAttempts: this.maxAttempts, backoff: this.backoff },
       [...this.steps, step],
     );
+  }
+
+  /**
+   * Refuses retries that could outlast SQS's retention: one message carries a job's steps
+   * one after another (and a task's attempts), so their backoff added up must end within
+   * the 14 days SQS keeps it from its first send, or it expires with the job "running".
+   */
+  #checkRetention(steps: readonly StepDefinition[]): void {
+    const waits = (attempts: number) => {
+      let total = 0;
+      for (let a = 1; a < attempts; a++)
+        total += Math.min(43_200, this.backoff.capSeconds, this.backoff.baseSeconds * 2 ** (a - 1));
+      return total;
+    };
+    const perStep = steps.map((s) =>
+      s.kind === 'parallel'
+        ? waits(Math.max(this.maxAttempts, s.maxTaskAttempts))
+        : waits(this.maxAttempts),
+    );
+    const worst = perStep.reduce((a, b) => a + b, 0);
+    if (worst > SQS_RETENTION_SECONDS) {
+      throw new InvalidJobDefinitionError(
+        `Job "${this.name}": its steps' retries can wait up to ${Math.ceil(worst / 3600)} hours in all (maxAttempts ${this.maxAttempts}, backoff capSeconds ${this.backoff.capSeconds}, ${steps.length} steps), past the ${SQS_RETENTION_SECONDS / 86_400} days SQS keeps a message; lower maxAttempts, maxTaskAttempts or backoff.capSeconds`,
+      );
+    }
   }
 
   /** A step: one function, retried until it succeeds or the job stalls here. */

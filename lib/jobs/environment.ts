@@ -1,4 +1,5 @@
 import { ConsumerEnvironment } from '../consumer/environment.js';
+import { EXECUTION_TARGETS_VARIABLE } from './executions.js';
 import { JOBS_TABLE_VARIABLE } from './table.js';
 
 /**
@@ -11,4 +12,6 @@ export const JobRunnerEnvironment = {
   stepTableName: 'EVENTBOX_STEP_TABLE_NAME',
   /** Set by `JobRunner.grantStart` on a function that starts jobs; `startJob` reads it. */
   jobsTable: JOBS_TABLE_VARIABLE,
+  /** Set by `JobRunner.grantStart` too: the targets the dispatcher starts; `startExecution` reads it. */
+  executionTargets: EXECUTION_TARGETS_VARIABLE,
 } as const;

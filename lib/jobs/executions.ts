@@ -30,9 +30,29 @@ export const ExecutionLimits = {
   /** Durable execution names: 1 to 64 letters, digits, "-" and "_". */
   durableName: /^[A-Za-z0-9_-]{1,64}$/,
   stateMachineArn: /^arn:aws[a-zA-Z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/,
+  /** Qualified: a durable execution is invoked on a version or alias, never the bare function. */
   functionArn:
-    /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:(\$LATEST|[A-Za-z0-9_-]+))?$/,
+    /^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:(\$LATEST|[A-Za-z0-9_-]+)$/,
 } as const;
+
+/**
+ * The variable `JobRunner.grantStart` sets to the targets its dispatcher starts (a JSON
+ * list of ARNs): a start for any other would commit and then match no rule, so it is
+ * refused before commit.
+ */
+export const EXECUTION_TARGETS_VARIABLE = 'EVENTBOX_EXECUTION_TARGETS';
+
+/** The targets the environment says a dispatcher starts, or undefined when it does not say. */
+function dispatchedTargets(env: NodeJS.ProcessEnv): readonly string[] | undefined {
+  const raw = env[EXECUTION_TARGETS_VARIABLE];
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    return Array.isArray(parsed) ? parsed.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface ExecutionStart {
   readonly engine: ExecutionEngine;
@@ -58,7 +78,14 @@ function problems(start: ExecutionStart, input: string | undefined): string[] {
   const found: string[] = [];
   const sfn = start.engine === ExecutionEngine.stepFunctions;
   if (!(sfn ? ExecutionLimits.stateMachineArn : ExecutionLimits.functionArn).test(start.target))
-    found.push(`target: not a ${sfn ? 'state machine' : 'Lambda function'} ARN: "${start.target}"`);
+    found.push(
+      `target: not a ${sfn ? 'state machine ARN' : "durable function's qualified ARN (with a version or alias)"}: "${start.target}"`,
+    );
+  const targets = dispatchedTargets(process.env);
+  if (targets && !targets.includes(start.target))
+    found.push(
+      `target: "${start.target}" is not among the targets the JobRunner's dispatcher starts (${targets.join(', ')}); list it in stateMachines or durableFunctions, or nothing would start it`,
+    );
   if (!(sfn ? ExecutionLimits.stepFunctionsName : ExecutionLimits.durableName).test(start.name))
     found.push(
       `name: must be 1 to ${sfn ? 80 : 64} letters, digits, "-" or "_"; got "${start.name}"`,

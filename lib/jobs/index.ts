@@ -37,6 +37,7 @@ export {
 } from './errors.js';
 export {
   EXECUTION_START,
+  EXECUTION_TARGETS_VARIABLE,
   ExecutionEngine,
   ExecutionLimits,
   type ExecutionStart,

@@ -12,7 +12,7 @@ import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-c
 import { Limits } from '../shared/limits.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import type { Item, Key, PlannedAction } from '../transaction/actions.js';
-import { TransactionCanceledError } from '../transaction/errors.js';
+import { TransactionCanceledError, TransactionConflictError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
 import type {
@@ -24,6 +24,7 @@ import type {
   TaskOutcome,
 } from './definition.js';
 import { JobEvent, type JobEventPayload, planJobEvents, RUNNER_EVENT_TYPES } from './messages.js';
+import { planMismatch } from './plan.js';
 import {
   errorText,
   JobKeys,
@@ -182,6 +183,14 @@ export class JobRunner implements SettleContext {
           await this.#stall(event, view, `this runner has no definition of job "${view.job.name}"`),
         );
       }
+      const mismatch = planMismatch(view.job.plan, definition);
+      if (mismatch) {
+        const ended =
+          view.job.jobState !== JobState.pending && view.job.jobState !== JobState.running;
+        return ended
+          ? handledOutcome(event)
+          : this.#end(event, await this.#stall(event, view, mismatch));
+      }
       const next =
         event.type === JobEvent.task
           ? await this.#runTask(event, definition, view, payload as JobEventPayload)
@@ -285,6 +294,22 @@ export class JobRunner implements SettleContext {
       : { outcome: { status: 'dead-letter', reason: `job ${view.job.jobId} disappeared` } };
   }
 
+  /**
+   * Adds the actions (events with their envelopes) to the transaction; why it cannot take
+   * them (an item or the transaction over DynamoDB's limits), or undefined when it took all.
+   */
+  #planned(
+    tx: Transaction,
+    actions: ReadonlyArray<PlannedAction & { readonly envelope?: EventEnvelope }>,
+  ): string | undefined {
+    try {
+      for (const action of actions) tx.addAction(action, action.envelope);
+      return undefined;
+    } catch (error) {
+      return errorText(error);
+    }
+  }
+
   #tx(): Transaction {
     return new Transaction(this.#stepSettings);
   }
@@ -374,8 +399,10 @@ export class JobRunner implements SettleContext {
       committed = await this.#commit(tx);
     } catch (error) {
       // The step's own writes were refused (a condition of its own): a failure of the step.
-      // Anything else (throttling, a network error) is not the step's: retried uncounted.
-      if (!(error instanceof TransactionCanceledError)) throw error;
+      // Anything else (throttling, a network error, contention with another writer of an
+      // item it writes) is not the step's: retried uncounted.
+      if (!(error instanceof TransactionCanceledError) || error instanceof TransactionConflictError)
+        throw error;
       return this.#stepFailed(event, definition, view, index, step.name, attempt, startedAt, error);
     }
     if (committed === 'moved') return this.#reload(view);
@@ -622,24 +649,36 @@ export class JobRunner implements SettleContext {
         new Error(`returned a value that cannot be stored: ${stored.problem}`),
       );
     }
-    tx.addAction(
-      this.store.planTask(task, {
-        taskState: TaskState.succeeded,
-        attempts: attempt,
-        result: stored.json,
-        startedAt,
-        finishedAt: this.#now(),
-      }),
-    );
+    try {
+      tx.addAction(
+        this.store.planTask(task, {
+          taskState: TaskState.succeeded,
+          attempts: attempt,
+          result: stored.json,
+          startedAt,
+          finishedAt: this.#now(),
+        }),
+      );
+    } catch (error) {
+      // A result over the item limit, or writes over the transaction's: no retry can
+      // commit them, so the task fails for good and the aggregator decides.
+      return failed(
+        step.maxTaskAttempts,
+        new Error(`its result and writes cannot be committed: ${errorText(error)}`),
+      );
+    }
     let committed: 'committed' | 'moved';
     try {
       committed = await this.#commit(tx);
     } catch (error) {
-      if (!(error instanceof TransactionCanceledError)) throw error;
+      // Contention on an item the task writes is no failure of the task: retried uncounted.
+      if (!(error instanceof TransactionCanceledError) || error instanceof TransactionConflictError)
+        throw error;
       return failed(attempt, error);
     }
-    // Another delivery of this task checkpointed first; ours wrote nothing.
-    if (committed === 'moved') return { outcome: handledOutcome(event) };
+    // Another delivery of this task checkpointed first and ours wrote nothing; that one may
+    // have died before aggregating, so see whether to.
+    if (committed === 'moved') return this.#aggregate(event, view, stepIndex, step, claimant);
     this.metrics.addMetric('TasksCompleted', MetricUnit.Count, 1);
     return this.#aggregate(event, view, stepIndex, step, claimant);
   }
@@ -742,6 +781,7 @@ export class JobRunner implements SettleContext {
     }
     const now = this.#now();
     const record = view.steps.get(index);
+    const decided = `the decision of the aggregator of step "${step.name}" cannot be committed with its writes`;
     if (decision && typeof decision === 'object' && 'continue' in decision) {
       const stored = storable(decision.continue);
       if ('problem' in stored)
@@ -764,8 +804,8 @@ export class JobRunner implements SettleContext {
         round: undefined,
         updatedAt: now,
       };
-      tx.addAction(checkpoint.planned);
-      tx.addAction(this.store.planJob(job, changes));
+      const unplanned = this.#planned(tx, [checkpoint.planned, this.store.planJob(job, changes)]);
+      if (unplanned) return this.#stall(event, view, `${decided}: ${unplanned}`);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
       this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
       // The next steps run in this invocation, from the checkpoint just committed.
@@ -778,7 +818,7 @@ export class JobRunner implements SettleContext {
       };
     }
     if (decision && typeof decision === 'object' && 'fail' in decision) {
-      tx.addAction(
+      const unplanned = this.#planned(tx, [
         this.store.planJob(job, {
           jobState: JobState.failed,
           reason: String(decision.fail),
@@ -786,9 +826,9 @@ export class JobRunner implements SettleContext {
           finishedAt: now,
           updatedAt: now,
         }),
-      );
-      for (const planned of this.#notices(job, JobEvent.failed, String(decision.fail)))
-        tx.addAction(planned, planned.envelope);
+        ...this.#notices(job, JobEvent.failed, String(decision.fail)),
+      ]);
+      if (unplanned) return this.#stall(event, view, `${decided}: ${unplanned}`);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
       this.metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
       this.logger.warn('job failed', { jobId: job.jobId, reason: decision.fail });
@@ -818,27 +858,27 @@ export class JobRunner implements SettleContext {
           `step "${step.name}": tasks ${decision.retry.join(', ')} still failing after ${round} rounds`,
         );
       }
-      for (const task of tasks.filter((t) => decision.retry.includes(t.task))) {
-        tx.addAction(
-          this.store.planTask(task, {
-            taskState: TaskState.pending,
-            attempts: 0,
-            round: round + 1,
-            lastError: undefined,
-            finishedAt: undefined,
-          }),
-        );
-      }
-      tx.addAction(
+      const unplanned = this.#planned(tx, [
+        ...tasks
+          .filter((t) => decision.retry.includes(t.task))
+          .map((task) =>
+            this.store.planTask(task, {
+              taskState: TaskState.pending,
+              attempts: 0,
+              round: round + 1,
+              lastError: undefined,
+              finishedAt: undefined,
+            }),
+          ),
         this.store.planJob(job, {
           phase: 'tasks',
           claim: undefined,
           round: round + 1,
           updatedAt: now,
         }),
-      );
-      for (const planned of this.#taskEvents(job, index, decision.retry, round + 1))
-        tx.addAction(planned, planned.envelope);
+        ...this.#taskEvents(job, index, decision.retry, round + 1),
+      ]);
+      if (unplanned) return this.#stall(event, view, `${decided}: ${unplanned}`);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
       this.metrics.addMetric('TaskRounds', MetricUnit.Count, 1);
       return { outcome: handledOutcome(event) };

@@ -4,6 +4,7 @@ import type { Transaction } from '../transaction/transaction.js';
 import type { JobDefinition } from './definition.js';
 import { InvalidJobInputError } from './errors.js';
 import { JobEvent, planJobEvents } from './messages.js';
+import { planOf } from './plan.js';
 import { JobKeys, type JobRecord, JobState, jobKey } from './records.js';
 import { jobsLayout, jobsTableFrom } from './table.js';
 
@@ -68,11 +69,7 @@ export async function startJob<TInput>(
     input: JSON.stringify(result.value ?? null),
     jobState: JobState.pending,
     jobCreatedAt: `${at}#${options.jobId}`,
-    plan: job.steps.map((step) =>
-      step.kind === 'parallel'
-        ? { name: step.name, kind: step.kind, tasks: Object.keys(step.tasks) }
-        : { name: step.name, kind: step.kind },
-    ),
+    plan: planOf(job),
     createdAt: at,
     updatedAt: at,
     version: 1,

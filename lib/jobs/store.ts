@@ -184,8 +184,12 @@ export class JobStore {
       );
       return Attributes as JobRecord;
     } catch (error) {
-      if (isConditionFailure(error)) return undefined;
-      throw error;
+      if (!isConditionFailure(error)) throw error;
+      // The claim holds if the record is as this write leaves it: a response lost after
+      // the write applied, resent by the SDK, fails its own condition. A claim this
+      // claimant already holds is its own too (its message delivered again).
+      const now = await this.job(job.jobId);
+      return now?.phase === 'aggregating' && now.claim === claimant ? now : undefined;
     }
   }
 }

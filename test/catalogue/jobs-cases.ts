@@ -134,6 +134,33 @@ export const jobsCases: BadInputCase[] = [
     },
   },
   {
+    id: 'J05b',
+    stage: 'jobs',
+    input:
+      "retries whose backoff can outlast SQS's 14-day retention (maxAttempts 40, capSeconds 43200)",
+    outcome:
+      '`InvalidJobDefinitionError` when the step is added, naming the hours and what to lower',
+    check: async () => {
+      const patient = defineJob('patient', {
+        input: order,
+        maxAttempts: 40,
+        backoff: { baseSeconds: 60, capSeconds: 43_200 },
+      });
+      assert.throws(
+        () => patient.step('one', () => 1),
+        (e: unknown) =>
+          e instanceof InvalidJobDefinitionError &&
+          /up to 366 hours .* past the 14 days SQS keeps a message/.test(e.message),
+      );
+      // The defaults, and a day of patience, fit.
+      defineJob('quick', { input: order }).step('one', () => 1);
+      defineJob('day', { input: order, maxAttempts: 10, backoff: { capSeconds: 3_600 } }).step(
+        'one',
+        () => 1,
+      );
+    },
+  },
+  {
     id: 'J06',
     stage: 'jobs',
     input: 'a step returning a value JSON cannot carry (a BigInt)',

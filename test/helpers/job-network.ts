@@ -6,6 +6,7 @@ import type { EventEnvelope } from '../../lib/envelope/envelope.js';
 import { JobEvent } from '../../lib/jobs/messages.js';
 import { JobRunner, type JobRunnerOptions } from '../../lib/jobs/runner.js';
 import { OutboxItem } from '../../lib/shared/outbox-item.js';
+import { TransactionConflictError } from '../../lib/transaction/errors.js';
 import { sqsMessage } from './inbox.js';
 
 /** Thrown by the crashing client: the invocation died there. */
@@ -20,6 +21,13 @@ export interface NetworkOptions {
   readonly crashAfter?: number;
   /** Most deliveries of one relayed message (EventBridge and SQS deliver at least once). */
   readonly maxCopies?: number;
+  /**
+   * Calls whose response is lost after they applied: the SDK sends them again and the
+   * runner sees the second answer (a conditional write then fails its own condition).
+   */
+  readonly loseResponse?: (command: string, input: Record<string, unknown>) => boolean;
+  /** Calls that fail before they apply, with the error this returns (a throttle, a conflict). */
+  readonly failCall?: (command: string, input: Record<string, unknown>) => Error | undefined;
 }
 
 /**
@@ -51,6 +59,13 @@ export class Network {
     const crashing = new DynamoDBClient(endpointConfig ?? {});
     crashing.middlewareStack.add(
       (next, context) => async (args) => {
+        const input = args.input as Record<string, unknown>;
+        const failure = options.failCall?.(context.commandName ?? '', input);
+        if (failure) throw failure;
+        if (options.loseResponse?.(context.commandName ?? '', input)) {
+          await next(args);
+          return next(args);
+        }
         if (context.commandName !== 'TransactWriteItemsCommand' || !this.#crashing)
           return next(args);
         if (options.random() < (options.crashBefore ?? 0)) {
@@ -111,10 +126,26 @@ export class Network {
       const outcome = await this.runner.process(message);
       if (outcome.status === 'dead-letter') this.deadLetters.push({ reason: outcome.reason });
       else if (outcome.status === 'retry' || outcome.status === 'failed') {
-        if (outcome.status === 'failed' && !(outcome.error instanceof Crash)) throw outcome.error;
+        // A failed invocation comes back as SQS would bring it back; only an unexpected
+        // error (not a crash, a conflict or a throttle) ends the run.
+        if (outcome.status === 'failed' && !this.#retryable(outcome.error)) throw outcome.error;
         this.#queue.push({ ...message, receiveCount: message.receiveCount + 1 });
       }
     }
+  }
+
+  #retryable(error: unknown): boolean {
+    return (
+      error instanceof Crash ||
+      error instanceof TransactionConflictError ||
+      (error instanceof Error && error.name === 'ThrottlingException')
+    );
+  }
+
+  /** Takes every job event committed so far as delivered and consumed: none goes out again. */
+  async consumeAll(): Promise<void> {
+    await this.relay();
+    this.#queue.length = 0;
   }
 
   /** Stops crashing (a quiet period after the faults). */

@@ -2,7 +2,9 @@ import { fileURLToPath } from 'node:url';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { describe, expect, it } from 'vitest';
 import { EventBoxConsumer } from '../../infra/constructs/event-box-consumer.js';
 import { JobRunner } from '../../infra/constructs/job-runner.js';
@@ -85,6 +87,36 @@ describe('Construct: JobRunner grants', () => {
 
     expect(actions).toContain('dynamodb:Query');
     expect(actions).not.toContain('dynamodb:BatchGetItem');
+  });
+});
+
+describe('Method: JobRunner.grantStart', () => {
+  it('tells a starter the targets the dispatcher starts, so that startExecution refuses any other', () => {
+    const stack = testStack();
+    const machine = new sfn.StateMachine(stack, 'Machine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(new sfn.Pass(stack, 'Pass')),
+    });
+    const jobs = new JobRunner(stack, 'Jobs', {
+      eventBus: new events.EventBus(stack, 'Bus'),
+      entry: entry('fulfilment/runner.ts'),
+      stateMachines: [machine],
+    });
+    const starter = new lambda.Function(stack, 'Starter', {
+      runtime: lambda.Runtime.NODEJS_24_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('exports.handler = async () => {}'),
+    });
+
+    jobs.grantStart(starter);
+
+    const resources = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    const fn = Object.entries(resources).find(([id]) => id.startsWith('Starter'))?.[1] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const targets = JSON.stringify(
+      fn?.Properties.Environment.Variables[JobRunnerEnvironment.executionTargets],
+    );
+    expect(targets).toContain('Machine');
   });
 });
 
