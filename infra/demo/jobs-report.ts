@@ -87,6 +87,13 @@ export async function jobsSummary(
   const tasks = steps.flatMap((s) => s.tasks ?? []);
   const stepDone = (name: string) =>
     found.filter((s) => s.steps.find((st) => st.name === name)?.state === 'succeeded').length;
+  // An external call is made before its step checkpoints: a step that then failed for
+  // good (stalled) made it too, once per idempotency key.
+  const stepTried = (name: string) =>
+    found.filter((s) => {
+      const step = s.steps.find((st) => st.name === name);
+      return step !== undefined && (step.state === 'succeeded' || step.attempts > 0);
+    }).length;
 
   const items = async (prefix: string) => scanPrefix(ddb, tableName, prefix);
   const reservations = await items(`RESERVATION#${runId}-`);
@@ -99,7 +106,7 @@ export async function jobsSummary(
   const effectsAppliedTwice =
     Math.max(0, reservations.length - stepDone('reserve-stock')) +
     Math.max(0, reserved - reservations.length) +
-    Math.max(0, charges - stepDone('charge')) +
+    Math.max(0, charges - stepTried('charge')) +
     Math.max(0, points / 10 - pointsTasks) +
     Math.max(0, shipments - stepDone('ship'));
   return {
