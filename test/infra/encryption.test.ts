@@ -35,6 +35,16 @@ function keyPolicyFor(template: Template, service: string): Statement[] {
   );
 }
 
+/** The user-score consumer, its queues encrypted with `key`. */
+const scores = (stack: ReturnType<typeof testStack>, key: kms.IKey) =>
+  new EventBoxConsumer(stack, 'Scores', {
+    consumerName: 'user-score',
+    eventBus: new events.EventBus(stack, 'Bus'),
+    eventPattern: { source: ['orders'] },
+    entry: entry('user-score/index.ts'),
+    encryptionKey: key,
+  });
+
 /** The consumer, the job runner and the dispatcher, each with its queue fed by a rule. */
 function everyQueue(encrypted: boolean) {
   const stack = testStack();
@@ -204,13 +214,7 @@ describe('Prop: encryptionKey', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'Key', { enableKeyRotation: true });
 
-    new EventBoxConsumer(stack, 'Scores', {
-      consumerName: 'user-score',
-      eventBus: new events.EventBus(stack, 'Bus'),
-      eventPattern: { source: ['orders'] },
-      entry: entry('user-score/index.ts'),
-      encryptionKey: key,
-    });
+    scores(stack, key);
 
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::DynamoDB::Table', {
@@ -243,13 +247,7 @@ describe('Prop: encryptionKey', () => {
       'arn:aws:kms:eu-west-1:111111111111:key/11111111-2222-3333-4444-555555555555',
     );
 
-    new EventBoxConsumer(stack, 'Scores', {
-      consumerName: 'user-score',
-      eventBus: new events.EventBus(stack, 'Bus'),
-      eventPattern: { source: ['orders'] },
-      entry: entry('user-score/index.ts'),
-      encryptionKey: key,
-    });
+    scores(stack, key);
 
     const warnings = Annotations.fromStack(stack);
     warnings.hasWarning(

@@ -120,32 +120,27 @@ describe('Method: JobRunner.grantStart', () => {
   });
 });
 
+/** A rule without a name sending to `queue`, built when called. */
+const ruleTo = (queue: sqs.Queue) => () =>
+  new events.Rule(queue.stack, 'Rule', {
+    eventPattern: { source: ['orders'] },
+    targets: [new EventBoxQueueTarget(queue)],
+  });
+
 describe('Class: EventBoxQueueTarget', () => {
   it('refuses an encrypted queue behind a rule without a name, whose ARN the key policy could not name', () => {
     const stack = testStack();
     const key = new kms.Key(stack, 'Key');
     const queue = new sqs.Queue(stack, 'Queue', { encryptionMasterKey: key });
 
-    expect(
-      () =>
-        new events.Rule(stack, 'Rule', {
-          eventPattern: { source: ['orders'] },
-          targets: [new EventBoxQueueTarget(queue)],
-        }),
-    ).toThrow(/has no ruleName/);
+    expect(ruleTo(queue)).toThrow(/has no ruleName/);
   });
 
   it('refuses a FIFO queue without a message group', () => {
     const stack = testStack();
     const queue = new sqs.Queue(stack, 'Queue', { fifo: true });
 
-    expect(
-      () =>
-        new events.Rule(stack, 'Rule', {
-          eventPattern: { source: ['orders'] },
-          targets: [new EventBoxQueueTarget(queue)],
-        }),
-    ).toThrow(/needs a messageGroupId/);
+    expect(ruleTo(queue)).toThrow(/needs a messageGroupId/);
   });
 
   it('refuses retries over what EventBridge allows', () => {
