@@ -13,7 +13,8 @@ eventbox jobs show <job id>
 eventbox jobs resume <job id> [--dry-run]
 
 Lists jobs by state, shows one job's status (every step and task with attempts and last
-error), or resumes a stalled job (re-runs only what is not done).
+error), or resumes a job: a stalled one re-runs only what is not done; a pending or
+running one whose message is gone gets its messages again.
 
   --stack NAME    the deployed stack (or EVENTBOX_STACK); --table NAME instead names the jobs table
   --runner NAME   the runner, when the stack has several
@@ -125,8 +126,20 @@ export async function jobsCommand(args: readonly string[], io: CommandIo): Promi
         throw new CommandError(
           `${jobId} is a ${status.execution.engine} execution, not a job: its engine resumes it (RedriveExecution for Step Functions)`,
         );
-      if (status.state !== JobState.stalled)
+      if (status.state === JobState.succeeded || status.state === JobState.failed)
         throw new CommandError(new JobNotResumableError(jobId, status.state).message);
+      if (status.state !== JobState.stalled) {
+        // Pending or running: its messages go out again, in case they are gone.
+        if (!values['dry-run']) await jobs.resume(jobId);
+        const verb = values['dry-run'] ? 'would send' : 'sent';
+        if (values.json)
+          io.out(JSON.stringify({ jobId, resumed: !values['dry-run'], rerun: 'its messages' }));
+        else
+          io.out(
+            `${verb} the messages of ${jobId} again (${status.state}, at step "${status.currentStep?.name ?? 'none'}"): attempts in flight finish first, nothing done runs again`,
+          );
+        return 0;
+      }
       const step = status.steps.find((s) => s.name === status.currentStep?.name);
       const failedTasks = (step?.tasks ?? [])
         .filter((t) => t.state === 'failed')

@@ -340,16 +340,21 @@ export class JobClient {
   }
 
   /**
-   * Resumes a stalled job: re-runs only what is not done. At a step, its attempts start
-   * again; at a parallel step, the failed tasks run again alone (or, when none failed, the
-   * aggregator runs again). Finished steps and tasks never run again.
-   * @throws JobNotFoundError, JobNotResumableError (the job is not stalled)
+   * Resumes a job: re-runs only what is not done; finished steps and tasks never run again.
+   * - Stalled: at a step, its attempts start again; at a parallel step, the failed tasks run
+   *   again alone (or, when none failed, the aggregator runs again).
+   * - Pending or running (its message is gone: deleted, dead-lettered, expired): its
+   *   messages go out again, a job message and one per pending task, attempts untouched.
+   *   A copy of a message still in flight is harmless: an attempt runs in one invocation at
+   *   a time and every checkpoint is guarded.
+   * @throws JobNotFoundError, JobNotResumableError (the job succeeded or failed)
    */
   async resume(jobId: string): Promise<void> {
     const view = await this.#store.all(jobId);
     if (!view) throw new JobNotFoundError(jobId);
     const { job } = view;
-    if (job.jobState !== JobState.stalled) throw new JobNotResumableError(jobId, job.jobState);
+    if (job.jobState === JobState.succeeded || job.jobState === JobState.failed)
+      throw new JobNotResumableError(jobId, job.jobState);
     const now = new Date();
     const at = now.toISOString();
     const layout = this.#store.layout;
@@ -377,7 +382,10 @@ export class JobClient {
       payload: { ...base, stepIndex: index, task: t.task, round: t.round },
     }));
     let events: Array<{ type: string; payload: typeof base & Record<string, unknown> }>;
-    if (job.phase !== undefined && job.phaseStep === index && failed.length > 0) {
+    if (job.jobState !== JobState.stalled) {
+      tx.addAction(this.#store.planJob(job, { updatedAt: at }));
+      events = [{ type: JobEvent.resumed, payload: base }, ...pendingEvents];
+    } else if (job.phase !== undefined && job.phaseStep === index && failed.length > 0) {
       const round = (job.round ?? 1) + 1;
       for (const task of failed) {
         tx.addAction(
@@ -396,6 +404,7 @@ export class JobClient {
           reason: undefined,
           phase: 'tasks',
           claim: undefined,
+          claimUntil: undefined,
           round,
           updatedAt: at,
         }),
@@ -410,15 +419,17 @@ export class JobClient {
     } else {
       const record = view.steps.get(index);
       // A step's attempts start again; a parallel step's aggregator runs again.
-      if (record && job.phase === undefined)
-        tx.addAction(
-          this.#store.planStep({ ...record, stepState: 'running', attempts: 0 }, record),
-        );
+      if (record && job.phase === undefined) {
+        const { holder: _h, leaseUntil: _l, notBefore: _n, ...kept } = record;
+        tx.addAction(this.#store.planStep({ ...kept, stepState: 'running', attempts: 0 }, record));
+      }
       tx.addAction(
         this.#store.planJob(job, {
           jobState: JobState.running,
           reason: undefined,
-          ...(job.phase === undefined ? {} : { phase: 'tasks', claim: undefined }),
+          ...(job.phase === undefined
+            ? {}
+            : { phase: 'tasks', claim: undefined, claimUntil: undefined }),
           updatedAt: at,
         }),
       );

@@ -27,7 +27,7 @@ export class JobNotFoundError extends EventBoxError {
   }
 }
 
-/** Only a stalled job can be resumed. */
+/** A job that succeeded or failed cannot be resumed. */
 export class JobNotResumableError extends EventBoxError {
   override name = 'JobNotResumableError';
 
@@ -35,7 +35,7 @@ export class JobNotResumableError extends EventBoxError {
     readonly jobId: string,
     readonly state: string,
   ) {
-    super(`Job ${jobId} is ${state}; only a stalled job can be resumed`);
+    super(`Job ${jobId} ${state}; only a job that has not ended can be resumed`);
   }
 }
 

@@ -33,8 +33,11 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
           if (unstarted === 'returned') failed.add(message.messageId);
           return;
         }
+        // Attempts this invocation starts are its own until it ends at the latest.
+        const remaining = context?.getRemainingTimeInMillis?.();
+        const invocation = remaining === undefined ? {} : { deadline: Date.now() + remaining };
         const outcome: Outcome = await runner
-          .process(message)
+          .process(message, invocation)
           .catch((error: unknown) => ({ status: 'failed', error }) as const);
         if (!(await settler.settle(message, outcome))) failed.add(message.messageId);
       });

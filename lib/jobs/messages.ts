@@ -42,13 +42,19 @@ export function planJobEvents(
   layout: TableLayout,
   version: number,
   events: ReadonlyArray<{ readonly type: string; readonly payload: JobEventPayload }>,
-  options: { readonly now: Date; readonly correlationId?: string; readonly ttlSeconds?: number },
+  options: {
+    readonly now: Date;
+    readonly correlationId?: string;
+    readonly ttlSeconds?: number;
+    /** Another aggregate than the job's: a message whose guard is a step's or task's record. */
+    readonly aggregate?: { readonly type: string; readonly id: string };
+  },
 ): Array<PlannedAction & { readonly envelope: EventEnvelope<JobEventPayload> }> {
   return events.map(({ type, payload }, index) => {
     const envelope = createEnvelope(
       {
         type,
-        aggregate: { type: 'Job', id: payload.jobId, version },
+        aggregate: { ...(options.aggregate ?? { type: 'Job', id: payload.jobId }), version },
         payload,
         correlationId: options.correlationId ?? payload.jobId,
       },

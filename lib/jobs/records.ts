@@ -56,7 +56,13 @@ export interface StepRecord {
   readonly stepIndex: number;
   readonly step: string;
   readonly stepState: 'running' | 'succeeded' | 'stalled';
+  /** Attempts started: each is recorded, with its holder and lease, before it runs. */
   readonly attempts: number;
+  /** The invocation running the current attempt, until `leaseUntil`; absent between attempts. */
+  readonly holder?: string;
+  readonly leaseUntil?: string;
+  /** The next attempt waits until then: the backoff after a failure. */
+  readonly notBefore?: string;
   readonly lastError?: string;
   /** The result, as JSON. */
   readonly result?: string;
@@ -82,8 +88,9 @@ export interface JobRecord {
   readonly phaseStep?: number;
   /** The round of the current parallel step: 1, then one more per `retry`. */
   readonly round?: number;
-  /** Who runs the current aggregator: a task message or a resume. */
+  /** The invocation running the current aggregator, until `claimUntil`. */
   readonly claim?: string;
+  readonly claimUntil?: string;
   /** Why the job stalled or failed. */
   readonly reason?: string;
   readonly createdAt: string;
@@ -99,7 +106,13 @@ export interface TaskRecord {
   readonly stepIndex: number;
   readonly task: string;
   readonly taskState: TaskState;
+  /** Attempts started in this round, each recorded before it runs. */
   readonly attempts: number;
+  /** The invocation running the current attempt, until `leaseUntil`; absent between attempts. */
+  readonly holder?: string;
+  readonly leaseUntil?: string;
+  /** The next attempt waits until then: the backoff after a failure. */
+  readonly notBefore?: string;
   readonly round: number;
   readonly lastError?: string;
   /** The result, as JSON. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
@@ -15,6 +16,7 @@ import type { Item, Key, PlannedAction } from '../transaction/actions.js';
 import { TransactionCanceledError, TransactionConflictError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
+import { attemptState, type Delivery, secondsUntil } from './attempts.js';
 import type {
   AggregatorDecision,
   JobDefinition,
@@ -64,6 +66,15 @@ export type JobRunnerOptions = {
   readonly queueUrl?: string;
   /** Messages of a batch handled at once. @default 10 */
   readonly concurrency?: number;
+  /**
+   * How long an attempt (or an aggregation) is held by its invocation when the invocation's
+   * deadline is not known: after it, another delivery counts the attempt as died (a
+   * timeout or crash) and goes on. The Lambda handler holds it until its own deadline.
+   * @default 900 (Lambda's longest timeout)
+   */
+  readonly attemptLeaseSeconds?: number;
+  /** The time, in ms since the epoch. @default Date.now */
+  readonly clock?: () => number;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
 } & DynamoDbClientOptions &
@@ -116,9 +127,11 @@ export class JobRunner implements SettleContext {
   // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
   readonly #jobs: ReadonlyMap<string, JobDefinition<any, any>>;
   readonly #stepSettings: TransactionSettings;
+  readonly #clock: () => number;
 
   constructor(options: JobRunnerOptions) {
     this.options = options;
+    this.#clock = options.clock ?? Date.now;
     this.consumerName = options.runnerName ?? 'job-runner';
     this.client = documentClient(options);
     this.logger = options.logger ?? new Logger({ serviceName: this.consumerName });
@@ -134,7 +147,7 @@ export class JobRunner implements SettleContext {
       outbox: { layout, ttlSeconds: 7 * 24 * 3600, ttlAttribute: 'ttl' },
       source: options.source ?? 'jobs',
       maxEventBytes: Limits.maxEventBytes,
-      now: () => new Date(),
+      now: () => new Date(this.#clock()),
     };
   }
 
@@ -143,8 +156,14 @@ export class JobRunner implements SettleContext {
     return visibilityDelaySeconds({ baseSeconds: 1, capSeconds: 300 }, receiveCount);
   }
 
-  /** Handles one message end to end. */
-  async process(message: InboxMessage): Promise<Outcome> {
+  /**
+   * Handles one message end to end. `deadline` (ms since the epoch) is when the invocation
+   * ends at the latest: the attempts it starts are held until then.
+   */
+  async process(
+    message: InboxMessage,
+    invocation: { readonly deadline?: number } = {},
+  ): Promise<Outcome> {
     let event: EventEnvelope;
     try {
       event = envelopeOf(message);
@@ -172,6 +191,13 @@ export class JobRunner implements SettleContext {
         reason: `a message for jobs table ${payload.jobsTable}; this runner runs ${this.options.tableName}`,
       };
     }
+    const { maxReceiveCount, attemptLeaseSeconds = 900 } = this.options;
+    const delivery: Delivery = {
+      event,
+      holder: randomUUID(),
+      leaseUntil: invocation.deadline ?? this.#clock() + attemptLeaseSeconds * 1000,
+      last: maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount,
+    };
     try {
       const view = await this.store.all(payload.jobId);
       if (!view)
@@ -179,47 +205,73 @@ export class JobRunner implements SettleContext {
       const definition = this.#jobs.get(view.job.name);
       if (!definition) {
         return this.#end(
-          event,
-          await this.#stall(event, view, `this runner has no definition of job "${view.job.name}"`),
+          delivery,
+          await this.#stall(
+            delivery,
+            view,
+            `this runner has no definition of job "${view.job.name}"`,
+          ),
         );
       }
       const mismatch = planMismatch(view.job.plan, definition);
       if (mismatch) {
-        const ended =
-          view.job.jobState !== JobState.pending && view.job.jobState !== JobState.running;
-        return ended
+        return ended(view.job)
           ? handledOutcome(event)
-          : this.#end(event, await this.#stall(event, view, mismatch));
+          : this.#end(delivery, await this.#stall(delivery, view, mismatch));
       }
       const next =
         event.type === JobEvent.task
-          ? await this.#runTask(event, definition, view, payload as JobEventPayload)
+          ? await this.#runTask(delivery, definition, view, payload as JobEventPayload)
           : { view };
-      return 'outcome' in next ? next.outcome : await this.#advance(event, definition, next.view);
+      return 'outcome' in next
+        ? next.outcome
+        : await this.#advance(delivery, definition, next.view);
     } catch (error) {
-      return { status: 'failed', event, error };
+      return this.#failed(delivery, message, payload.jobId, error);
     }
   }
 
-  #end(event: EventEnvelope, next: Next): Outcome {
-    return 'outcome' in next ? next.outcome : handledOutcome(event);
+  /**
+   * An error nothing caught (the table unreachable, access denied): the message comes
+   * back, but on its last delivery the job stalls with the error, rather than the message
+   * leaving for the dead-letter queue while its job stays "running".
+   */
+  async #failed(
+    delivery: Delivery,
+    message: InboxMessage,
+    jobId: string,
+    error: unknown,
+  ): Promise<Outcome> {
+    const failed: Outcome = { status: 'failed', event: delivery.event, error };
+    if (!delivery.last) return failed;
+    try {
+      const view = await this.store.all(jobId);
+      if (!view || ended(view.job)) return failed;
+      const reason = `its message was received ${message.receiveCount} times, the queue's maxReceiveCount, and failed: ${errorText(error)}`;
+      return this.#end(delivery, await this.#stall(delivery, view, reason));
+    } catch {
+      return failed;
+    }
   }
 
-  async #advance(event: EventEnvelope, definition: AnyJob, start: JobView): Promise<Outcome> {
+  #end(delivery: Delivery, next: Next): Outcome {
+    return 'outcome' in next ? next.outcome : handledOutcome(delivery.event);
+  }
+
+  async #advance(delivery: Delivery, definition: AnyJob, start: JobView): Promise<Outcome> {
     let view = start;
     for (;;) {
       const { job } = view;
-      if (job.jobState !== JobState.pending && job.jobState !== JobState.running)
-        return handledOutcome(event);
+      if (ended(job)) return handledOutcome(delivery.event);
       const index = currentStep(view);
       const step = definition.steps[index];
       let next: Next;
-      if (!step) next = await this.#finish(event, view);
+      if (!step) next = await this.#finish(delivery, view);
       else if (step.kind === 'step')
-        next = await this.#runStep(event, definition, view, index, step);
+        next = await this.#runStep(delivery, definition, view, index, step);
       else if (job.phase === undefined || job.phaseStep !== index)
-        next = await this.#fanOut(event, view, index, step);
-      else next = await this.#aggregate(event, view, index, step, `advance:${job.round ?? 1}`);
+        next = await this.#fanOut(delivery, view, index, step);
+      else next = await this.#aggregate(delivery, view, index, step);
       if ('outcome' in next) return next.outcome;
       view = next.view;
     }
@@ -314,8 +366,80 @@ export class JobRunner implements SettleContext {
     return new Transaction(this.#stepSettings);
   }
 
-  #now(): string {
-    return new Date().toISOString();
+  #iso(at: number = this.#clock()): string {
+    return new Date(at).toISOString();
+  }
+
+  /**
+   * The message that takes the job on when the queue will not bring this one back (its
+   * last delivery): the same message anew, once per message however often it is delivered.
+   */
+  #handOff(delivery: Delivery, view: JobView) {
+    const { event } = delivery;
+    const [planned] = planJobEvents(
+      this.store.layout,
+      1,
+      [{ type: event.type, payload: event.payload as JobEventPayload }],
+      {
+        now: new Date(this.#clock()),
+        aggregate: { type: 'JobHandOff', id: `${view.job.jobId}/${event.id}` },
+      },
+    );
+    return planned as NonNullable<typeof planned>;
+  }
+
+  /**
+   * Commits `tx`, with the hand-off message when this is the message's last delivery.
+   * `handed-off` when that message exists (this commit made it, or another copy did).
+   */
+  async #commitOrHandOff(
+    delivery: Delivery,
+    view: JobView,
+    tx: Transaction,
+  ): Promise<'committed' | 'moved' | 'handed-off'> {
+    if (!delivery.last) return this.#commit(tx);
+    const handOff = this.#handOff(delivery, view);
+    tx.addAction(handOff, handOff.envelope);
+    try {
+      if ((await this.#commit(tx)) === 'moved') return 'moved';
+    } catch (error) {
+      const taken =
+        error instanceof TransactionCanceledError &&
+        error.failures.length > 0 &&
+        error.failures.every((f) => f.action.kind === 'publish');
+      if (!taken) throw error;
+    }
+    this.logger.info('job handed to a new message: this one was on its last delivery', {
+      jobId: view.job.jobId,
+      eventId: delivery.event.id,
+    });
+    return 'handed-off';
+  }
+
+  /**
+   * This delivery waits (another invocation holds the attempt, or a backoff runs) and comes
+   * back at `until`, uncounted; on its last delivery a new message waits instead.
+   */
+  async #wait(
+    delivery: Delivery,
+    view: JobView,
+    kind: 'step' | 'task',
+    reason: string,
+    until: number,
+  ): Promise<Next> {
+    if (delivery.last) {
+      const handed = await this.#commitOrHandOff(delivery, view, this.#tx());
+      return handed === 'moved' ? this.#reload(view) : { outcome: handledOutcome(delivery.event) };
+    }
+    return {
+      outcome: {
+        status: 'retry',
+        kind,
+        event: delivery.event,
+        reason: `${reason} (job ${view.job.jobId})`,
+        delaySeconds: secondsUntil(until, this.#clock()),
+      },
+    };
   }
 
   /** The step's record: what the checkpoint writes, the view gains once it commits. */
@@ -324,7 +448,18 @@ export class JobRunner implements SettleContext {
     index: number,
     name: string,
     fields: Pick<StepRecord, 'stepState' | 'attempts'> &
-      Partial<Pick<StepRecord, 'lastError' | 'result' | 'startedAt' | 'finishedAt'>>,
+      Partial<
+        Pick<
+          StepRecord,
+          | 'lastError'
+          | 'result'
+          | 'startedAt'
+          | 'finishedAt'
+          | 'holder'
+          | 'leaseUntil'
+          | 'notBefore'
+        >
+      >,
   ) {
     const previous = view.steps.get(index);
     const record = { jobId: view.job.jobId, stepIndex: index, step: name, ...fields };
@@ -339,134 +474,194 @@ export class JobRunner implements SettleContext {
   }
 
   async #runStep(
-    event: EventEnvelope,
+    delivery: Delivery,
     definition: AnyJob,
     view: JobView,
     index: number,
     step: SequentialStepDefinition,
   ): Promise<Next> {
     const previous = view.steps.get(index);
-    const attempt = (previous?.attempts ?? 0) + 1;
-    const startedAt = previous?.startedAt ?? this.#now();
+    const now = this.#clock();
+    const state = attemptState(previous, delivery.holder, now);
+    if (state.kind === 'held')
+      return this.#wait(
+        delivery,
+        view,
+        'step',
+        `attempt ${previous?.attempts} of step "${step.name}" is running in another invocation`,
+        state.until,
+      );
+    if (state.kind === 'free' && state.notBefore !== undefined)
+      return this.#wait(
+        delivery,
+        view,
+        'step',
+        `step "${step.name}" waits out its backoff`,
+        state.notBefore,
+      );
+    const used = previous?.attempts ?? 0;
+    const startedAt = previous?.startedAt ?? this.#iso(now);
+    const lastError = state.kind === 'died' ? state.error : previous?.lastError;
+    if (state.kind === 'died' && used >= definition.maxAttempts) {
+      return this.#stall(
+        delivery,
+        view,
+        `step "${step.name}" failed ${used} times; last: ${state.error}`,
+        this.#stepRecord(view, index, step.name, {
+          stepState: 'stalled',
+          attempts: used,
+          lastError: state.error,
+          startedAt,
+        }),
+      );
+    }
+    // The attempt is recorded before it runs, so a timeout or crash in it still counts.
+    const attempt = used + 1;
+    const held = this.#stepRecord(view, index, step.name, {
+      stepState: 'running',
+      attempts: attempt,
+      holder: delivery.holder,
+      leaseUntil: this.#iso(delivery.leaseUntil),
+      startedAt,
+      ...(lastError === undefined ? {} : { lastError }),
+    });
+    const starts = view.job.jobState === JobState.pending;
+    const begin = this.#tx();
+    begin.addAction(held.planned);
+    const startChanges = { jobState: JobState.running, updatedAt: this.#iso(now) };
+    if (starts) begin.addAction(this.store.planJob(view.job, startChanges));
+    if ((await this.#commit(begin)) === 'moved') return this.#reload(view);
+    const running: JobView = {
+      ...view,
+      job: starts ? checkpointed(view.job, startChanges) : view.job,
+      steps: new Map(view.steps).set(index, held.committed),
+    };
+
     const tx = this.#tx();
     let value: unknown;
     try {
       value = await step.run({
-        ...this.#args(view, definition),
-        ctx: this.#context(tx, view.job, step.name, attempt),
+        ...this.#args(running, definition),
+        ctx: this.#context(tx, running.job, step.name, attempt),
       });
     } catch (error) {
-      return this.#stepFailed(event, definition, view, index, step.name, attempt, startedAt, error);
+      return this.#stepFailed(delivery, definition, running, index, step.name, attempt, error);
     }
+    const stalled = (reason: string) =>
+      this.#stall(
+        delivery,
+        running,
+        reason,
+        this.#stepRecord(running, index, step.name, {
+          stepState: 'stalled',
+          attempts: attempt,
+          lastError: reason,
+          startedAt,
+        }),
+      );
     const stored = storable(value);
-    if ('problem' in stored) {
-      return this.#stall(
-        event,
-        view,
+    if ('problem' in stored)
+      return stalled(
         `step "${step.name}" returned a value that cannot be stored: ${stored.problem}`,
       );
-    }
-    const now = this.#now();
-    const checkpoint = this.#stepRecord(view, index, step.name, {
+    const checkpoint = this.#stepRecord(running, index, step.name, {
       stepState: 'succeeded',
       attempts: attempt,
       result: stored.json,
       startedAt,
-      finishedAt: now,
+      finishedAt: this.#iso(),
     });
     const size = itemSize(checkpoint.committed);
     if (size > Limits.maxItemBytes) {
-      return this.#stall(
-        event,
-        view,
+      return stalled(
         `the result of step "${step.name}" would make its record ${size} bytes, over DynamoDB's ${Limits.maxItemBytes}-byte item limit`,
       );
     }
-    const starts = view.job.jobState === JobState.pending;
-    try {
-      tx.addAction(checkpoint.planned);
-      if (starts)
-        tx.addAction(this.store.planJob(view.job, { jobState: JobState.running, updatedAt: now }));
-    } catch (error) {
-      return this.#stall(
-        event,
-        view,
-        `step "${step.name}": its writes and checkpoint cannot be committed: ${errorText(error)}`,
+    const unplanned = this.#planned(tx, [checkpoint.planned]);
+    if (unplanned)
+      return stalled(
+        `step "${step.name}": its writes and checkpoint cannot be committed: ${unplanned}`,
       );
-    }
     let committed: 'committed' | 'moved';
     try {
       committed = await this.#commit(tx);
     } catch (error) {
-      // The step's own writes were refused (a condition of its own): a failure of the step.
-      // Anything else (throttling, a network error, contention with another writer of an
-      // item it writes) is not the step's: retried uncounted.
-      if (!(error instanceof TransactionCanceledError) || error instanceof TransactionConflictError)
+      // Contention with another writer of an item the step writes is no failure of the
+      // step: the attempt is given back and retried. Anything else (its own condition,
+      // throttling, access denied) is a failed attempt.
+      if (error instanceof TransactionConflictError) {
+        const release = this.#tx();
+        release.addAction(
+          this.#stepRecord(running, index, step.name, {
+            stepState: 'running',
+            attempts: used,
+            startedAt,
+            ...(lastError === undefined ? {} : { lastError }),
+          }).planned,
+        );
+        await this.#commit(release);
         throw error;
-      return this.#stepFailed(event, definition, view, index, step.name, attempt, startedAt, error);
+      }
+      return this.#stepFailed(delivery, definition, running, index, step.name, attempt, error);
     }
-    if (committed === 'moved') return this.#reload(view);
+    if (committed === 'moved') return this.#reload(running);
     this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
-    return {
-      view: {
-        ...view,
-        job: starts
-          ? checkpointed(view.job, { jobState: JobState.running, updatedAt: now })
-          : view.job,
-        steps: new Map(view.steps).set(index, checkpoint.committed),
-      },
-    };
+    return { view: { ...running, steps: new Map(running.steps).set(index, checkpoint.committed) } };
   }
 
   async #stepFailed(
-    event: EventEnvelope,
+    delivery: Delivery,
     definition: AnyJob,
     view: JobView,
     index: number,
     step: string,
     attempt: number,
-    startedAt: string,
     error: unknown,
   ): Promise<Next> {
     const lastError = errorText(error);
+    const startedAt = view.steps.get(index)?.startedAt;
     this.logger.warn('step failed', { jobId: view.job.jobId, step, attempt, error });
     if (attempt >= definition.maxAttempts) {
       return this.#stall(
-        event,
+        delivery,
         view,
         `step "${step}" failed ${attempt} times; last: ${lastError}`,
         this.#stepRecord(view, index, step, {
           stepState: 'stalled',
           attempts: attempt,
           lastError,
-          startedAt,
+          ...(startedAt === undefined ? {} : { startedAt }),
         }),
       );
     }
+    const delaySeconds = visibilityDelaySeconds(definition.backoff, attempt);
     const tx = this.#tx();
     tx.addAction(
       this.#stepRecord(view, index, step, {
         stepState: 'running',
         attempts: attempt,
         lastError,
-        startedAt,
+        notBefore: this.#iso(this.#clock() + delaySeconds * 1000),
+        ...(startedAt === undefined ? {} : { startedAt }),
       }).planned,
     );
-    if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
+    const result = await this.#commitOrHandOff(delivery, view, tx);
+    if (result === 'moved') return this.#reload(view);
+    if (result === 'handed-off') return { outcome: handledOutcome(delivery.event) };
     return {
       outcome: {
         status: 'retry',
         kind: 'step',
-        event,
+        event: delivery.event,
         reason: `step "${step}" of job ${view.job.jobId} failed (attempt ${attempt} of ${definition.maxAttempts}): ${lastError}`,
-        delaySeconds: visibilityDelaySeconds(definition.backoff, attempt),
+        delaySeconds,
       },
     };
   }
 
   /** Ends the job where it is, with the reason; an operator resumes it. */
   async #stall(
-    event: EventEnvelope,
+    delivery: Delivery,
     view: JobView,
     reason: string,
     step?: { readonly planned: PlannedAction },
@@ -474,7 +669,7 @@ export class JobRunner implements SettleContext {
     const { job } = view;
     const tx = this.#tx();
     tx.addAction(
-      this.store.planJob(job, { jobState: JobState.stalled, reason, updatedAt: this.#now() }),
+      this.store.planJob(job, { jobState: JobState.stalled, reason, updatedAt: this.#iso() }),
     );
     if (step) tx.addAction(step.planned);
     for (const planned of this.#notices(job, JobEvent.stalled, reason))
@@ -482,12 +677,12 @@ export class JobRunner implements SettleContext {
     if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     this.metrics.addMetric('StalledJobs', MetricUnit.Count, 1);
     this.logger.error('job stalled', { jobId: job.jobId, name: job.name, reason });
-    return { outcome: handledOutcome(event) };
+    return { outcome: handledOutcome(delivery.event) };
   }
 
-  async #finish(event: EventEnvelope, view: JobView): Promise<Next> {
+  async #finish(delivery: Delivery, view: JobView): Promise<Next> {
     const { job } = view;
-    const now = this.#now();
+    const now = this.#iso();
     const tx = this.#tx();
     tx.addAction(
       this.store.planJob(job, { jobState: JobState.succeeded, finishedAt: now, updatedAt: now }),
@@ -497,7 +692,7 @@ export class JobRunner implements SettleContext {
     if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     this.metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
     this.logger.info('job succeeded', { jobId: job.jobId, name: job.name });
-    return { outcome: handledOutcome(event) };
+    return { outcome: handledOutcome(delivery.event) };
   }
 
   /** The notice of a job's end or stall, for other services: published with the checkpoint. */
@@ -516,7 +711,7 @@ export class JobRunner implements SettleContext {
           },
         },
       ],
-      { now: new Date() },
+      { now: new Date(this.#clock()) },
     );
   }
 
@@ -535,19 +730,19 @@ export class JobRunner implements SettleContext {
           round,
         },
       })),
-      { now: new Date() },
+      { now: new Date(this.#clock()) },
     );
   }
 
   /** Starts a parallel step: its task records and one message per task, with the checkpoint. */
   async #fanOut(
-    event: EventEnvelope,
+    delivery: Delivery,
     view: JobView,
     index: number,
     step: ParallelStepDefinition,
   ): Promise<Next> {
     const { job } = view;
-    const now = this.#now();
+    const now = this.#iso();
     const tasks = Object.keys(step.tasks);
     const tx = this.#tx();
     for (const task of tasks) {
@@ -580,17 +775,18 @@ export class JobRunner implements SettleContext {
         phaseStep: index,
         round: 1,
         claim: undefined,
+        claimUntil: undefined,
         updatedAt: now,
       }),
     );
     for (const planned of this.#taskEvents(job, index, tasks, 1))
       tx.addAction(planned, planned.envelope);
     if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
-    return { outcome: handledOutcome(event) };
+    return { outcome: handledOutcome(delivery.event) };
   }
 
   async #runTask(
-    event: EventEnvelope,
+    delivery: Delivery,
     definition: AnyJob,
     view: JobView,
     message: JobEventPayload,
@@ -601,7 +797,7 @@ export class JobRunner implements SettleContext {
     const run = step?.kind === 'parallel' ? step.tasks[name] : undefined;
     if (step?.kind !== 'parallel' || !run) {
       return this.#stall(
-        event,
+        delivery,
         view,
         `task "${name}" of step ${stepIndex} is not in the definition of job "${job.name}"`,
       );
@@ -612,88 +808,120 @@ export class JobRunner implements SettleContext {
       return { view };
     const task = view.tasks.find((t) => t.stepIndex === stepIndex && t.task === name);
     if (!task || task.round !== round) return { view };
-    const claimant = `${round}:${name}`;
     // Finished before (a redelivery after a crash): never again; see whether to aggregate.
     if (task.taskState !== TaskState.pending)
-      return this.#aggregate(event, view, stepIndex, step, claimant);
+      return this.#aggregate(delivery, view, stepIndex, step);
 
+    const now = this.#clock();
+    const state = attemptState(task, delivery.holder, now);
+    const what = `task "${name}" of step "${step.name}"`;
+    if (state.kind === 'held')
+      return this.#wait(
+        delivery,
+        view,
+        'task',
+        `attempt ${task.attempts} of ${what} is running in another invocation`,
+        state.until,
+      );
+    if (state.kind === 'free' && state.notBefore !== undefined)
+      return this.#wait(delivery, view, 'task', `${what} waits out its backoff`, state.notBefore);
+    const startedAt = task.startedAt ?? this.#iso(now);
+    const failed = (current: TaskRecord, attempts: number, error: unknown) =>
+      this.#taskFailed(delivery, definition, view, stepIndex, step, current, attempts, error);
+    if (state.kind === 'died' && task.attempts >= step.maxTaskAttempts)
+      return failed(task, task.attempts, new Error(state.error));
+    // The attempt is recorded before it runs, so a timeout or crash in it still counts.
     const attempt = task.attempts + 1;
-    const startedAt = task.startedAt ?? this.#now();
+    const holding = {
+      attempts: attempt,
+      holder: delivery.holder,
+      leaseUntil: this.#iso(delivery.leaseUntil),
+      startedAt,
+      notBefore: undefined,
+      ...(state.kind === 'died' ? { lastError: state.error } : {}),
+    };
+    const begin = this.#tx();
+    begin.addAction(this.store.planTask(task, holding));
+    if ((await this.#commit(begin)) === 'moved') {
+      const latest = await this.#reload(view);
+      return 'outcome' in latest
+        ? latest
+        : this.#runTask(delivery, definition, latest.view, message);
+    }
+    const held = { ...task, ...holding, version: task.version + 1 } as TaskRecord;
+
     const tx = this.#tx();
     let value: unknown;
-    const failed = (attempts: number, error: unknown) =>
-      this.#taskFailed(
-        event,
-        definition,
-        view,
-        stepIndex,
-        step,
-        task,
-        attempts,
-        startedAt,
-        error,
-        claimant,
-      );
     try {
       value = await run({
         ...this.#args(view, definition),
         ctx: this.#context(tx, job, step.name, attempt, name),
       });
     } catch (error) {
-      return failed(attempt, error);
+      return failed(held, attempt, error);
     }
     const stored = storable(value);
     if ('problem' in stored) {
       return failed(
+        held,
         step.maxTaskAttempts,
         new Error(`returned a value that cannot be stored: ${stored.problem}`),
       );
     }
-    try {
-      tx.addAction(
-        this.store.planTask(task, {
-          taskState: TaskState.succeeded,
-          attempts: attempt,
-          result: stored.json,
-          startedAt,
-          finishedAt: this.#now(),
-        }),
-      );
-    } catch (error) {
-      // A result over the item limit, or writes over the transaction's: no retry can
-      // commit them, so the task fails for good and the aggregator decides.
+    const unplanned = this.#planned(tx, [
+      this.store.planTask(held, {
+        taskState: TaskState.succeeded,
+        attempts: attempt,
+        result: stored.json,
+        startedAt,
+        finishedAt: this.#iso(),
+        holder: undefined,
+        leaseUntil: undefined,
+      }),
+    ]);
+    // A result over the item limit, or writes over the transaction's: no retry can commit
+    // them, so the task fails for good and the aggregator decides.
+    if (unplanned)
       return failed(
+        held,
         step.maxTaskAttempts,
-        new Error(`its result and writes cannot be committed: ${errorText(error)}`),
+        new Error(`its result and writes cannot be committed: ${unplanned}`),
       );
-    }
     let committed: 'committed' | 'moved';
     try {
       committed = await this.#commit(tx);
     } catch (error) {
-      // Contention on an item the task writes is no failure of the task: retried uncounted.
-      if (!(error instanceof TransactionCanceledError) || error instanceof TransactionConflictError)
+      // Contention on an item the task writes is no failure of the task: the attempt is
+      // given back and retried. Anything else is a failed attempt.
+      if (error instanceof TransactionConflictError) {
+        const release = this.#tx();
+        release.addAction(
+          this.store.planTask(held, {
+            attempts: task.attempts,
+            holder: undefined,
+            leaseUntil: undefined,
+          }),
+        );
+        await this.#commit(release);
         throw error;
-      return failed(attempt, error);
+      }
+      return failed(held, attempt, error);
     }
     // Another delivery of this task checkpointed first and ours wrote nothing; that one may
     // have died before aggregating, so see whether to.
-    if (committed === 'moved') return this.#aggregate(event, view, stepIndex, step, claimant);
-    this.metrics.addMetric('TasksCompleted', MetricUnit.Count, 1);
-    return this.#aggregate(event, view, stepIndex, step, claimant);
+    if (committed === 'committed') this.metrics.addMetric('TasksCompleted', MetricUnit.Count, 1);
+    return this.#aggregate(delivery, view, stepIndex, step);
   }
 
   async #taskFailed(
-    event: EventEnvelope,
+    delivery: Delivery,
     definition: AnyJob,
     view: JobView,
     stepIndex: number,
     step: ParallelStepDefinition,
     task: TaskRecord,
     attempt: number,
-    startedAt: string,
     error: unknown,
-    claimant: string,
   ): Promise<Next> {
     const lastError = errorText(error);
     this.logger.warn('task failed', {
@@ -704,50 +932,81 @@ export class JobRunner implements SettleContext {
       error,
     });
     const final = attempt >= step.maxTaskAttempts;
+    const delaySeconds = visibilityDelaySeconds(definition.backoff, attempt);
     const tx = this.#tx();
     tx.addAction(
       this.store.planTask(task, {
-        ...(final ? { taskState: TaskState.failed, finishedAt: this.#now() } : {}),
+        ...(final
+          ? { taskState: TaskState.failed, finishedAt: this.#iso() }
+          : { notBefore: this.#iso(this.#clock() + delaySeconds * 1000) }),
         attempts: attempt,
         lastError,
-        startedAt,
+        holder: undefined,
+        leaseUntil: undefined,
       }),
     );
-    if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
-    if (final) return this.#aggregate(event, view, stepIndex, step, claimant);
+    if (final) {
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
+      return this.#aggregate(delivery, view, stepIndex, step);
+    }
+    const result = await this.#commitOrHandOff(delivery, view, tx);
+    if (result !== 'committed') return { outcome: handledOutcome(delivery.event) };
     return {
       outcome: {
         status: 'retry',
         kind: 'task',
-        event,
+        event: delivery.event,
         reason: `task "${task.task}" of step "${step.name}" of job ${view.job.jobId} failed (attempt ${attempt} of ${step.maxTaskAttempts}): ${lastError}`,
-        delaySeconds: visibilityDelaySeconds(definition.backoff, attempt),
+        delaySeconds,
       },
     };
   }
 
   /**
-   * When every task of the step has ended: claims the aggregation (one invocation wins),
-   * runs the aggregator, and commits its decision with its writes.
+   * When every task of the step has ended: claims the aggregation (one invocation at a
+   * time, until its deadline), runs the aggregator, and commits its decision with its
+   * writes. A claim whose holder died is taken over when its lease runs out.
    */
   async #aggregate(
-    event: EventEnvelope,
+    delivery: Delivery,
     seen: JobView,
     index: number,
     step: ParallelStepDefinition,
-    claimant: string,
   ): Promise<Next> {
     const latest = await this.store.all(seen.job.jobId);
-    if (!latest) return { outcome: handledOutcome(event) };
+    if (!latest) return { outcome: handledOutcome(delivery.event) };
     const tasks = latest.tasks.filter((t) => t.stepIndex === index);
     if (tasks.length === 0 || tasks.some((t) => t.taskState === TaskState.pending))
-      return { outcome: handledOutcome(event) };
+      return { outcome: handledOutcome(delivery.event) };
     let job: JobRecord | undefined = latest.job;
     if (job.jobState !== JobState.running || job.phaseStep !== index)
-      return { outcome: handledOutcome(event) };
-    if (job.phase === 'tasks') job = await this.store.claimAggregation(job, claimant, this.#now());
-    if (job?.phase !== 'aggregating' || job.claim !== claimant)
-      return { outcome: handledOutcome(event) };
+      return { outcome: handledOutcome(delivery.event) };
+    const claimedUntil = (record: JobRecord) =>
+      record.phase === 'aggregating' && record.claimUntil ? Date.parse(record.claimUntil) : 0;
+    const holdsIt = (record: JobRecord | undefined) =>
+      record?.jobState === JobState.running &&
+      record.phaseStep === index &&
+      record.phase === 'aggregating' &&
+      record.claim === delivery.holder;
+    const now = this.#clock();
+    if (!holdsIt(job) && claimedUntil(job) <= now)
+      job = await this.store.claimAggregation(job, delivery.holder, {
+        now: this.#iso(now),
+        until: this.#iso(delivery.leaseUntil),
+      });
+    if (!job) return { outcome: handledOutcome(delivery.event) };
+    // Another invocation runs the aggregator: wait for its decision, or for its lease to run out.
+    if (!holdsIt(job)) {
+      return claimedUntil(job) > now && job.phaseStep === index
+        ? this.#wait(
+            delivery,
+            { ...latest, job },
+            'task',
+            `the aggregator of step "${step.name}" is running in another invocation`,
+            claimedUntil(job),
+          )
+        : { outcome: handledOutcome(delivery.event) };
+    }
     const view: JobView = { ...latest, job };
 
     const round = job.round ?? 1;
@@ -774,19 +1033,20 @@ export class JobRunner implements SettleContext {
       });
     } catch (error) {
       return this.#stall(
-        event,
+        delivery,
         view,
         `the aggregator of step "${step.name}" threw: ${errorText(error)}`,
       );
     }
-    const now = this.#now();
+    const at = this.#iso();
     const record = view.steps.get(index);
     const decided = `the decision of the aggregator of step "${step.name}" cannot be committed with its writes`;
+    const unclaimed = { claim: undefined, claimUntil: undefined, updatedAt: at };
     if (decision && typeof decision === 'object' && 'continue' in decision) {
       const stored = storable(decision.continue);
       if ('problem' in stored)
         return this.#stall(
-          event,
+          delivery,
           view,
           `the aggregator of step "${step.name}" returned a value that cannot be stored: ${stored.problem}`,
         );
@@ -794,19 +1054,13 @@ export class JobRunner implements SettleContext {
         stepState: 'succeeded',
         attempts: round,
         result: stored.json,
-        startedAt: record?.startedAt ?? now,
-        finishedAt: now,
+        startedAt: record?.startedAt ?? at,
+        finishedAt: at,
       });
-      const changes = {
-        phase: undefined,
-        phaseStep: undefined,
-        claim: undefined,
-        round: undefined,
-        updatedAt: now,
-      };
+      const changes = { ...unclaimed, phase: undefined, phaseStep: undefined, round: undefined };
       const unplanned = this.#planned(tx, [checkpoint.planned, this.store.planJob(job, changes)]);
-      if (unplanned) return this.#stall(event, view, `${decided}: ${unplanned}`);
-      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+      if (unplanned) return this.#stall(delivery, view, `${decided}: ${unplanned}`);
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
       this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
       // The next steps run in this invocation, from the checkpoint just committed.
       return {
@@ -820,19 +1074,18 @@ export class JobRunner implements SettleContext {
     if (decision && typeof decision === 'object' && 'fail' in decision) {
       const unplanned = this.#planned(tx, [
         this.store.planJob(job, {
+          ...unclaimed,
           jobState: JobState.failed,
           reason: String(decision.fail),
-          claim: undefined,
-          finishedAt: now,
-          updatedAt: now,
+          finishedAt: at,
         }),
         ...this.#notices(job, JobEvent.failed, String(decision.fail)),
       ]);
-      if (unplanned) return this.#stall(event, view, `${decided}: ${unplanned}`);
-      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+      if (unplanned) return this.#stall(delivery, view, `${decided}: ${unplanned}`);
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
       this.metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
       this.logger.warn('job failed', { jobId: job.jobId, reason: decision.fail });
-      return { outcome: handledOutcome(event) };
+      return { outcome: handledOutcome(delivery.event) };
     }
     if (
       decision &&
@@ -846,14 +1099,14 @@ export class JobRunner implements SettleContext {
       const wrong = decision.retry.filter((name) => !failed.has(name));
       if (decision.retry.length === 0 || wrong.length > 0) {
         return this.#stall(
-          event,
+          delivery,
           view,
           `the aggregator of step "${step.name}" asked to retry ${JSON.stringify(decision.retry)}, but only failed tasks can be retried (${[...failed].join(', ') || 'none failed'})`,
         );
       }
       if (round >= step.maxRounds) {
         return this.#stall(
-          event,
+          delivery,
           view,
           `step "${step.name}": tasks ${decision.retry.join(', ')} still failing after ${round} rounds`,
         );
@@ -868,25 +1121,28 @@ export class JobRunner implements SettleContext {
               round: round + 1,
               lastError: undefined,
               finishedAt: undefined,
+              holder: undefined,
+              leaseUntil: undefined,
+              notBefore: undefined,
             }),
           ),
-        this.store.planJob(job, {
-          phase: 'tasks',
-          claim: undefined,
-          round: round + 1,
-          updatedAt: now,
-        }),
+        this.store.planJob(job, { ...unclaimed, phase: 'tasks', round: round + 1 }),
         ...this.#taskEvents(job, index, decision.retry, round + 1),
       ]);
-      if (unplanned) return this.#stall(event, view, `${decided}: ${unplanned}`);
-      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(event) };
+      if (unplanned) return this.#stall(delivery, view, `${decided}: ${unplanned}`);
+      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
       this.metrics.addMetric('TaskRounds', MetricUnit.Count, 1);
-      return { outcome: handledOutcome(event) };
+      return { outcome: handledOutcome(delivery.event) };
     }
     return this.#stall(
-      event,
+      delivery,
       view,
       `the aggregator of step "${step.name}" returned ${JSON.stringify(decision)}; it must return { continue }, { retry: [...] } or { fail }`,
     );
   }
+}
+
+/** Succeeded, failed or stalled: no message moves the job on. */
+function ended(job: JobRecord): boolean {
+  return job.jobState !== JobState.pending && job.jobState !== JobState.running;
 }

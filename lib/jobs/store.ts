@@ -161,35 +161,43 @@ export class JobStore {
   }
 
   /**
-   * Claims the aggregation of the job's current parallel step for `claimant`: the one
-   * conditional write that lets exactly one invocation run the aggregator.
-   * @returns the claimed record, or undefined when the job moved or someone else holds it.
+   * Claims the aggregation of the job's current parallel step for `claimant` until
+   * `until`: the one conditional write that lets one invocation at a time run the
+   * aggregator. A claim whose holder's lease ran out (it timed out or died) is taken over.
+   * @returns the record as the claim left it: claimed when its `claim` is `claimant`;
+   * another's claim, another phase, or undefined (the job is gone) otherwise.
    */
   async claimAggregation(
     job: JobRecord,
     claimant: string,
-    now: string,
+    times: { readonly now: string; readonly until: string },
   ): Promise<JobRecord | undefined> {
-    const names = new ExpressionAttributes();
+    const n = new ExpressionAttributes();
+    const set = [
+      `${n.name('phase')} = ${n.value('aggregating')}`,
+      `${n.name('claim')} = ${n.value(claimant)}`,
+      `${n.name('claimUntil')} = ${n.value(times.until)}`,
+      `${n.name('updatedAt')} = ${n.value(times.now)}`,
+      `${n.name('version')} = ${n.value(job.version + 1)}`,
+    ];
+    const unheld = `(${n.name('phase')} = ${n.value('tasks')} OR (${n.name('phase')} = ${n.value('aggregating')} AND (attribute_not_exists(${n.name('claimUntil')}) OR ${n.name('claimUntil')} < ${n.value(times.now)})))`;
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.layout.tableName,
           Key: jobKey(job.jobId),
-          UpdateExpression: `SET ${names.name('phase')} = ${names.value('aggregating')}, ${names.name('claim')} = ${names.value(claimant)}, ${names.name('updatedAt')} = ${names.value(now)}, ${names.name('version')} = ${names.value(job.version + 1)}`,
-          ConditionExpression: `${names.name('version')} = ${names.value(job.version)} AND ${names.name('phase')} = ${names.value('tasks')}`,
-          ...names.toParams(),
+          UpdateExpression: `SET ${set.join(', ')}`,
+          ConditionExpression: `${n.name('version')} = ${n.value(job.version)} AND ${unheld}`,
+          ...n.toParams(),
           ReturnValues: 'ALL_NEW',
         }),
       );
       return Attributes as JobRecord;
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
-      // The claim holds if the record is as this write leaves it: a response lost after
-      // the write applied, resent by the SDK, fails its own condition. A claim this
-      // claimant already holds is its own too (its message delivered again).
-      const now = await this.job(job.jobId);
-      return now?.phase === 'aggregating' && now.claim === claimant ? now : undefined;
+      // Read back: a response lost after the write applied, resent by the SDK, fails its
+      // own condition, and the record then shows the claim as this claimant's.
+      return this.job(job.jobId);
     }
   }
 }

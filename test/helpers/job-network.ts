@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { Outcome } from '../../lib/consumer/engine.js';
 import type { InboxMessage } from '../../lib/consumer/messages.js';
 import type { EventEnvelope } from '../../lib/envelope/envelope.js';
 import { JobEvent } from '../../lib/jobs/messages.js';
@@ -14,13 +16,41 @@ export class Crash extends Error {
   override name = 'Crash';
 }
 
+/** The writes whose response can be lost after they applied. */
+const CONDITIONAL_WRITES = new Set([
+  'TransactWriteItemsCommand',
+  'UpdateItemCommand',
+  'PutItemCommand',
+]);
+
 export interface NetworkOptions {
   readonly random: () => number;
   /** Chance that a transaction's invocation dies just before it, and just after it. */
   readonly crashBefore?: number;
   readonly crashAfter?: number;
+  /** Chance that an invocation dies before any AWS call (so between any two of them). */
+  readonly crashAnyCall?: number;
+  /**
+   * Chance, at any AWS call, that the invocation times out there: the call lands later,
+   * after its lease ran out and the message came back (a zombie's last request).
+   */
+  readonly timeout?: number;
+  /** Chance that a conditional write's response is lost after it applied (sent again). */
+  readonly loseAnyResponse?: number;
+  /** Chance that any call is throttled (after the SDK's own retries). */
+  readonly throttle?: number;
   /** Most deliveries of one relayed message (EventBridge and SQS deliver at least once). */
   readonly maxCopies?: number;
+  /** Messages handled at once, interleaved at every AWS call. @default 1 */
+  readonly concurrency?: number;
+  /** Chance that a message of a batch is delivered twice at once (one SQS message). */
+  readonly concurrentCopy?: number;
+  /** Runners taking the deliveries (each its own clients). @default 1 */
+  readonly runners?: number;
+  /** The queue's maxReceiveCount: a message not done by then goes to `deadLetters`. */
+  readonly maxReceiveCount?: number;
+  /** An invocation's deadline after it starts (its lease), and the visibility timeout. @default 60 s */
+  readonly invocationMs?: number;
   /**
    * Calls whose response is lost after they applied: the SDK sends them again and the
    * runner sees the second answer (a conditional write then fails its own condition).
@@ -30,22 +60,51 @@ export interface NetworkOptions {
   readonly failCall?: (command: string, input: Record<string, unknown>) => Error | undefined;
 }
 
+/** One delivery in flight: what the clients' middleware knows of the invocation it serves. */
+interface InFlight {
+  readonly id: string;
+  dead: boolean;
+  timedOut: boolean;
+  onTimeout?: () => void;
+}
+
+/** Promise.withResolvers, which Node 20 lacks. */
+function resolvers<T>() {
+  let resolve: (value: T) => void = () => undefined;
+  const promise = new Promise<T>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+}
+
+interface Queued {
+  readonly message: InboxMessage;
+  visibleAt: number;
+}
+
 /**
- * Plays relay, bus and queue for a job runner: every job event committed to the jobs
- * table's outbox is delivered 1 to `maxCopies` times, in random order; a message the
- * runner does not finish (a retry, a failure, a crash) goes back to the queue, as SQS
- * would redeliver it. Invocations die before or after their transactions at random.
+ * Plays relay, bus, queue and Lambda for job runners: every job event committed to the
+ * jobs table's outbox is delivered 1 to `maxCopies` times, in random order; a message the
+ * runner does not finish (a retry, a failure, a crash) comes back when SQS would bring it
+ * back, on a virtual clock the runners read. Deliveries run `concurrency` at a time, on
+ * one of `runners` runners, interleaved at random at every AWS call; invocations die
+ * before any call, lose responses, are throttled, or time out with a request in flight.
  */
 export class Network {
-  readonly runner: JobRunner;
+  readonly runners: JobRunner[] = [];
   readonly document: DynamoDBDocumentClient;
-  readonly deadLetters: Array<{ reason: string }> = [];
-  readonly crashes = { before: 0, after: 0 };
-  readonly #queue: InboxMessage[] = [];
+  readonly deadLetters: Array<{ reason: string; jobId?: string }> = [];
+  readonly crashes = { before: 0, after: 0, anyCall: 0, timeouts: 0, lost: 0, throttled: 0 };
+  /** Deliveries whose invocation died or timed out: what they ran is not theirs any more. */
+  readonly gone = new Set<string>();
+  readonly #inFlight = new AsyncLocalStorage<InFlight>();
+  readonly #queue: Queued[] = [];
   readonly #relayed = new Set<string>();
   readonly #options: NetworkOptions;
   readonly #tableName: string;
+  readonly #zombies: Array<{ release: () => void; done: Promise<unknown> }> = [];
   #crashing = true;
+  #now = Date.now();
 
   constructor(
     endpointConfig: ConstructorParameters<typeof DynamoDBClient>[0],
@@ -54,34 +113,103 @@ export class Network {
   ) {
     this.#options = options;
     this.#tableName = runner.tableName;
-    const base = new DynamoDBClient(endpointConfig ?? {});
-    this.document = DynamoDBDocumentClient.from(base);
-    const crashing = new DynamoDBClient(endpointConfig ?? {});
-    crashing.middlewareStack.add(
-      (next, context) => async (args) => {
-        const input = args.input as Record<string, unknown>;
-        const failure = options.failCall?.(context.commandName ?? '', input);
-        if (failure) throw failure;
-        if (options.loseResponse?.(context.commandName ?? '', input)) {
-          await next(args);
-          return next(args);
-        }
-        if (context.commandName !== 'TransactWriteItemsCommand' || !this.#crashing)
-          return next(args);
-        if (options.random() < (options.crashBefore ?? 0)) {
-          this.crashes.before++;
-          throw new Crash('died before the transaction');
-        }
-        const result = await next(args);
-        if (options.random() < (options.crashAfter ?? 0)) {
-          this.crashes.after++;
-          throw new Crash('died after the transaction committed');
-        }
-        return result;
-      },
-      { step: 'initialize', name: `crash-${randomUUID()}` },
-    );
-    this.runner = new JobRunner({ ...runner, client: crashing } as JobRunnerOptions);
+    this.document = DynamoDBDocumentClient.from(new DynamoDBClient(endpointConfig ?? {}));
+    for (let i = 0; i < (options.runners ?? 1); i++) {
+      const faulty = new DynamoDBClient(endpointConfig ?? {});
+      faulty.middlewareStack.add(
+        (next, context) => async (args) =>
+          this.#call(context.commandName ?? '', args.input as Record<string, unknown>, () =>
+            next(args),
+          ),
+        { step: 'initialize', name: `faults-${randomUUID()}` },
+      );
+      this.runners.push(
+        new JobRunner({
+          ...runner,
+          client: faulty,
+          clock: () => this.#now,
+          ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}),
+        } as JobRunnerOptions),
+      );
+    }
+  }
+
+  /** The first runner. */
+  get runner(): JobRunner {
+    return this.runners[0] as JobRunner;
+  }
+
+  /** The virtual time the runners read, in ms since the epoch. */
+  get now(): number {
+    return this.#now;
+  }
+
+  /** The delivery this code runs in, if any (for checks inside steps and tasks). */
+  delivery(): string | undefined {
+    return this.#inFlight.getStore()?.id;
+  }
+
+  async #call<T>(
+    command: string,
+    input: Record<string, unknown>,
+    send: () => Promise<T>,
+  ): Promise<T> {
+    const o = this.#options;
+    const flight = this.#inFlight.getStore();
+    if (flight?.dead) throw new Crash('the invocation is dead');
+    // Let the other deliveries of the batch run: they interleave at every call.
+    const ticks = Math.floor(o.random() * 4);
+    for (let i = 0; i < ticks; i++) await new Promise((resolve) => setImmediate(resolve));
+    if (flight?.dead) throw new Crash('the invocation is dead');
+    const failure = o.failCall?.(command, input);
+    if (failure) throw failure;
+    const faulty = this.#crashing && flight !== undefined;
+    if (faulty && o.random() < (o.throttle ?? 0)) {
+      this.crashes.throttled++;
+      throw Object.assign(new Error('Rate exceeded (injected)'), { name: 'ThrottlingException' });
+    }
+    if (faulty && o.random() < (o.crashAnyCall ?? 0)) {
+      this.crashes.anyCall++;
+      this.#die(flight);
+      throw new Crash(`died before ${command}`);
+    }
+    if (faulty && o.random() < (o.timeout ?? 0)) {
+      // Timed out here: the message comes back, and this request lands later, a zombie's.
+      this.crashes.timeouts++;
+      flight.timedOut = true;
+      this.#die(flight);
+      const { promise: gate, resolve: release } = resolvers<void>();
+      const done = gate.then(send);
+      this.#zombies.push({ release, done: done.catch(() => undefined) });
+      flight.onTimeout?.();
+      await done;
+      throw new Crash(`timed out in ${command}`);
+    }
+    const transaction = command === 'TransactWriteItemsCommand';
+    if (faulty && transaction && o.random() < (o.crashBefore ?? 0)) {
+      this.crashes.before++;
+      this.#die(flight);
+      throw new Crash('died before the transaction');
+    }
+    const lose =
+      o.loseResponse?.(command, input) ||
+      (faulty && CONDITIONAL_WRITES.has(command) && o.random() < (o.loseAnyResponse ?? 0));
+    if (lose) {
+      this.crashes.lost++;
+      await send().catch(() => undefined);
+    }
+    const result = await send();
+    if (faulty && transaction && o.random() < (o.crashAfter ?? 0)) {
+      this.crashes.after++;
+      this.#die(flight);
+      throw new Crash('died after the transaction committed');
+    }
+    return result;
+  }
+
+  #die(flight: InFlight): void {
+    flight.dead = true;
+    this.gone.add(flight.id);
   }
 
   /** Relays every job event committed since the last call, each 1 to maxCopies times. */
@@ -104,11 +232,10 @@ export class Network {
         continue;
       const copies = 1 + Math.floor(this.#options.random() * (this.#options.maxCopies ?? 1));
       for (let i = 0; i < copies; i++) {
-        this.#queue.splice(
-          Math.floor(this.#options.random() * (this.#queue.length + 1)),
-          0,
-          sqsMessage(envelope),
-        );
+        this.#queue.splice(Math.floor(this.#options.random() * (this.#queue.length + 1)), 0, {
+          message: sqsMessage(envelope, 0),
+          visibleAt: this.#now,
+        });
         added++;
       }
     }
@@ -120,18 +247,90 @@ export class Network {
     let delivered = 0;
     for (;;) {
       await this.relay();
-      const message = this.#queue.shift();
-      if (!message) return delivered;
-      if (++delivered > maxDeliveries) throw new Error(`no end after ${maxDeliveries} deliveries`);
-      const outcome = await this.runner.process(message);
-      if (outcome.status === 'dead-letter') this.deadLetters.push({ reason: outcome.reason });
-      else if (outcome.status === 'retry' || outcome.status === 'failed') {
-        // A failed invocation comes back as SQS would bring it back; only an unexpected
-        // error (not a crash, a conflict or a throttle) ends the run.
-        if (outcome.status === 'failed' && !this.#retryable(outcome.error)) throw outcome.error;
-        this.#queue.push({ ...message, receiveCount: message.receiveCount + 1 });
+      const batch = this.#take();
+      if (batch.length === 0) {
+        await this.#releaseZombies();
+        await this.relay();
+        if (this.#queue.length === 0) return delivered;
+        this.#now = Math.max(this.#now, Math.min(...this.#queue.map((q) => q.visibleAt)));
+        continue;
       }
+      delivered += batch.length;
+      if (delivered > maxDeliveries) throw new Error(`no end after ${maxDeliveries} deliveries`);
+      await Promise.all(batch.map((message) => this.#deliver(message)));
+      await this.#releaseZombies();
+      this.#now += Math.floor(this.#options.random() * 200);
     }
+  }
+
+  /** Up to `concurrency` visible messages, some of them twice (one SQS message, two receipts). */
+  #take(): InboxMessage[] {
+    const o = this.#options;
+    const batch: InboxMessage[] = [];
+    for (let i = 0; i < this.#queue.length && batch.length < (o.concurrency ?? 1); ) {
+      const queued = this.#queue[i] as Queued;
+      if (queued.visibleAt > this.#now) {
+        i++;
+        continue;
+      }
+      this.#queue.splice(i, 1);
+      const message = { ...queued.message, receiveCount: queued.message.receiveCount + 1 };
+      batch.push(message);
+      if (this.#crashing && o.random() < (o.concurrentCopy ?? 0)) batch.push(message);
+    }
+    return batch;
+  }
+
+  async #deliver(message: InboxMessage): Promise<void> {
+    const invocationMs = this.#options.invocationMs ?? 60_000;
+    const deadline = this.#now + invocationMs;
+    const flight: InFlight = { id: randomUUID(), dead: false, timedOut: false };
+    const runner = this.runners[Math.floor(this.#options.random() * this.runners.length)];
+    const { promise: timedOut, resolve } = resolvers<'timed-out'>();
+    flight.onTimeout = () => resolve('timed-out');
+    const outcome = await Promise.race([
+      this.#inFlight.run(flight, () =>
+        (runner as JobRunner)
+          .process(message, { deadline })
+          .catch((error: unknown): Outcome => ({ status: 'failed', error })),
+      ),
+      timedOut,
+    ]);
+    const back = (visibleAt: number) => {
+      const { maxReceiveCount } = this.#options;
+      if (maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount) {
+        const event = JSON.parse(String(message.body)) as {
+          detail?: { payload?: { jobId?: string } };
+        };
+        this.deadLetters.push({
+          reason: `SQS moved it after ${message.receiveCount} receives`,
+          ...(event.detail?.payload?.jobId ? { jobId: event.detail.payload.jobId } : {}),
+        });
+        return;
+      }
+      // The same SQS message is queued once, whichever of its receipts comes back.
+      if (this.#queue.some((q) => q.message.messageId === message.messageId)) return;
+      this.#queue.push({ message, visibleAt });
+    };
+    if (outcome === 'timed-out' || flight.dead) {
+      // Its visibility timeout outlasts its deadline: when it shows again the lease is over.
+      this.#now = Math.max(this.#now, deadline + 1);
+      back(deadline + 1);
+      return;
+    }
+    if (outcome.status === 'dead-letter') this.deadLetters.push({ reason: outcome.reason });
+    else if (outcome.status === 'retry') back(this.#now + outcome.delaySeconds * 1000);
+    else if (outcome.status === 'failed') {
+      // Only a crash, a conflict or a throttle may fail a delivery: anything else ends the run.
+      if (!this.#retryable(outcome.error)) throw outcome.error;
+      back(this.#now + (runner as JobRunner).backoffSeconds(message.receiveCount) * 1000);
+    }
+  }
+
+  async #releaseZombies(): Promise<void> {
+    const zombies = this.#zombies.splice(0);
+    for (const zombie of zombies) zombie.release();
+    await Promise.all(zombies.map((z) => z.done));
   }
 
   #retryable(error: unknown): boolean {
@@ -148,7 +347,7 @@ export class Network {
     this.#queue.length = 0;
   }
 
-  /** Stops crashing (a quiet period after the faults). */
+  /** Stops the faults (a quiet period after them). */
   quiet(): void {
     this.#crashing = false;
   }
