@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { InvalidMessageError } from '../consumer/errors.js';
@@ -23,6 +24,8 @@ export interface ExecutionRecord {
   readonly outcome: 'started' | 'existing';
   readonly eventId: string;
   readonly startedAt: string;
+  /** SHA-256 of the input as canonical JSON: what a later start of the name is compared by. */
+  readonly inputHash?: string;
 }
 
 export const executionKey = (name: string, target: string) => ({
@@ -52,6 +55,11 @@ function canonical(json: string | undefined): string {
   } catch {
     return json ?? '';
   }
+}
+
+/** The input's fingerprint, whatever its key order. */
+export function inputHashOf(json: string): string {
+  return createHash('sha256').update(canonical(json)).digest('hex');
 }
 
 /** Refusals no retry can fix: dead-lettered with the reason. */
@@ -146,7 +154,8 @@ export async function dispatchExecution(
 /**
  * The dispatcher's handler: an inbox consumer of `eventbox.execution.start` events that
  * starts each execution with its name and records it (for `JobClient.status`) in the same
- * transaction as its inbox record.
+ * transaction as its inbox record. A start whose name and target it has recorded starts
+ * nothing (the same input) or is dead-lettered (another input), however late it comes.
  *
  * @example
  * export const handler = createExecutionDispatcher(inboxOptionsFromEnvironment());
@@ -163,6 +172,18 @@ export function createExecutionDispatcher(
     async (event, ctx) => {
       // Validated against executionStartSchema before the handler runs.
       const start = event.payload as ExecutionStartPayload;
+      const inputHash = inputHashOf(start.input);
+      // Its own record first: "once by name" then outlives the inbox records and the
+      // engines' windows (a Step Functions name is free again 90 days after the execution
+      // closed, a durable one after its retention), for as long as the record is kept.
+      const earlier = await ctx.get<ExecutionRecord>(executionKey(start.name, start.target));
+      if (earlier) {
+        if (earlier.inputHash !== undefined && earlier.inputHash !== inputHash)
+          throw new InvalidMessageError(
+            `execution ${start.name} of ${start.target} was started before (event ${earlier.eventId}) with a different input`,
+          );
+        return;
+      }
       const started = await dispatchExecution(start, resolved);
       const record: ExecutionRecord = {
         ...executionKey(start.name, start.target),
@@ -173,6 +194,7 @@ export function createExecutionDispatcher(
         outcome: started.outcome,
         eventId: event.id,
         startedAt: new Date().toISOString(),
+        inputHash,
       };
       ctx.tx.put({ ...record });
     },

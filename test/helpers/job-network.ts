@@ -63,6 +63,7 @@ export interface NetworkOptions {
 /** One delivery in flight: what the clients' middleware knows of the invocation it serves. */
 interface InFlight {
   readonly id: string;
+  readonly deadline: number;
   dead: boolean;
   timedOut: boolean;
   onTimeout?: () => void;
@@ -96,12 +97,15 @@ export class Network {
   readonly deadLetters: Array<{ reason: string; jobId?: string }> = [];
   readonly crashes = { before: 0, after: 0, anyCall: 0, timeouts: 0, lost: 0, throttled: 0 };
   /** Deliveries whose invocation died or timed out: what they ran is not theirs any more. */
-  readonly gone = new Set<string>();
+  readonly #gone = new Set<string>();
+  readonly #deadlines = new Map<string, number>();
   readonly #inFlight = new AsyncLocalStorage<InFlight>();
   readonly #queue: Queued[] = [];
   readonly #relayed = new Set<string>();
   readonly #options: NetworkOptions;
   readonly #tableName: string;
+  /** The jobs the runners know; with none, every job's messages are delivered. */
+  readonly #names: ReadonlySet<string>;
   readonly #zombies: Array<{ release: () => void; done: Promise<unknown> }> = [];
   #crashing = true;
   #now = Date.now();
@@ -113,6 +117,7 @@ export class Network {
   ) {
     this.#options = options;
     this.#tableName = runner.tableName;
+    this.#names = new Set(runner.jobs.map((job) => job.name));
     this.document = DynamoDBDocumentClient.from(new DynamoDBClient(endpointConfig ?? {}));
     for (let i = 0; i < (options.runners ?? 1); i++) {
       const faulty = new DynamoDBClient(endpointConfig ?? {});
@@ -149,6 +154,11 @@ export class Network {
     return this.#inFlight.getStore()?.id;
   }
 
+  /** Whether the delivery's invocation died, timed out, or is past its deadline. */
+  gone(id: string): boolean {
+    return this.#gone.has(id) || (this.#deadlines.get(id) ?? Infinity) < this.#now;
+  }
+
   async #call<T>(
     command: string,
     input: Record<string, unknown>,
@@ -156,6 +166,8 @@ export class Network {
   ): Promise<T> {
     const o = this.#options;
     const flight = this.#inFlight.getStore();
+    // Lambda ends an invocation at its deadline: nothing after it is sent.
+    if (flight && flight.deadline < this.#now) this.#die(flight);
     if (flight?.dead) throw new Crash('the invocation is dead');
     // Let the other deliveries of the batch run: they interleave at every call.
     const ticks = Math.floor(o.random() * 4);
@@ -209,7 +221,7 @@ export class Network {
 
   #die(flight: InFlight): void {
     flight.dead = true;
-    this.gone.add(flight.id);
+    this.#gone.add(flight.id);
   }
 
   /** Relays every job event committed since the last call, each 1 to maxCopies times. */
@@ -230,6 +242,9 @@ export class Network {
       const envelope = JSON.parse(String(item.detail)) as EventEnvelope;
       if (![JobEvent.started, JobEvent.task, JobEvent.resumed].includes(envelope.type as never))
         continue;
+      // Another test's job, in the same table: not this network's to deliver.
+      const name = (envelope.payload as { name?: string }).name;
+      if (this.#names.size > 0 && !this.#names.has(name ?? '')) continue;
       const copies = 1 + Math.floor(this.#options.random() * (this.#options.maxCopies ?? 1));
       for (let i = 0; i < copies; i++) {
         this.#queue.splice(Math.floor(this.#options.random() * (this.#queue.length + 1)), 0, {
@@ -284,7 +299,8 @@ export class Network {
   async #deliver(message: InboxMessage): Promise<void> {
     const invocationMs = this.#options.invocationMs ?? 60_000;
     const deadline = this.#now + invocationMs;
-    const flight: InFlight = { id: randomUUID(), dead: false, timedOut: false };
+    const flight: InFlight = { id: randomUUID(), deadline, dead: false, timedOut: false };
+    this.#deadlines.set(flight.id, deadline);
     const runner = this.runners[Math.floor(this.#options.random() * this.runners.length)];
     const { promise: timedOut, resolve } = resolvers<'timed-out'>();
     flight.onTimeout = () => resolve('timed-out');
@@ -314,7 +330,6 @@ export class Network {
     };
     if (outcome === 'timed-out' || flight.dead) {
       // Its visibility timeout outlasts its deadline: when it shows again the lease is over.
-      this.#now = Math.max(this.#now, deadline + 1);
       back(deadline + 1);
       return;
     }
@@ -339,6 +354,12 @@ export class Network {
       error instanceof TransactionConflictError ||
       (error instanceof Error && error.name === 'ThrottlingException')
     );
+  }
+
+  /** Takes the messages relayed so far off the queue, to deliver by hand. */
+  async drain(): Promise<InboxMessage[]> {
+    await this.relay();
+    return this.#queue.splice(0).map((q) => ({ ...q.message, receiveCount: 1 }));
   }
 
   /** Takes every job event committed so far as delivered and consumed: none goes out again. */
