@@ -19,7 +19,13 @@ export interface HopSummary {
   readonly publishedTwice: number;
   /** Seen on the bus for this run although no committed transaction wrote them. */
   readonly publishedWithoutCommit: number;
+  /**
+   * Applied, each counted from its inbox record: one per event, written in the transaction
+   * of the event's effect, so a second application fails its condition and commits nothing.
+   */
   readonly applied: number;
+  /** Of those, also logged as handled by the consumer: the logs as a second witness. */
+  readonly appliedAndLogged: number;
   readonly duplicatesAbsorbed: number;
   readonly staleSkipped: number;
   readonly notYetRetries: number;
@@ -39,12 +45,13 @@ export interface HopSummary {
   readonly lost: number;
   readonly appliedTwice: number;
   /**
-   * Applied events neither logged as handled nor recorded by a process an injected crash
-   * killed (whose log lines may never arrive): 0 when the logs account for everything.
+   * Applied events (their inbox records say so) whose "handled" log line is missing, and
+   * not because an injected crash killed the process that applied them: lines the
+   * emulator's log delivery lost. Accounted for by their inbox records.
    */
-  readonly unaccounted: number;
+  readonly logLinesLost: number;
   /** The first few of them, to look for in the logs. */
-  readonly unaccountedIds: readonly string[];
+  readonly logLinesLostIds: readonly string[];
 }
 
 export interface HopInput {
@@ -103,7 +110,7 @@ export function hopSummary(input: HopInput): HopSummary {
     return !predecessor || !deadLettered.has(predecessor.id);
   }).length;
   const handledLines = input.consumed.map((e) => input.facts.handled.get(e.id) ?? 0);
-  const unaccounted = input.consumed.filter(
+  const logLinesLost = input.consumed.filter(
     (e) =>
       input.applied.has(e.id) && !input.facts.handled.has(e.id) && !input.crashRecorded?.has(e.id),
   );
@@ -116,6 +123,9 @@ export function hopSummary(input: HopInput): HopSummary {
     ).length,
     publishedWithoutCommit: new Set(input.audited.filter((id) => !committed.has(id))).size,
     applied: input.consumed.filter((e) => input.applied.has(e.id)).length,
+    appliedAndLogged: input.consumed.filter(
+      (e) => input.applied.has(e.id) && input.facts.handled.has(e.id),
+    ).length,
     duplicatesAbsorbed: input.facts.duplicates,
     staleSkipped: input.facts.staleSkipped,
     notYetRetries: input.facts.notYetRetries,
@@ -129,8 +139,8 @@ export function hopSummary(input: HopInput): HopSummary {
     unexplainedNotYet,
     lost: new Set([...lostAtRelay, ...lostAtConsumer].map((e) => e.id)).size,
     appliedTwice: handledLines.filter((n) => n > 1).length,
-    unaccounted: unaccounted.length,
-    unaccountedIds: unaccounted.slice(0, 10).map((e) => e.id),
+    logLinesLost: logLinesLost.length,
+    logLinesLostIds: logLinesLost.slice(0, 10).map((e) => e.id),
   };
 }
 

@@ -62,7 +62,11 @@ function hopRows(h: HopSummary): Row[] {
     ['  events expected', h.expected],
     ['  published', `${h.published} (${h.publishedTwice} published twice)`],
     ['  published without a commit', h.publishedWithoutCommit],
-    ['  applied exactly once', h.applied],
+    ['  applied exactly once (by inbox record)', h.applied],
+    [
+      '    of which also in the consumer log',
+      `${h.appliedAndLogged} (${h.logLinesLost} log lines lost)`,
+    ],
     ['  duplicates absorbed', h.duplicatesAbsorbed],
     ['  stale snapshots skipped', h.staleSkipped],
     ['  "not yet" retries', h.notYetRetries],

@@ -19,6 +19,10 @@ export interface TaskStatus {
   readonly attempts: number;
   readonly round: number;
   readonly lastError?: string;
+  /** An attempt is running: its invocation holds it until then (then it counts as died). */
+  readonly heldUntil?: string;
+  /** After a failure, the next attempt waits until then. */
+  readonly retryAt?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly result?: unknown;
@@ -31,6 +35,10 @@ export interface StepStatus {
   readonly state: 'pending' | 'running' | 'succeeded' | 'stalled' | 'failed';
   readonly attempts: number;
   readonly lastError?: string;
+  /** An attempt is running: its invocation holds it until then (then it counts as died). */
+  readonly heldUntil?: string;
+  /** After a failure, the next attempt waits until then. */
+  readonly retryAt?: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;
   readonly result?: unknown;
@@ -98,6 +106,16 @@ function parsed(json: string | undefined): unknown {
   return json === undefined ? undefined : (JSON.parse(json) as unknown);
 }
 
+/** An attempt's lease and backoff, as status reports them. */
+function inFlight(
+  record: { holder?: string; leaseUntil?: string; notBefore?: string } | undefined,
+) {
+  return {
+    ...(record?.holder && record.leaseUntil ? { heldUntil: record.leaseUntil } : {}),
+    ...(record?.notBefore ? { retryAt: record.notBefore } : {}),
+  };
+}
+
 /** Builds the status from one read of the job's partition. */
 export function jobStatus(view: JobView): JobStatus {
   const { job } = view;
@@ -121,6 +139,7 @@ export function jobStatus(view: JobView): JobStatus {
       state,
       attempts: record?.attempts ?? 0,
       ...(record?.lastError ? { lastError: record.lastError } : {}),
+      ...inFlight(record),
       ...(record?.startedAt ? { startedAt: record.startedAt } : {}),
       ...(record?.finishedAt ? { finishedAt: record.finishedAt } : {}),
       ...(record?.result === undefined ? {} : { result: parsed(record.result) }),
@@ -134,6 +153,7 @@ export function jobStatus(view: JobView): JobStatus {
                 attempts: task?.attempts ?? 0,
                 round: task?.round ?? 0,
                 ...(task?.lastError ? { lastError: task.lastError } : {}),
+                ...inFlight(task),
                 ...(task?.startedAt ? { startedAt: task.startedAt } : {}),
                 ...(task?.finishedAt ? { finishedAt: task.finishedAt } : {}),
                 ...(task?.result === undefined ? {} : { result: parsed(task.result) }),
