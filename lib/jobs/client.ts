@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -403,9 +404,20 @@ export class JobClient {
     }));
     let events: Array<{ type: string; payload: typeof base & Record<string, unknown> }>;
     if (job.jobState !== JobState.stalled) {
-      tx.addAction(this.#store.planJob(job, { updatedAt: at }));
-      events = [{ type: JobEvent.resumed, payload: base }, ...pendingEvents];
-    } else if (job.phase !== undefined && job.phaseStep === index && failed.length > 0) {
+      // Nothing of the job changes: a checkpoint or decision in flight still commits.
+      const resent = planJobEvents(
+        layout,
+        1,
+        [{ type: JobEvent.resumed, payload: base }, ...pendingEvents],
+        { now, aggregate: { type: 'JobResume', id: `${jobId}/${randomUUID()}` } },
+      );
+      for (const planned of resent) tx.addAction(planned, planned.envelope);
+      await tx.commit();
+      return;
+    }
+    const live = (until: string | undefined) =>
+      until !== undefined && Date.parse(until) > now.getTime();
+    if (job.phase !== undefined && job.phaseStep === index && failed.length > 0) {
       const round = (job.round ?? 1) + 1;
       for (const task of failed) {
         tx.addAction(
@@ -439,17 +451,23 @@ export class JobClient {
     } else {
       const record = view.steps.get(index);
       // A step's attempts start again; a parallel step's aggregator runs again.
+      // An attempt or aggregation whose invocation still runs stays its own until its lease ends.
       if (record && job.phase === undefined) {
-        const { holder: _h, leaseUntil: _l, notBefore: _n, ...kept } = record;
-        tx.addAction(this.#store.planStep({ ...kept, stepState: 'running', attempts: 0 }, record));
+        const { holder, leaseUntil, notBefore: _n, ...kept } = record;
+        const held = holder && live(leaseUntil) ? { holder, leaseUntil } : {};
+        tx.addAction(
+          this.#store.planStep({ ...kept, ...held, stepState: 'running', attempts: 0 }, record),
+        );
       }
+      const unclaimed =
+        job.phase === undefined || (job.phase === 'aggregating' && live(job.claimUntil))
+          ? {}
+          : { phase: 'tasks', claim: undefined, claimUntil: undefined };
       tx.addAction(
         this.#store.planJob(job, {
           jobState: JobState.running,
           reason: undefined,
-          ...(job.phase === undefined
-            ? {}
-            : { phase: 'tasks', claim: undefined, claimUntil: undefined }),
+          ...unclaimed,
           updatedAt: at,
         }),
       );

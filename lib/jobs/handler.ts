@@ -28,7 +28,11 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
     const deadline = deadlineOf(context, InboxDefaults.deadlineMarginMs);
     try {
       await pool(messages, concurrency, async (message) => {
-        const unstarted = await returnedUnstarted(deadline, settler, message);
+        // Near the deadline a message goes back unstarted, except on its last delivery:
+        // its first write then hands the job to a new message, so it still goes on.
+        const unstarted = runner.isLastDelivery(message)
+          ? undefined
+          : await returnedUnstarted(deadline, settler, message);
         if (unstarted) {
           if (unstarted === 'returned') failed.add(message.messageId);
           return;

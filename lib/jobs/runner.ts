@@ -191,13 +191,33 @@ export class JobRunner implements SettleContext {
         reason: `a message for jobs table ${payload.jobsTable}; this runner runs ${this.options.tableName}`,
       };
     }
-    const { maxReceiveCount, attemptLeaseSeconds = 900 } = this.options;
+    const { attemptLeaseSeconds = 900 } = this.options;
     const delivery: Delivery = {
       event,
       holder: randomUUID(),
       leaseUntil: invocation.deadline ?? this.#clock() + attemptLeaseSeconds * 1000,
-      last: maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount,
+      last: this.isLastDelivery(message),
     };
+    // The queue will not bring this message back: a new one takes the job on first, so
+    // whatever happens to this delivery (a retry, an error, a timeout) the job goes on.
+    if (delivery.last && (await this.#handOff(delivery))) {
+      const outcome = await this.#run(message, { ...delivery, last: false }, payload.jobId);
+      return outcome.status === 'retry' || outcome.status === 'failed'
+        ? handledOutcome(event)
+        : outcome;
+    }
+    return this.#run(message, delivery, payload.jobId);
+  }
+
+  /** Whether the queue will not bring this message back (its `maxReceiveCount`-th receive). */
+  isLastDelivery(message: InboxMessage): boolean {
+    const { maxReceiveCount } = this.options;
+    return maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount;
+  }
+
+  async #run(message: InboxMessage, delivery: Delivery, jobId: string): Promise<Outcome> {
+    const { event } = delivery;
+    const payload = event.payload as JobEventPayload;
     try {
       const view = await this.store.all(payload.jobId);
       if (!view)
@@ -227,14 +247,15 @@ export class JobRunner implements SettleContext {
         ? next.outcome
         : await this.#advance(delivery, definition, next.view);
     } catch (error) {
-      return this.#failed(delivery, message, payload.jobId, error);
+      return this.#failed(delivery, message, jobId, error);
     }
   }
 
   /**
    * An error nothing caught (the table unreachable, access denied): the message comes
-   * back, but on its last delivery the job stalls with the error, rather than the message
-   * leaving for the dead-letter queue while its job stays "running".
+   * back; on its last delivery, when no new message could take the job on, the job stalls
+   * with the error rather than the message leaving for the dead-letter queue while its
+   * job stays "running".
    */
   async #failed(
     delivery: Delivery,
@@ -371,66 +392,43 @@ export class JobRunner implements SettleContext {
   }
 
   /**
-   * The message that takes the job on when the queue will not bring this one back (its
-   * last delivery): the same message anew, once per message however often it is delivered.
+   * Commits the message that takes the job on when the queue will not bring this one back:
+   * the same message anew, once per message however often it is delivered. Whether it
+   * exists (this commit made it, or another copy did).
    */
-  #handOff(delivery: Delivery, view: JobView) {
+  async #handOff(delivery: Delivery): Promise<boolean> {
     const { event } = delivery;
-    const [planned] = planJobEvents(
-      this.store.layout,
-      1,
-      [{ type: event.type, payload: event.payload as JobEventPayload }],
-      {
-        now: new Date(this.#clock()),
-        aggregate: { type: 'JobHandOff', id: `${view.job.jobId}/${event.id}` },
-      },
-    );
-    return planned as NonNullable<typeof planned>;
-  }
-
-  /**
-   * Commits `tx`, with the hand-off message when this is the message's last delivery.
-   * `handed-off` when that message exists (this commit made it, or another copy did).
-   */
-  async #commitOrHandOff(
-    delivery: Delivery,
-    view: JobView,
-    tx: Transaction,
-  ): Promise<'committed' | 'moved' | 'handed-off'> {
-    if (!delivery.last) return this.#commit(tx);
-    const handOff = this.#handOff(delivery, view);
-    tx.addAction(handOff, handOff.envelope);
+    const payload = event.payload as JobEventPayload;
+    const [planned] = planJobEvents(this.store.layout, 1, [{ type: event.type, payload }], {
+      now: new Date(this.#clock()),
+      aggregate: { type: 'JobHandOff', id: `${payload.jobId}/${event.id}` },
+    });
+    const tx = this.#tx();
+    if (planned) tx.addAction(planned, planned.envelope);
     try {
-      if ((await this.#commit(tx)) === 'moved') return 'moved';
+      await tx.commit();
     } catch (error) {
       const taken =
         error instanceof TransactionCanceledError &&
         error.failures.length > 0 &&
-        error.failures.every((f) => f.action.kind === 'publish');
-      if (!taken) throw error;
+        error.failures.every((f) => f.code === 'ConditionalCheckFailed');
+      if (!taken) return false;
     }
-    this.logger.info('job handed to a new message: this one was on its last delivery', {
-      jobId: view.job.jobId,
-      eventId: delivery.event.id,
+    this.logger.info('job handed to a new message: this one is on its last delivery', {
+      jobId: payload.jobId,
+      eventId: event.id,
     });
-    return 'handed-off';
+    return true;
   }
 
-  /**
-   * This delivery waits (another invocation holds the attempt, or a backoff runs) and comes
-   * back at `until`, uncounted; on its last delivery a new message waits instead.
-   */
-  async #wait(
+  /** This delivery waits (an attempt is held, or a backoff runs) and comes back at `until`, uncounted. */
+  #wait(
     delivery: Delivery,
     view: JobView,
     kind: 'step' | 'task',
     reason: string,
     until: number,
-  ): Promise<Next> {
-    if (delivery.last) {
-      const handed = await this.#commitOrHandOff(delivery, view, this.#tx());
-      return handed === 'moved' ? this.#reload(view) : { outcome: handledOutcome(delivery.event) };
-    }
+  ): Next {
     return {
       outcome: {
         status: 'retry',
@@ -501,16 +499,24 @@ export class JobRunner implements SettleContext {
       );
     const used = previous?.attempts ?? 0;
     const startedAt = previous?.startedAt ?? this.#iso(now);
-    const lastError = state.kind === 'died' ? state.error : previous?.lastError;
-    if (state.kind === 'died' && used >= definition.maxAttempts) {
+    // Its holder died, or this delivery's own attempt never ended (it moved on from a
+    // checkpoint that did not commit): either way it counts.
+    const unfinished =
+      state.kind === 'died'
+        ? state.error
+        : previous?.holder === delivery.holder
+          ? `attempt ${used} did not end`
+          : undefined;
+    const lastError = unfinished ?? previous?.lastError;
+    if (unfinished !== undefined && used >= definition.maxAttempts) {
       return this.#stall(
         delivery,
         view,
-        `step "${step.name}" failed ${used} times; last: ${state.error}`,
+        `step "${step.name}" failed ${used} times; last: ${unfinished}`,
         this.#stepRecord(view, index, step.name, {
           stepState: 'stalled',
           attempts: used,
-          lastError: state.error,
+          lastError: unfinished,
           startedAt,
         }),
       );
@@ -529,7 +535,10 @@ export class JobRunner implements SettleContext {
     const begin = this.#tx();
     begin.addAction(held.planned);
     const startChanges = { jobState: JobState.running, updatedAt: this.#iso(now) };
-    if (starts) begin.addAction(this.store.planJob(view.job, startChanges));
+    // A job stalled meanwhile (by another delivery, or a deploy's runner) runs no more.
+    begin.addAction(
+      starts ? this.store.planJob(view.job, startChanges) : this.store.planRunning(view.job),
+    );
     if ((await this.#commit(begin)) === 'moved') return this.#reload(view);
     const running: JobView = {
       ...view,
@@ -577,7 +586,7 @@ export class JobRunner implements SettleContext {
         `the result of step "${step.name}" would make its record ${size} bytes, over DynamoDB's ${Limits.maxItemBytes}-byte item limit`,
       );
     }
-    const unplanned = this.#planned(tx, [checkpoint.planned]);
+    const unplanned = this.#planned(tx, [checkpoint.planned, this.store.planRunning(view.job)]);
     if (unplanned)
       return stalled(
         `step "${step.name}": its writes and checkpoint cannot be committed: ${unplanned}`,
@@ -645,9 +654,7 @@ export class JobRunner implements SettleContext {
         ...(startedAt === undefined ? {} : { startedAt }),
       }).planned,
     );
-    const result = await this.#commitOrHandOff(delivery, view, tx);
-    if (result === 'moved') return this.#reload(view);
-    if (result === 'handed-off') return { outcome: handledOutcome(delivery.event) };
+    if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
     return {
       outcome: {
         status: 'retry',
@@ -668,8 +675,15 @@ export class JobRunner implements SettleContext {
   ): Promise<Next> {
     const { job } = view;
     const tx = this.#tx();
+    // An aggregation this delivery holds ends with the stall; another's stays its own.
+    const own = job.claim === delivery.holder ? { claim: undefined, claimUntil: undefined } : {};
     tx.addAction(
-      this.store.planJob(job, { jobState: JobState.stalled, reason, updatedAt: this.#iso() }),
+      this.store.planJob(job, {
+        jobState: JobState.stalled,
+        reason,
+        updatedAt: this.#iso(),
+        ...own,
+      }),
     );
     if (step) tx.addAction(step.planned);
     for (const planned of this.#notices(job, JobEvent.stalled, reason))
@@ -828,8 +842,14 @@ export class JobRunner implements SettleContext {
     const startedAt = task.startedAt ?? this.#iso(now);
     const failed = (current: TaskRecord, attempts: number, error: unknown) =>
       this.#taskFailed(delivery, definition, view, stepIndex, step, current, attempts, error);
-    if (state.kind === 'died' && task.attempts >= step.maxTaskAttempts)
-      return failed(task, task.attempts, new Error(state.error));
+    const unfinished =
+      state.kind === 'died'
+        ? state.error
+        : task.holder === delivery.holder
+          ? `attempt ${task.attempts} did not end`
+          : undefined;
+    if (unfinished !== undefined && task.attempts >= step.maxTaskAttempts)
+      return failed(task, task.attempts, new Error(unfinished));
     // The attempt is recorded before it runs, so a timeout or crash in it still counts.
     const attempt = task.attempts + 1;
     const holding = {
@@ -838,7 +858,7 @@ export class JobRunner implements SettleContext {
       leaseUntil: this.#iso(delivery.leaseUntil),
       startedAt,
       notBefore: undefined,
-      ...(state.kind === 'died' ? { lastError: state.error } : {}),
+      ...(unfinished === undefined ? {} : { lastError: unfinished }),
     };
     const begin = this.#tx();
     begin.addAction(this.store.planTask(task, holding));
@@ -868,17 +888,21 @@ export class JobRunner implements SettleContext {
         new Error(`returned a value that cannot be stored: ${stored.problem}`),
       );
     }
-    const unplanned = this.#planned(tx, [
-      this.store.planTask(held, {
-        taskState: TaskState.succeeded,
-        attempts: attempt,
-        result: stored.json,
-        startedAt,
-        finishedAt: this.#iso(),
-        holder: undefined,
-        leaseUntil: undefined,
-      }),
-    ]);
+    const done = {
+      taskState: TaskState.succeeded,
+      attempts: attempt,
+      result: stored.json,
+      startedAt,
+      finishedAt: this.#iso(),
+      holder: undefined,
+      leaseUntil: undefined,
+    };
+    // The whole record as the update leaves it: its other fields count against the limit too.
+    const size = itemSize({ ...held, ...done, _eventbox: JobKeys.taskMarker });
+    const unplanned =
+      size > Limits.maxItemBytes
+        ? `the result would make its record ${size} bytes, over DynamoDB's ${Limits.maxItemBytes}-byte item limit`
+        : this.#planned(tx, [this.store.planTask(held, done)]);
     // A result over the item limit, or writes over the transaction's: no retry can commit
     // them, so the task fails for good and the aggregator decides.
     if (unplanned)
@@ -945,12 +969,8 @@ export class JobRunner implements SettleContext {
         leaseUntil: undefined,
       }),
     );
-    if (final) {
-      if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
-      return this.#aggregate(delivery, view, stepIndex, step);
-    }
-    const result = await this.#commitOrHandOff(delivery, view, tx);
-    if (result !== 'committed') return { outcome: handledOutcome(delivery.event) };
+    if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
+    if (final) return this.#aggregate(delivery, view, stepIndex, step);
     return {
       outcome: {
         status: 'retry',

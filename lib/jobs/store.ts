@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../shared/condition-failure.js';
 import type { PlannedAction, TableLayout } from '../transaction/actions.js';
-import { planPut, planUpdate, type UpdateChange } from '../transaction/actions.js';
+import { planCheck, planPut, planUpdate, type UpdateChange } from '../transaction/actions.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
 import {
   JobKeys,
@@ -120,6 +120,15 @@ export class JobStore {
     return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: job.jobId } };
   }
 
+  /** A check, in a step's transaction, that the job still runs: a stalled job runs no more. */
+  planRunning(job: Pick<JobRecord, 'jobId'>): PlannedAction {
+    const planned = planCheck(this.layout, jobKey(job.jobId), {
+      attr: 'jobState',
+      eq: 'running',
+    });
+    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: job.jobId } };
+  }
+
   /**
    * A step's record as it is to be, if the stored one is still at `previous`'s version
    * (or absent, without one): the whole checkpoint of a sequential step.
@@ -180,7 +189,7 @@ export class JobStore {
       `${n.name('updatedAt')} = ${n.value(times.now)}`,
       `${n.name('version')} = ${n.value(job.version + 1)}`,
     ];
-    const unheld = `(${n.name('phase')} = ${n.value('tasks')} OR (${n.name('phase')} = ${n.value('aggregating')} AND (attribute_not_exists(${n.name('claimUntil')}) OR ${n.name('claimUntil')} < ${n.value(times.now)})))`;
+    const unheld = `(${n.name('phase')} = ${n.value('tasks')} OR (${n.name('phase')} = ${n.value('aggregating')} AND (attribute_not_exists(${n.name('claimUntil')}) OR ${n.name('claimUntil')} <= ${n.value(times.now)})))`;
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({

@@ -31,8 +31,9 @@ export interface NetworkOptions {
   /** Chance that an invocation dies before any AWS call (so between any two of them). */
   readonly crashAnyCall?: number;
   /**
-   * Chance, at any AWS call, that the invocation times out there: the call lands later,
-   * after its lease ran out and the message came back (a zombie's last request).
+   * Chance, at any AWS call, that the invocation times out there: the message comes back
+   * after its visibility timeout, and the call lands at some later point, often after
+   * another delivery took the attempt over (a zombie's last request).
    */
   readonly timeout?: number;
   /** Chance that a conditional write's response is lost after it applied (sent again). */
@@ -106,7 +107,7 @@ export class Network {
   readonly #tableName: string;
   /** The jobs the runners know; with none, every job's messages are delivered. */
   readonly #names: ReadonlySet<string>;
-  readonly #zombies: Array<{ release: () => void; done: Promise<unknown> }> = [];
+  readonly #zombies: Array<{ release: () => void; done: Promise<unknown>; deadline: number }> = [];
   #crashing = true;
   #now = Date.now();
 
@@ -192,7 +193,11 @@ export class Network {
       this.#die(flight);
       const { promise: gate, resolve: release } = resolvers<void>();
       const done = gate.then(send);
-      this.#zombies.push({ release, done: done.catch(() => undefined) });
+      this.#zombies.push({
+        release,
+        done: done.catch(() => undefined),
+        deadline: flight.deadline,
+      });
       flight.onTimeout?.();
       await done;
       throw new Crash(`timed out in ${command}`);
@@ -264,16 +269,19 @@ export class Network {
       await this.relay();
       const batch = this.#take();
       if (batch.length === 0) {
-        await this.#releaseZombies();
+        if (this.#queue.length > 0) {
+          this.#now = Math.max(this.#now, Math.min(...this.#queue.map((q) => q.visibleAt)));
+          continue;
+        }
+        await this.#releaseZombies(true);
         await this.relay();
         if (this.#queue.length === 0) return delivered;
-        this.#now = Math.max(this.#now, Math.min(...this.#queue.map((q) => q.visibleAt)));
         continue;
       }
       delivered += batch.length;
       if (delivered > maxDeliveries) throw new Error(`no end after ${maxDeliveries} deliveries`);
       await Promise.all(batch.map((message) => this.#deliver(message)));
-      await this.#releaseZombies();
+      await this.#releaseZombies(false);
       this.#now += Math.floor(this.#options.random() * 200);
     }
   }
@@ -342,10 +350,20 @@ export class Network {
     }
   }
 
-  async #releaseZombies(): Promise<void> {
-    const zombies = this.#zombies.splice(0);
-    for (const zombie of zombies) zombie.release();
-    await Promise.all(zombies.map((z) => z.done));
+  /**
+   * Lets timed-out requests land: all of them, or (between batches) at random some of
+   * those whose lease is over, so a zombie's write often lands after another delivery
+   * took its attempt over.
+   */
+  async #releaseZombies(all: boolean): Promise<void> {
+    const due = this.#zombies.filter(
+      (z) => all || (z.deadline < this.#now && this.#options.random() < 0.5),
+    );
+    for (const zombie of due) {
+      this.#zombies.splice(this.#zombies.indexOf(zombie), 1);
+      zombie.release();
+    }
+    await Promise.all(due.map((z) => z.done));
   }
 
   #retryable(error: unknown): boolean {
