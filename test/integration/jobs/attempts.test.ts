@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { z } from 'zod';
 import type { InboxMessage } from '../../../lib/consumer/messages.js';
-import { defineJob, JobClient, startJob } from '../../../lib/jobs/index.js';
+import { defineJob, JobClient, type StepContext, startJob } from '../../../lib/jobs/index.js';
 import { JobRunner } from '../../../lib/jobs/runner.js';
 import { EventBox } from '../../../lib/producer/event-box.js';
 import { add } from '../../../lib/transaction/update-operations.js';
@@ -165,6 +165,51 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
     expect(later.status).toBe('handled');
     expect(times).toHaveLength(2);
     expect((await jobs.status(jobId))?.state).toBe('succeeded');
+  });
+
+  it('a job stalled while its step runs commits nothing more: neither that step nor the next', async () => {
+    // Prepare: step one runs, held at a gate; a deploy mid-flight changes the steps.
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let secondRan = false;
+    const one = async ({ ctx }: { ctx: StepContext }) => {
+      await gate;
+      ctx.tx.update({ pk: `ONE#${ctx.jobId}`, sk: 'COUNT' }, { count: add(1) });
+      return 1;
+    };
+    const two = () => {
+      secondRan = true;
+      return 2;
+    };
+    const v1 = defineJob('midflight', quick).step('one', one).step('two', two);
+    const v2 = defineJob('midflight', quick)
+      .step('zero', () => 0)
+      .step('one', one)
+      .step('two', two);
+    const jobId = await start(v1);
+    const net = network(v1);
+    const [message] = await net.drain();
+    const delivered = message as InboxMessage;
+    const running = new JobRunner({ jobs: [v1], tableName, client }).process(delivered);
+    await until(
+      async () => (await jobs.status(jobId))?.steps[0]?.attempts === 1,
+      'the attempt recorded',
+    );
+
+    // Act: the new runner's copy of the message stalls the job; then step one returns.
+    const stalling = await new JobRunner({ jobs: [v2], tableName, client }).process(delivered);
+    release();
+    const outcome = await running;
+
+    // Assess
+    expect([stalling.status, outcome.status]).toStrictEqual(['handled', 'handled']);
+    const status = await jobs.status(jobId);
+    expect(status?.state).toBe('stalled');
+    expect(status?.reason).toMatch(/started with \[one, two\], this runner has \[zero, one, two\]/);
+    expect(await net.items(`ONE#${jobId}`)).toStrictEqual([]);
+    expect(secondRan).toBe(false);
   });
 
   it('resume takes on a running job whose message is gone', async () => {
