@@ -1,17 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { z } from 'zod';
+import { describe, expect, inject, it } from 'vitest';
 import type { InboxMessage } from '../../../lib/consumer/messages.js';
-import { defineJob, JobClient, type StepContext, startJob } from '../../../lib/jobs/index.js';
+import { defineJob, type StepContext } from '../../../lib/jobs/index.js';
 import { JobRunner } from '../../../lib/jobs/runner.js';
-import { EventBox } from '../../../lib/producer/event-box.js';
 import { add } from '../../../lib/transaction/update-operations.js';
-import { clientConfig } from '../../helpers/aws.js';
-import { Network } from '../../helpers/job-network.js';
-import { createJobsTable } from '../../helpers/table.js';
-
-const input = z.object({ id: z.string() });
-const quick = { input, maxAttempts: 3, backoff: { baseSeconds: 0, capSeconds: 0 } };
+import { jobsFixture, quickJob } from '../../helpers/jobs-fixture.js';
 
 /**
  * Nothing a runner does is uncounted: every attempt is recorded before its work starts,
@@ -20,54 +12,31 @@ const quick = { input, maxAttempts: 3, backoff: { baseSeconds: 0, capSeconds: 0 
  * message is gone.
  */
 describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ endpoint }) => {
-  const config = clientConfig(endpoint);
-  const client = new DynamoDBClient(config);
-  let tableName: string;
-  let drop: () => Promise<void>;
-  let box: EventBox;
-  let jobs: JobClient;
-  let n = 0;
-
-  beforeAll(async () => {
-    ({ tableName, drop } = await createJobsTable(client));
-    box = new EventBox({ tableName, source: 'shop', client });
-    jobs = new JobClient({ tableName, client });
-  });
-
-  afterAll(async () => {
-    await drop();
-  });
-
-  const start = async (job: Parameters<typeof startJob>[1]) => {
-    const jobId = `a${n++}-${Date.now()}`;
-    const tx = box.transaction();
-    await startJob(tx, job, { id: jobId }, { jobId, tableName });
-    await tx.commit();
-    return jobId;
-  };
-  const network = (
-    job: ReturnType<typeof defineJob>,
-    options: Partial<ConstructorParameters<typeof Network>[2]> = {},
-  ) => new Network(config, { jobs: [job], tableName }, { random: Math.random, ...options });
+  const f = jobsFixture(endpoint);
 
   it('an attempt that times out counts: after maxAttempts of them the job stalls with the reason', async () => {
     // Prepare: a step that never returns, as a Lambda killed at its timeout.
     let runs = 0;
-    const job = defineJob('hangs', quick).step('slow', () => {
+    const job = defineJob('hangs', quickJob).step('slow', () => {
       runs++;
       return new Promise<never>(() => {});
     });
-    const jobId = await start(job);
+    const jobId = await f.start(job);
     let now = Date.now();
-    const runner = new JobRunner({ jobs: [job], tableName, client, clock: () => now });
-    const net = network(job);
+    const runner = new JobRunner({
+      jobs: [job],
+      tableName: f.tableName,
+      client: f.client,
+      clock: () => now,
+    });
+    const net = f.network(job);
     const [message] = await net.drain();
 
     // Act: three invocations each time out mid-step; the fourth delivery finds three died.
     for (let attempt = 1; attempt <= 3; attempt++) {
       void runner.process(message as InboxMessage, { deadline: now + 1_000 });
       await until(
-        async () => (await jobs.status(jobId))?.steps[0]?.attempts === attempt,
+        async () => (await f.jobs.status(jobId))?.steps[0]?.attempts === attempt,
         `attempt ${attempt} recorded`,
       );
       now += 2_000;
@@ -77,7 +46,7 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
     // Assess
     expect(outcome.status).toBe('handled');
     expect(runs).toBe(3);
-    const status = await jobs.status(jobId);
+    const status = await f.jobs.status(jobId);
     expect(status?.state).toBe('stalled');
     expect(status?.reason).toMatch(
       /step "slow" failed 3 times; last: attempt 3 did not finish: its invocation timed out or died/,
@@ -85,23 +54,25 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
   });
 
   it('a commit refused for access is a counted attempt: the job stalls with the error, not retried forever', async () => {
-    const job = defineJob('denied', quick).step('write', ({ ctx }) => {
+    const job = defineJob('denied', quickJob).step('write', ({ ctx }) => {
       ctx.tx.update({ pk: 'FORBIDDEN', sk: 'COUNT' }, { count: add(1) });
       return 'ok';
     });
-    const jobId = await start(job);
+    const jobId = await f.start(job);
 
-    const deliveries = await network(job, {
-      failCall: (command, request) =>
-        command === 'TransactWriteItemsCommand' &&
-        JSON.stringify(request.TransactItems).includes('"FORBIDDEN"')
-          ? Object.assign(new Error('not authorized to perform dynamodb:UpdateItem'), {
-              name: 'AccessDeniedException',
-            })
-          : undefined,
-    }).run(20);
+    const deliveries = await f
+      .network(job, {
+        failCall: (command, request) =>
+          command === 'TransactWriteItemsCommand' &&
+          JSON.stringify(request.TransactItems).includes('"FORBIDDEN"')
+            ? Object.assign(new Error('not authorized to perform dynamodb:UpdateItem'), {
+                name: 'AccessDeniedException',
+              })
+            : undefined,
+      })
+      .run(20);
 
-    const status = await jobs.status(jobId);
+    const status = await f.jobs.status(jobId);
     expect(deliveries).toBeLessThanOrEqual(4);
     expect(status).toMatchObject({ state: 'stalled', steps: [{ attempts: 3 }] });
     expect(status?.reason).toMatch(/failed 3 times; last: AccessDeniedException/);
@@ -120,17 +91,17 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
       if (left > 0) throw new Error(`${name} is down`);
       return name;
     };
-    const job = defineJob('long', { ...quick, maxAttempts: 5 })
+    const job = defineJob('long', { ...quickJob, maxAttempts: 5 })
       .step('one', flaky('one'))
       .step('two', flaky('two'))
       .step('three', flaky('three'));
-    const jobId = await start(job);
-    const net = network(job, { maxReceiveCount: 11 });
+    const jobId = await f.start(job);
+    const net = f.network(job, { maxReceiveCount: 11 });
 
     await net.run();
 
     expect(net.deadLetters).toStrictEqual([]);
-    expect(await jobs.status(jobId)).toMatchObject({
+    expect(await f.jobs.status(jobId)).toMatchObject({
       state: 'succeeded',
       steps: [{ attempts: 5 }, { attempts: 5 }, { attempts: 5 }],
     });
@@ -140,16 +111,21 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
     let now = Date.now();
     const times: number[] = [];
     const job = defineJob('patient', {
-      ...quick,
+      ...quickJob,
       backoff: { baseSeconds: 30, capSeconds: 30 },
     }).step('flaky', () => {
       times.push(now);
       if (times.length === 1) throw new Error('down once');
       return 'up';
     });
-    const jobId = await start(job);
-    const runner = new JobRunner({ jobs: [job], tableName, client, clock: () => now });
-    const [message] = await network(job).drain();
+    const jobId = await f.start(job);
+    const runner = new JobRunner({
+      jobs: [job],
+      tableName: f.tableName,
+      client: f.client,
+      clock: () => now,
+    });
+    const [message] = await f.network(job).drain();
     const delivered = message as InboxMessage;
 
     // Act: the message fails; a copy of it (EventBridge may deliver two) comes at once.
@@ -164,7 +140,7 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
     expect((copy as { reason: string }).reason).toMatch(/waits out its backoff/);
     expect(later.status).toBe('handled');
     expect(times).toHaveLength(2);
-    expect((await jobs.status(jobId))?.state).toBe('succeeded');
+    expect((await f.jobs.status(jobId))?.state).toBe('succeeded');
   });
 
   it('a job stalled while its step runs commits nothing more: neither that step nor the next', async () => {
@@ -183,29 +159,35 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
       secondRan = true;
       return 2;
     };
-    const v1 = defineJob('midflight', quick).step('one', one).step('two', two);
-    const v2 = defineJob('midflight', quick)
+    const v1 = defineJob('midflight', quickJob).step('one', one).step('two', two);
+    const v2 = defineJob('midflight', quickJob)
       .step('zero', () => 0)
       .step('one', one)
       .step('two', two);
-    const jobId = await start(v1);
-    const net = network(v1);
+    const jobId = await f.start(v1);
+    const net = f.network(v1);
     const [message] = await net.drain();
     const delivered = message as InboxMessage;
-    const running = new JobRunner({ jobs: [v1], tableName, client }).process(delivered);
+    const running = new JobRunner({ jobs: [v1], tableName: f.tableName, client: f.client }).process(
+      delivered,
+    );
     await until(
-      async () => (await jobs.status(jobId))?.steps[0]?.attempts === 1,
+      async () => (await f.jobs.status(jobId))?.steps[0]?.attempts === 1,
       'the attempt recorded',
     );
 
     // Act: the new runner's copy of the message stalls the job; then step one returns.
-    const stalling = await new JobRunner({ jobs: [v2], tableName, client }).process(delivered);
+    const stalling = await new JobRunner({
+      jobs: [v2],
+      tableName: f.tableName,
+      client: f.client,
+    }).process(delivered);
     release();
     const outcome = await running;
 
     // Assess
     expect([stalling.status, outcome.status]).toStrictEqual(['handled', 'handled']);
-    const status = await jobs.status(jobId);
+    const status = await f.jobs.status(jobId);
     expect(status?.state).toBe('stalled');
     expect(status?.reason).toMatch(/started with \[one, two\], this runner has \[zero, one, two\]/);
     expect(await net.items(`ONE#${jobId}`)).toStrictEqual([]);
@@ -213,21 +195,21 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
   });
 
   it('resume takes on a running job whose message is gone', async () => {
-    const job = defineJob('orphan', quick).step('flaky', ({ ctx }) => {
+    const job = defineJob('orphan', quickJob).step('flaky', ({ ctx }) => {
       if (ctx.attempt === 1) throw new Error('down once');
       return 'up';
     });
-    const jobId = await start(job);
-    const net = network(job);
+    const jobId = await f.start(job);
+    const net = f.network(job);
     await expect(net.run(1)).rejects.toThrow('no end after 1 deliveries');
     await net.consumeAll();
-    const orphaned = await jobs.status(jobId);
+    const orphaned = await f.jobs.status(jobId);
 
-    await jobs.resume(jobId);
+    await f.jobs.resume(jobId);
     await net.run();
 
     expect(orphaned?.state).toBe('running');
-    expect(await jobs.status(jobId)).toMatchObject({
+    expect(await f.jobs.status(jobId)).toMatchObject({
       state: 'succeeded',
       steps: [{ attempts: 2, result: 'up' }],
     });

@@ -1,21 +1,17 @@
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { z } from 'zod';
+import { describe, expect, inject, it } from 'vitest';
 import type { EventEnvelope } from '../../../lib/envelope/envelope.js';
-import { defineJob, JobClient, startJob } from '../../../lib/jobs/index.js';
+import { defineJob } from '../../../lib/jobs/index.js';
 import { JobEvent } from '../../../lib/jobs/messages.js';
 import { JobRunner } from '../../../lib/jobs/runner.js';
-import { EventBox } from '../../../lib/producer/event-box.js';
 import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 import { add } from '../../../lib/transaction/update-operations.js';
-import { clientConfig } from '../../helpers/aws.js';
 import { sqsMessage } from '../../helpers/inbox.js';
 import { Crash, Network } from '../../helpers/job-network.js';
-import { createJobsTable } from '../../helpers/table.js';
+import { jobsFixture, quickJob } from '../../helpers/jobs-fixture.js';
 
-const input = z.object({ id: z.string() });
-const quick = { input, maxAttempts: 3, backoff: { baseSeconds: 0, capSeconds: 0 } };
+const quick = quickJob;
 
 /**
  * The jobs' promise off the happy path, one defect each: every job ends succeeded, failed
@@ -26,44 +22,19 @@ const quick = { input, maxAttempts: 3, backoff: { baseSeconds: 0, capSeconds: 0 
 describe.each(inject('eventbox').dynamoDbEngines)(
   'Jobs off the happy path on $name',
   ({ endpoint }) => {
-    const config = clientConfig(endpoint);
-    const client = new DynamoDBClient(config);
+    const f = jobsFixture(endpoint);
+    const { config, client } = f;
     const document = DynamoDBDocumentClient.from(client);
-    let tableName: string;
-    let drop: () => Promise<void>;
-    let box: EventBox;
-    let jobs: JobClient;
-    let n = 0;
-
-    beforeAll(async () => {
-      ({ tableName, drop } = await createJobsTable(client));
-      box = new EventBox({ tableName, source: 'shop', client });
-      jobs = new JobClient({ tableName, client });
-    });
-
-    afterAll(async () => {
-      await drop();
-    });
-
-    const start = async (job: Parameters<typeof startJob>[1]) => {
-      const jobId = `j${n++}-${Date.now()}`;
-      const tx = box.transaction();
-      await startJob(tx, job, { id: jobId }, { jobId, tableName });
-      await tx.commit();
-      return jobId;
-    };
+    const start = f.start;
+    const network = f.network;
     const count = async (pk: string) => {
       const items = await new Network(
         config,
-        { jobs: [], tableName },
+        { jobs: [], tableName: f.tableName },
         { random: Math.random },
       ).items(pk);
       return (items[0]?.count as number | undefined) ?? 0;
     };
-    const network = (
-      job: ReturnType<typeof defineJob>,
-      options: Partial<ConstructorParameters<typeof Network>[2]> = {},
-    ) => new Network(config, { jobs: [job], tableName }, { random: Math.random, ...options });
 
     it('a deploy that changes the steps stalls the job with both plans: no step runs twice or is skipped', async () => {
       // Prepare: v1 [a, b]; a succeeds, b fails once.
@@ -92,7 +63,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       await network(v2).run();
 
       // Assess
-      const status = await jobs.status(jobId);
+      const status = await f.jobs.status(jobId);
       expect(status?.state).toBe('stalled');
       expect(status?.reason).toMatch(/started with \[a, b\], this runner has \[x, a, b\]/);
       expect(xRan).toBe(false);
@@ -122,7 +93,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       }).run();
 
       expect(lost).toBeGreaterThan(0);
-      expect(await jobs.status(jobId)).toMatchObject({ state: 'succeeded' });
+      expect(await f.jobs.status(jobId)).toMatchObject({ state: 'succeeded' });
     });
 
     it('a task result over 400 KB fails the task for good, with its reason, and the aggregator decides', async () => {
@@ -137,7 +108,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
 
       await network(job).run();
 
-      const status = await jobs.status(jobId);
+      const status = await f.jobs.status(jobId);
       expect(status?.state).toBe('failed');
       expect(status?.reason).toMatch(
         /cannot be committed.*409600-byte|cannot be committed.*limit is 409600/,
@@ -154,7 +125,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
 
       await network(job).run();
 
-      const status = await jobs.status(jobId);
+      const status = await f.jobs.status(jobId);
       expect(status?.state).toBe('stalled');
       expect(status?.reason).toMatch(
         /decision of the aggregator of step "fan" cannot be committed/,
@@ -165,7 +136,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
     const outboxEvents = async (jobId: string) => {
       const { Items = [] } = await document.send(
         new ScanCommand({
-          TableName: tableName,
+          TableName: f.tableName,
           FilterExpression: '#m = :m',
           ExpressionAttributeNames: { '#m': OutboxItem.markerAttribute },
           ExpressionAttributeValues: { ':m': OutboxItem.markerValue },
@@ -181,7 +152,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       // Prepare: fanned out, task b done; two receipts of a's one message run at once.
       const job = parallel('copies', { a: () => 1, b: () => 2 });
       const jobId = await start(job);
-      const plain = new JobRunner({ jobs: [job], tableName, client });
+      const plain = new JobRunner({ jobs: [job], tableName: f.tableName, client });
       const [started] = (await outboxEvents(jobId)).filter((e) => e.type === JobEvent.started);
       await plain.process(sqsMessage(started as EventEnvelope));
       const taskOf = async (task: string) =>
@@ -220,7 +191,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
         },
         { step: 'initialize', name: 'race' },
       );
-      const copies = new JobRunner({ jobs: [job], tableName, client: racing });
+      const copies = new JobRunner({ jobs: [job], tableName: f.tableName, client: racing });
       const message = await taskOf('a');
 
       // Act
@@ -232,7 +203,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       // Assess
       // Those two deliveries alone end the job: neither waits for a redelivery.
       expect(outcomes.map((o) => o.status)).not.toContain('retry');
-      expect(await jobs.status(jobId)).toMatchObject({ state: 'succeeded' });
+      expect(await f.jobs.status(jobId)).toMatchObject({ state: 'succeeded' });
     });
 
     it('resume sends again the tasks still pending when the job stalled', async () => {
@@ -242,16 +213,16 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       await expect(network(job).run(1)).rejects.toThrow('no end after 1 deliveries');
       const changed = parallel('resume', { a: () => 1, c: () => 3 });
       await network(changed).run();
-      expect(await jobs.status(jobId)).toMatchObject({ state: 'stalled' });
+      expect(await f.jobs.status(jobId)).toMatchObject({ state: 'stalled' });
       const back = network(job);
       await back.consumeAll();
 
       // Act: the old definition deployed again, the operator resumes.
-      await jobs.resume(jobId);
+      await f.jobs.resume(jobId);
       await back.run();
 
       // Assess
-      expect(await jobs.status(jobId)).toMatchObject({
+      expect(await f.jobs.status(jobId)).toMatchObject({
         state: 'succeeded',
         steps: [{ name: 'fan', tasks: [{ state: 'succeeded' }, { state: 'succeeded' }] }],
       });
@@ -283,7 +254,7 @@ describe.each(inject('eventbox').dynamoDbEngines)(
       }).run();
 
       expect(conflicts).toBe(5);
-      expect(await jobs.status(jobId)).toMatchObject({
+      expect(await f.jobs.status(jobId)).toMatchObject({
         state: 'succeeded',
         steps: [{ name: 'hot', attempts: 1 }],
       });
