@@ -79,8 +79,11 @@ export type Outcome =
   | { readonly status: 'duplicate'; readonly event: EventEnvelope }
   | {
       readonly status: 'retry';
-      /** What comes back: a "not yet", a lock wait, a lost race, or (jobs) a failed step or task. */
-      readonly kind: 'not-yet' | 'locked' | 'conflict' | 'step' | 'task';
+      /**
+       * What comes back: a "not yet", a lock wait, a lost race, or (jobs) a failed step or
+       * task, or a copy of a job message waiting for an attempt held elsewhere or a backoff.
+       */
+      readonly kind: 'not-yet' | 'locked' | 'conflict' | 'step' | 'task' | 'waiting';
       readonly event: EventEnvelope;
       readonly reason: string;
       readonly delaySeconds: number;

@@ -49,6 +49,7 @@ const RETRY_METRICS = {
   conflict: 'ConflictRetries',
   step: 'StepRetries',
   task: 'TaskRetries',
+  waiting: 'JobMessageWaits',
 } as const;
 
 /** How a dead letter names what kept coming back. */
@@ -58,6 +59,7 @@ const RETRY_LABELS = {
   conflict: 'Conflict',
   step: 'Step failed',
   task: 'Task failed',
+  waiting: 'Waiting',
 } as const;
 
 /**

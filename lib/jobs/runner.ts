@@ -421,18 +421,15 @@ export class JobRunner implements SettleContext {
     return true;
   }
 
-  /** This delivery waits (an attempt is held, or a backoff runs) and comes back at `until`, uncounted. */
-  #wait(
-    delivery: Delivery,
-    view: JobView,
-    kind: 'step' | 'task',
-    reason: string,
-    until: number,
-  ): Next {
+  /**
+   * This delivery waits (an attempt is held, or a backoff runs) and comes back at `until`,
+   * uncounted, and in its own metric: a copy waiting is no step or task failing.
+   */
+  #wait(delivery: Delivery, view: JobView, reason: string, until: number): Next {
     return {
       outcome: {
         status: 'retry',
-        kind,
+        kind: 'waiting',
         event: delivery.event,
         reason: `${reason} (job ${view.job.jobId})`,
         delaySeconds: secondsUntil(until, this.#clock()),
@@ -485,7 +482,6 @@ export class JobRunner implements SettleContext {
       return this.#wait(
         delivery,
         view,
-        'step',
         `attempt ${previous?.attempts} of step "${step.name}" is running in another invocation`,
         state.until,
       );
@@ -493,7 +489,6 @@ export class JobRunner implements SettleContext {
       return this.#wait(
         delivery,
         view,
-        'step',
         `step "${step.name}" waits out its backoff`,
         state.notBefore,
       );
@@ -833,12 +828,11 @@ export class JobRunner implements SettleContext {
       return this.#wait(
         delivery,
         view,
-        'task',
         `attempt ${task.attempts} of ${what} is running in another invocation`,
         state.until,
       );
     if (state.kind === 'free' && state.notBefore !== undefined)
-      return this.#wait(delivery, view, 'task', `${what} waits out its backoff`, state.notBefore);
+      return this.#wait(delivery, view, `${what} waits out its backoff`, state.notBefore);
     const startedAt = task.startedAt ?? this.#iso(now);
     const failed = (current: TaskRecord, attempts: number, error: unknown) =>
       this.#taskFailed(delivery, definition, view, stepIndex, step, current, attempts, error);
@@ -1021,7 +1015,6 @@ export class JobRunner implements SettleContext {
         ? this.#wait(
             delivery,
             { ...latest, job },
-            'task',
             `the aggregator of step "${step.name}" is running in another invocation`,
             claimedUntil(job),
           )

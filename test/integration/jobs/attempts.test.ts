@@ -136,7 +136,7 @@ describe.each(inject('eventbox').dynamoDbEngines)('Job attempts on $name', ({ en
 
     // Assess
     expect(first).toMatchObject({ status: 'retry', kind: 'step' });
-    expect(copy).toMatchObject({ status: 'retry', kind: 'step' });
+    expect(copy).toMatchObject({ status: 'retry', kind: 'waiting' });
     expect((copy as { reason: string }).reason).toMatch(/waits out its backoff/);
     expect(later.status).toBe('handled');
     expect(times).toHaveLength(2);
