@@ -241,7 +241,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
     ]);
     const sent = results.flatMap((r) => r.sent);
     const failed = results.flatMap((r) => r.failed);
-    await Promise.all(
+    const deletes = await Promise.all(
       from.map((s) =>
         deleteLetters(
           sqs,
@@ -249,7 +249,9 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
         ),
       ),
     );
-    for (const l of sent) deleted.add(l);
+    // Sent and still there: the next redrive sends them again, which consumers absorb.
+    const undeleted = deletes.flatMap((d) => d.failed);
+    for (const l of deletes.flatMap((d) => d.deleted)) deleted.add(l);
     if (values.json) {
       io.out(
         JSON.stringify({
@@ -259,6 +261,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
             kind: l.letter.kind,
           })),
           failed: failed.map((f) => ({ messageId: f.letter.messageId, reason: f.reason })),
+          notDeleted: undeleted.map((f) => ({ messageId: f.letter.messageId, reason: f.reason })),
           gaveUp: gaveUp.length,
         }),
       );
@@ -268,8 +271,12 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
         `redrove ${sent.length} letter(s): ${events} event(s) to the bus, ${sent.length - events} message(s) to their consumers${hint}`,
       );
       for (const f of failed) io.out(`  not sent, kept: ${f.letter.messageId}: ${f.reason}`);
+      for (const f of undeleted)
+        io.out(
+          `  sent, but not deleted (a next redrive sends it again; consumers absorb it): ${f.letter.messageId}: ${f.reason}`,
+        );
     }
-    return failed.length > 0 ? 1 : 0;
+    return failed.length > 0 || undeleted.length > 0 ? 1 : 0;
   } finally {
     // Whatever was not sent on is visible again at once, for the next redrive or the alarm.
     const kept = letters.filter((l) => !deleted.has(l));

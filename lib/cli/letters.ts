@@ -54,7 +54,10 @@ export function matches(summary: LetterSummary, filter: LetterFilter): boolean {
 
 /**
  * Receives every letter of a queue and keeps them hidden for `hideSeconds`, so that the
- * caller can send them on and delete them, or release them; each receive counts.
+ * caller can send them on and delete them, or release them; each receive counts. Receives
+ * long-poll, which asks every SQS server (a short poll samples some), and the reading ends
+ * when one finds nothing new. A letter received again keeps its newest receipt handle,
+ * the only one SQS deletes with.
  */
 export async function receiveLetters(
   sqs: SQSClient,
@@ -68,21 +71,28 @@ export async function receiveLetters(
         QueueUrl: queueUrl,
         MaxNumberOfMessages: 10,
         VisibilityTimeout: hideSeconds,
-        WaitTimeSeconds: 0,
+        WaitTimeSeconds: 1,
       }),
     );
-    const fresh = Messages.filter((m) => m.MessageId && !letters.has(m.MessageId));
-    if (fresh.length === 0) break;
-    for (const m of fresh) {
+    let fresh = 0;
+    for (const m of Messages) {
+      const messageId = m.MessageId ?? '';
+      const seen = letters.get(messageId);
+      if (seen) {
+        letters.set(messageId, { ...seen, receiptHandle: m.ReceiptHandle ?? seen.receiptHandle });
+        continue;
+      }
+      fresh++;
       const letter = parseDeadLetter(m.Body ?? '');
-      letters.set(m.MessageId ?? '', {
+      letters.set(messageId, {
         queueUrl,
-        messageId: m.MessageId ?? '',
+        messageId,
         receiptHandle: m.ReceiptHandle ?? '',
         letter,
         summary: summarizeLetter(letter),
       });
     }
+    if (fresh === 0) break;
   }
   return [...letters.values()];
 }
@@ -110,16 +120,41 @@ export async function releaseLetters(sqs: SQSClient, letters: readonly Letter[])
   );
 }
 
-/** Deletes letters: only once what they held is safely sent on. */
-export async function deleteLetters(sqs: SQSClient, letters: readonly Letter[]): Promise<void> {
-  await inBatches(letters, (batch) =>
-    sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: batch[0]?.queueUrl,
-        Entries: batch.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle })),
-      }),
-    ),
-  );
+/** What a delete did: the letters gone, and those SQS kept, with why. */
+export interface DeleteResult {
+  readonly deleted: readonly Letter[];
+  readonly failed: ReadonlyArray<{ readonly letter: Letter; readonly reason: string }>;
+}
+
+/**
+ * Deletes letters: only once what they held is safely sent on. Every batch is tried; an
+ * entry SQS refuses, or a batch whose call fails, is reported as not deleted.
+ */
+export async function deleteLetters(
+  sqs: SQSClient,
+  letters: readonly Letter[],
+): Promise<DeleteResult> {
+  const deleted: Letter[] = [];
+  const failed: Array<{ letter: Letter; reason: string }> = [];
+  await inBatches(letters, async (batch) => {
+    try {
+      const { Failed = [] } = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: batch[0]?.queueUrl,
+          Entries: batch.map((l, i) => ({ Id: String(i), ReceiptHandle: l.receiptHandle })),
+        }),
+      );
+      const refused = new Map(Failed.map((f) => [f.Id, `${f.Code}: ${f.Message ?? ''}`]));
+      batch.forEach((letter, i) => {
+        const reason = refused.get(String(i));
+        if (reason === undefined) deleted.push(letter);
+        else failed.push({ letter, reason });
+      });
+    } catch (error) {
+      for (const letter of batch) failed.push({ letter, reason: (error as Error).message });
+    }
+  });
+  return { deleted, failed };
 }
 
 /** The stream record a relay letter holds, or, when it held only keys, the item read again. */

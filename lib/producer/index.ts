@@ -24,6 +24,7 @@ export {
   EventTooLargeError,
   InvalidActionError,
   ItemTooLargeError,
+  JobAlreadyStartedError,
   OutboxDisabledError,
   TransactionCanceledError,
   TransactionConflictError,
