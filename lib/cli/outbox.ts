@@ -101,6 +101,7 @@ export async function outboxCommand(args: readonly string[], io: CommandIo): Pro
         ],
         ['not publishable', result.unpublishable.length],
         ['not published (run again)', result.failed],
+        ['  of which DynamoDB left unread', result.unread],
       ]),
     );
     for (const u of result.unpublishable) io.out(`  ${u.eventId ?? '?'}: ${u.reason}`);

@@ -20,9 +20,9 @@ export interface OutboxReplayOptions {
   readonly tableName: string;
   readonly eventBridge: EventBridgeClient;
   readonly eventBusName: string;
-  /** Events committed at or after this time. */
+  /** Events committed at or after this time (to the millisecond). */
   readonly since: Date;
-  /** ... and before this time. */
+  /** ... and before this time (an event at its very millisecond is left out). */
   readonly until: Date;
   readonly filter?: ReplayFilter;
   /** Find and count, publish nothing. */
@@ -37,8 +37,13 @@ export interface OutboxReplayResult {
   readonly published: number;
   /** Items that can never be published as they are, with the reason. */
   readonly unpublishable: ReadonlyArray<{ readonly eventId?: string; readonly reason: string }>;
-  /** Events not published (EventBridge kept refusing): run the replay again for them. */
+  /**
+   * Events not published (EventBridge kept refusing, or DynamoDB left their items unread
+   * after every retry): run the replay again for them.
+   */
   readonly failed: number;
+  /** Of those, items DynamoDB left unprocessed after every retry of BatchGetItem. */
+  readonly unread: number;
   readonly eventIds: readonly string[];
 }
 
@@ -81,8 +86,8 @@ async function findKeys(options: OutboxReplayOptions): Promise<Array<Record<stri
           ExpressionAttributeValues: {
             ':b': bucket,
             ':since': options.since.toISOString(),
-            // Every id at the last millisecond sorts before this.
-            ':until': `${options.until.toISOString()}#~`,
+            // Before `until`: an item at its very millisecond sorts after it ("<time>#<id>").
+            ':until': options.until.toISOString(),
             ...Object.fromEntries(conditions.map(([name, value]) => [`:${name}`, value])),
           },
           ...(start ? { ExclusiveStartKey: start } : {}),
@@ -96,12 +101,16 @@ async function findKeys(options: OutboxReplayOptions): Promise<Array<Record<stri
   return keys;
 }
 
-/** The items themselves, 100 keys a call, retrying what DynamoDB leaves unprocessed. */
+/**
+ * The items themselves, 100 keys a call, retrying what DynamoDB leaves unprocessed; the
+ * keys still unprocessed after the retries are counted, never dropped.
+ */
 async function getItems(
   options: OutboxReplayOptions,
   keys: ReadonlyArray<Record<string, string>>,
-): Promise<Array<Record<string, unknown>>> {
+): Promise<{ items: Array<Record<string, unknown>>; unread: number }> {
   const items: Array<Record<string, unknown>> = [];
+  let unread = 0;
   for (let i = 0; i < keys.length; i += 100) {
     let request: Array<Record<string, unknown>> = keys.slice(i, i + 100);
     for (let attempt = 0; request.length > 0 && attempt < 8; attempt++) {
@@ -112,10 +121,38 @@ async function getItems(
       );
       items.push(...(Responses?.[options.tableName] ?? []));
       request = UnprocessedKeys?.[options.tableName]?.Keys ?? [];
-      if (request.length > 0) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      if (request.length > 0 && attempt < 7)
+        await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
+    unread += request.length;
   }
-  return items;
+  return { items, unread };
+}
+
+/**
+ * Items in time order, except that each aggregate's events take the places its events
+ * hold in version order: producers' clocks may disagree, versions do not.
+ */
+export function inReplayOrder<T extends Record<string, unknown>>(found: readonly T[]): T[] {
+  const byTime = [...found].sort((a, b) =>
+    String(a[OutboxItem.timeAttribute]).localeCompare(String(b[OutboxItem.timeAttribute])),
+  );
+  const aggregateOf = (item: T) => `${String(item.aggregateType)}#${String(item.aggregateId)}`;
+  const places = new Map<string, number[]>();
+  byTime.forEach((item, index) => {
+    const key = aggregateOf(item);
+    places.set(key, [...(places.get(key) ?? []), index]);
+  });
+  const ordered: T[] = new Array(byTime.length);
+  for (const indexes of places.values()) {
+    const versions = indexes
+      .map((i) => byTime[i] as T)
+      .sort((a, b) => Number(a.aggregateVersion) - Number(b.aggregateVersion));
+    indexes.forEach((place, n) => {
+      ordered[place] = versions[n] as T;
+    });
+  }
+  return ordered;
 }
 
 /**
@@ -129,11 +166,9 @@ async function getItems(
  */
 export async function replayOutbox(options: OutboxReplayOptions): Promise<OutboxReplayResult> {
   const keys = await findKeys(options);
-  const items = (await getItems(options, keys)).sort(
-    (a, b) =>
-      String(a[OutboxItem.timeAttribute]).localeCompare(String(b[OutboxItem.timeAttribute])) ||
-      Number(a.aggregateVersion) - Number(b.aggregateVersion),
-  );
+  const read = await getItems(options, keys);
+  const items = inReplayOrder(read.items);
+  const { unread } = read;
   const publishable: PublishableRecord[] = [];
   const poison: PoisonRecord[] = [];
   items.forEach((item, index) => {
@@ -158,10 +193,11 @@ export async function replayOutbox(options: OutboxReplayOptions): Promise<Outbox
   }));
   if (options.dryRun || publishable.length === 0) {
     return {
-      found: items.length,
+      found: items.length + unread,
       published: 0,
       unpublishable,
-      failed: 0,
+      failed: unread,
+      unread,
       eventIds: publishable.map((p) => p.eventId),
     };
   }
@@ -185,10 +221,11 @@ export async function replayOutbox(options: OutboxReplayOptions): Promise<Outbox
     },
   });
   return {
-    found: items.length,
+    found: items.length + unread,
     published: outcome.published,
     unpublishable,
-    failed: publishable.length - outcome.published - outcome.deadLettered,
+    failed: publishable.length - outcome.published - outcome.deadLettered + unread,
+    unread,
     eventIds: publishable.map((p) => p.eventId),
   };
 }
