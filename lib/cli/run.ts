@@ -19,25 +19,42 @@ const commands: Record<string, { readonly run: Command; readonly usage: string }
   status: { run: statusCommand, usage: statusUsage },
 };
 
+/** A command's lines of the form "eventbox <command> ...": every form it takes. */
+const forms = (text: string) => text.split('\n').filter((line) => line.startsWith('eventbox '));
+
 const usage = `usage: eventbox <command> [options]
 
 commands:
 ${Object.values(commands)
-  .map((c) => `  ${c.usage.split('\n')[0]}`)
+  .flatMap((c) => forms(c.usage).map((line) => `  ${line}`))
   .join('\n')}
 
 eventbox <command> --help shows a command's options.`;
 
-/** Runs one command line; resolves the exit code. Errors the user can act on are one line. */
+/**
+ * The command and its arguments, wherever on the line the command is: global options such
+ * as `--stack X` may come before it.
+ */
+function commandOf(argv: readonly string[]): { name?: string; args: string[] } {
+  const at = argv.findIndex((token) => Object.hasOwn(commands, token));
+  if (at < 0) return { ...(argv[0] === undefined ? {} : { name: argv[0] }), args: argv.slice(1) };
+  return { name: argv[at] as string, args: [...argv.slice(0, at), ...argv.slice(at + 1)] };
+}
+
+/**
+ * Runs one command line; resolves the exit code. Every error is one line and a non-zero
+ * exit: 2 for a command line that cannot be run (with a pointer to `--help`), 1 for a
+ * failure; `EVENTBOX_DEBUG=1` adds the stack of an unexpected one.
+ */
 export async function runCli(argv: readonly string[], io: CommandIo = processIo): Promise<number> {
-  const [name, ...args] = argv;
+  const { name, args } = commandOf(argv);
   if (name === undefined || name === '--help' || name === 'help') {
     io.out(usage);
     return name === undefined ? 2 : 0;
   }
   const command = commands[name];
   if (!command) {
-    io.say(`eventbox: unknown command "${name}"\n\n${usage}`);
+    io.say(`eventbox: unknown command "${name}"; eventbox --help lists the commands`);
     return 2;
   }
   if (args.includes('--help')) {
@@ -51,13 +68,16 @@ export async function runCli(argv: readonly string[], io: CommandIo = processIo)
       error instanceof UsageError ||
       (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
-      io.say(`eventbox ${name}: ${(error as Error).message}\n\n${command.usage}`);
+      io.say(`eventbox ${name}: ${(error as Error).message} (eventbox ${name} --help)`);
       return 2;
     }
     if (error instanceof CommandError || error instanceof PrerequisiteError) {
       io.say(`eventbox ${name}: ${error.message}`);
       return 1;
     }
-    throw error;
+    const failure = error instanceof Error ? error : new Error(String(error));
+    io.say(`eventbox ${name}: ${failure.name}: ${failure.message.split('\n')[0]}`);
+    if (process.env.EVENTBOX_DEBUG && failure.stack) io.say(failure.stack);
+    return 1;
   }
 }

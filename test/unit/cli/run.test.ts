@@ -1,3 +1,6 @@
+import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
 
@@ -13,18 +16,61 @@ describe('Function: runCli', () => {
     const { code, err } = await cli('launch');
 
     expect(code).toBe(2);
-    expect(err.split('\n')[0]).toBe('eventbox: unknown command "launch"');
+    expect(err).toBe('eventbox: unknown command "launch"; eventbox --help lists the commands');
   });
 
   it.each([
     [['emulator', '--port', 'abc'], '--port must be a port number; got abc'],
     [['emulator', '--colour'], "Unknown option '--colour'"],
     [['emulator', 'reinstall'], 'unknown emulator command "reinstall"'],
-  ])('refuses %j with the reason and the usage, exit 2', async (argv, reason) => {
+  ])('refuses %j with the reason in one line, exit 2', async (argv, reason) => {
     const { code, err } = await cli(...argv);
 
     expect(code).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
     expect(err).toContain(reason);
-    expect(err).toContain('eventbox emulator [--port N]');
+    expect(err).toContain('(eventbox emulator --help)');
+  });
+
+  it('lists every form of every command in --help', async () => {
+    const { out } = await cli('--help');
+
+    for (const form of ['dlq show', 'dlq redrive', 'jobs show', 'jobs resume', 'outbox replay'])
+      expect(out).toContain(`eventbox ${form}`);
+  });
+
+  it('takes global options before the command', async () => {
+    const { code, err } = await cli('--port', 'abc', 'emulator');
+
+    expect(code).toBe(2);
+    expect(err).toContain('--port must be a port number; got abc');
+  });
+
+  it('reports an unexpected error (an SDK refusal) in one line with its name, exit 1, no stack', async () => {
+    const ddb = mockClient(DynamoDBDocumentClient);
+    ddb
+      .on(QueryCommand)
+      .rejects(
+        new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} }),
+      );
+    const { code, err } = await cli(
+      'outbox',
+      'replay',
+      '--table',
+      'nowhere',
+      '--bus',
+      'nobus',
+      '--since',
+      '2026-12-01T10:00:00Z',
+      '--until',
+      '2026-12-01T11:00:00Z',
+      '--dry-run',
+    );
+    ddb.restore();
+
+    expect(code).toBe(1);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toBe('eventbox outbox: ResourceNotFoundException: Requested resource not found');
+    expect(err).not.toContain('    at ');
   });
 });
