@@ -26,7 +26,7 @@ import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js'
 import { InboxItem, inboxItem, inboxKey } from './inbox-item.js';
 import { acquireLock, type Lock, planCompletion, releaseLock } from './lock.js';
 import { envelopeOf, type InboxMessage } from './messages.js';
-import { countNotYet } from './not-yet-count.js';
+import { countNotYet, forgetNotYet } from './not-yet-count.js';
 import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
 import { validatePayload } from './schemas.js';
 import { readInboxRecords } from './seen.js';
@@ -377,16 +377,24 @@ export class InboxEngine {
     const { message, event } = attempt;
     if (error instanceof NotYetError) {
       let answers: number;
+      const partition = inboxKey(this.#layout, this.consumerName, event.id)[
+        this.#layout.partitionKey
+      ] as string;
       try {
-        const partition = inboxKey(this.#layout, this.consumerName, event.id)[
-          this.#layout.partitionKey
-        ] as string;
         answers = await countNotYet(this.client, this.#layout, partition, this.#ttl(new Date()));
       } catch (countError) {
         return { status: 'failed', event, error: countError };
       }
       const maxAttempts = this.options.notYet?.maxAttempts ?? InboxDefaults.notYetMaxAttempts;
       if (answers >= maxAttempts) {
+        // A redriven letter starts a whole budget again. Should this fail, the counter
+        // still expires with the inbox TTL; the letter keeps its reason either way.
+        await forgetNotYet(this.client, this.#layout, partition).catch((e: unknown) =>
+          this.logger.warn('could not reset the "not yet" count of a dead-lettered event', {
+            eventId: event.id,
+            error: e,
+          }),
+        );
         return {
           status: 'dead-letter',
           event,

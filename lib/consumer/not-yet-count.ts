@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { TableLayout } from '../transaction/actions.js';
 
 /**
@@ -38,4 +38,22 @@ export async function countNotYet(
     }),
   );
   return Number(Attributes?.notYet ?? 1);
+}
+
+/**
+ * Forgets the event's "not yet" answers: when it is dead-lettered, so that a redrive gives
+ * it a whole budget again, rather than dead-lettering it on its first "not yet" because
+ * the letters went back in no order and its predecessor is not applied yet.
+ */
+export async function forgetNotYet(
+  client: DynamoDBDocumentClient,
+  layout: TableLayout,
+  inboxPartition: string,
+): Promise<void> {
+  await client.send(
+    new DeleteCommand({
+      TableName: layout.tableName,
+      Key: { [layout.partitionKey]: inboxPartition, [layout.sortKey]: NotYetCount.sortKey },
+    }),
+  );
 }

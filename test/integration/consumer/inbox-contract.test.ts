@@ -370,6 +370,26 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(await inboxRecords(orphan.id)).toStrictEqual([]);
   });
 
+  it('gives a dead-lettered "not yet" event a whole budget again when it is redriven', async () => {
+    // Prepare: dead-lettered after 10 "not yet"s, its predecessor still missing.
+    const successor = envelope({
+      type: 'Debited',
+      aggregate: { type: 'Account', id: 'redriven', version: 2 },
+      payload: {},
+    });
+    const waiting = async (_e: unknown, { notYet }: { notYet: (why: string) => never }) =>
+      notYet('account redriven is not open yet');
+    for (let delivery = 1; delivery <= 10; delivery++)
+      await engine.process(sqsMessage(successor, delivery), waiting);
+
+    // Act: a redrive sends it back; its predecessor is still on its way.
+    const redriven = await engine.process(sqsMessage(successor, 1), waiting);
+
+    // Assess
+    expect(redriven).toMatchObject({ status: 'retry', kind: 'not-yet' });
+    expect(await notYetAnswers(successor.id)).toBe(1);
+  });
+
   it('defect 2: counts "not yet" answers apart from other retries, so an event that lost races is not dead-lettered on its first "not yet"', async () => {
     // An event delivered 12 times (lost version races, a failure, lock waits) meets its
     // first missing predecessor: SQS's receive count is above maxAttempts, the answers are not.
