@@ -18,10 +18,11 @@ const runner = createJobRunner({
   source: 'fulfilment',
 });
 
-export async function handler(event: unknown) {
+export async function handler(...args: Parameters<typeof runner>) {
   crashes.arm(currentFaults().consumer);
   try {
-    return await runner(event);
+    // The context too: its deadline is the lease of the attempts this invocation starts.
+    return await runner(...args);
   } finally {
     crashes.disarm();
   }

@@ -149,6 +149,12 @@ export class JobRunner extends Construct {
       ...(props.existingAlarmTopic ? { existingAlarmTopic: props.existingAlarmTopic } : {}),
     });
     this.function = this.consumer.function;
+    // An attempt lives no longer than its invocation, even where a handler wrapper does
+    // not pass the context the runner reads its deadline from.
+    this.consumer.function.addEnvironment(
+      JobRunnerEnvironment.attemptLeaseSeconds,
+      String(timeout.toSeconds()),
+    );
     if (props.stepTable)
       this.consumer.function.addEnvironment(
         JobRunnerEnvironment.stepTableName,

@@ -12,6 +12,11 @@ export const JobRunnerEnvironment = {
   stepTableName: 'EVENTBOX_STEP_TABLE_NAME',
   /** Set by `JobRunner.grantStart` on a function that starts jobs; `startJob` reads it. */
   jobsTable: JOBS_TABLE_VARIABLE,
+  /**
+   * The function's timeout, in seconds: how long an attempt is held when a handler does not
+   * pass the invocation's context (its deadline).
+   */
+  attemptLeaseSeconds: 'EVENTBOX_ATTEMPT_LEASE_SECONDS',
   /** Set by `JobRunner.grantStart` too: the targets the dispatcher starts; `startExecution` reads it. */
   executionTargets: EXECUTION_TARGETS_VARIABLE,
 } as const;

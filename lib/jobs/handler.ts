@@ -58,7 +58,8 @@ export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLam
 
 /**
  * The runner options the JobRunner construct passes through the environment: the jobs
- * table, the step table, the runner's name, its dead-letter queue and its maxReceiveCount.
+ * table, the step table, the runner's name, its dead-letter queue, its maxReceiveCount and
+ * the lease of an attempt (the function's timeout).
  */
 export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env) {
   // The runner is an EventBoxConsumer: the same variables as any consumer's.
@@ -72,7 +73,9 @@ export function jobRunnerOptionsFromEnvironment(env: NodeJS.ProcessEnv = process
   const maxReceiveCount = env[JobRunnerEnvironment.maxReceiveCount];
   const queueUrl = env[JobRunnerEnvironment.queueUrl];
   const stepTableName = env[JobRunnerEnvironment.stepTableName];
+  const lease = Number(env[JobRunnerEnvironment.attemptLeaseSeconds]);
   return {
+    ...(Number.isFinite(lease) && lease > 0 ? { attemptLeaseSeconds: lease } : {}),
     tableName,
     ...(stepTableName ? { stepTableName } : {}),
     ...(runnerName ? { runnerName } : {}),

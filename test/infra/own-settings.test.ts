@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -87,6 +88,24 @@ describe('Construct: JobRunner grants', () => {
 
     expect(actions).toContain('dynamodb:Query');
     expect(actions).not.toContain('dynamodb:BatchGetItem');
+  });
+});
+
+describe('Construct: JobRunner lease', () => {
+  it('tells the runner its timeout, the lease of an attempt where a handler passes no context', () => {
+    const stack = testStack();
+    new JobRunner(stack, 'Jobs', {
+      eventBus: new events.EventBus(stack, 'Bus'),
+      entry: entry('fulfilment/runner.ts'),
+      timeout: Duration.seconds(20),
+    });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 20,
+      Environment: {
+        Variables: Match.objectLike({ [JobRunnerEnvironment.attemptLeaseSeconds]: '20' }),
+      },
+    });
   });
 });
 
