@@ -126,7 +126,12 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
       out: 'redrove 1 letter(s): 1 event(s) to the bus, 0 message(s) to their consumers',
     });
     expect(JSON.parse(consumer.out).redriven).toHaveLength(1);
-    expect(JSON.parse(again.out)).toStrictEqual({ redriven: [], failed: [], gaveUp: 0 });
+    expect(JSON.parse(again.out)).toStrictEqual({
+      redriven: [],
+      failed: [],
+      notDeleted: [],
+      gaveUp: 0,
+    });
     expect(await letters(outputs.RelayDeadLetterQueueUrl)).toStrictEqual([]);
     expect(await letters(outputs.UserScoreDeadLetterQueueUrl)).toStrictEqual([]);
     const regions = await scanPrefix(ddb, outputs.UserScoreTableName, 'USER#ops-u1');
