@@ -141,7 +141,9 @@ export function inReplayOrder<T extends Record<string, unknown>>(found: readonly
   const places = new Map<string, number[]>();
   byTime.forEach((item, index) => {
     const key = aggregateOf(item);
-    places.set(key, [...(places.get(key) ?? []), index]);
+    const held = places.get(key);
+    if (held) held.push(index);
+    else places.set(key, [index]);
   });
   const ordered: T[] = new Array(byTime.length);
   for (const indexes of places.values()) {

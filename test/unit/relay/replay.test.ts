@@ -58,8 +58,6 @@ describe('Function: replayOutbox', () => {
 
     const query = ddb.commandCalls(QueryCommand)[0]?.args[0].input;
     expect(query?.ExpressionAttributeValues?.[':until']).toBe('2026-12-01T10:30:00.000Z');
-    // An item at the very millisecond of `until` sorts after the bound, so it is left out.
-    expect(`2026-12-01T10:30:00.000Z#01J`.localeCompare('2026-12-01T10:30:00.000Z')).toBe(1);
   });
 
   it('counts the items DynamoDB leaves unprocessed after every retry as not published', async () => {
