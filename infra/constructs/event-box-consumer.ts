@@ -56,15 +56,22 @@ export interface EventBoxConsumerProps {
   readonly maxBatchingWindow?: Duration;
   /** Most concurrent invocations the queue may drive, 2 to 1000. @default no limit */
   readonly maxConcurrency?: number;
-  /** "Not yet" answers before an event is dead-lettered with its reason, 1 to 100; counted per event, apart from other retries. @default 10 */
+  /**
+   * How long an event may wait for what it needs (its predecessor, say) from its first
+   * "not yet", before it is dead-lettered with its reason: size it to how far apart in time
+   * related events can arrive. The queue's `maxReceiveCount` does not cut it short.
+   * @default Duration.hours(1)
+   */
+  readonly notYetMaxWait?: Duration;
+  /** A cap on "not yet" answers as well, 1 to 1000; counted per event, apart from other retries. @default none */
   readonly notYetMaxAttempts?: number;
   /** Backoff of "not yet" retries: min(cap, base × 2^(attempt−1)) seconds, half jittered. @default { baseSeconds: 2, capSeconds: 300 } */
   readonly notYetBackoff?: { readonly baseSeconds?: number; readonly capSeconds?: number };
   /**
-   * The queue's redrive `maxReceiveCount`, above `notYetMaxAttempts`: room for lost version
-   * races, lock waits and failures besides the "not yet" answers. On the last delivery the
-   * consumer dead-letters a message that would come back, with its reason.
-   * @default notYetMaxAttempts + 10
+   * The queue's redrive `maxReceiveCount`: room for lost version races, lock waits and
+   * failures. On the last delivery the consumer dead-letters a message that would come back,
+   * with its reason; one that may still wait "not yet" is sent to the queue again instead.
+   * Above `notYetMaxAttempts` when that is set. @default 20, or notYetMaxAttempts + 10
    */
   readonly maxReceiveCount?: number;
   /** @default 30 seconds; the queue's visibility timeout is six times this */
@@ -147,10 +154,11 @@ export class EventBoxConsumer extends Construct {
       existing: props.existingTable,
       props: props.tableProps,
     });
-    const notYetMaxAttempts = props.notYetMaxAttempts ?? 10;
-    checkRange('notYetMaxAttempts', notYetMaxAttempts, 1, 100);
-    const maxReceiveCount = props.maxReceiveCount ?? notYetMaxAttempts + 10;
-    checkRange('maxReceiveCount', maxReceiveCount, notYetMaxAttempts + 1, 1000);
+    const notYetMaxAttempts = props.notYetMaxAttempts;
+    checkRange('notYetMaxAttempts', notYetMaxAttempts, 1, 1000);
+    checkSeconds('notYetMaxWait', props.notYetMaxWait, 1, 14 * 24 * 3600);
+    const maxReceiveCount = props.maxReceiveCount ?? (notYetMaxAttempts ?? 10) + 10;
+    checkRange('maxReceiveCount', maxReceiveCount, (notYetMaxAttempts ?? 0) + 1, 1000);
     checkRange('batchSize', props.batchSize, 1, 10_000);
     checkRange('notYetBackoff.baseSeconds', props.notYetBackoff?.baseSeconds, 0, 43_200);
     checkRange('notYetBackoff.capSeconds', props.notYetBackoff?.capSeconds, 0, 43_200);
@@ -226,7 +234,12 @@ export class EventBoxConsumer extends Construct {
         [ConsumerEnvironment.consumerName]: props.consumerName,
         [ConsumerEnvironment.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
         [ConsumerEnvironment.queueUrl]: this.queue.queueUrl,
-        [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts),
+        [ConsumerEnvironment.notYetMaxWaitSeconds]: String(
+          (props.notYetMaxWait ?? Duration.hours(1)).toSeconds(),
+        ),
+        ...(notYetMaxAttempts === undefined
+          ? {}
+          : { [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts) }),
         [ConsumerEnvironment.maxReceiveCount]: String(maxReceiveCount),
         [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),
         ...(props.notYetBackoff?.baseSeconds === undefined

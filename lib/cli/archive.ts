@@ -5,12 +5,12 @@ import {
   EventBridgeClient,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { deploymentOf } from './deployment.js';
+import { type Deployment, deploymentOf } from './deployment.js';
 import { fields } from './format.js';
 import type { CommandIo } from './io.js';
 import { stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
-import { parseWindow } from './window.js';
+import { inboxWindowOf, parseWindow, refuseBeyondInbox } from './window.js';
 
 export const archiveUsage = `eventbox archive replay --since TIME --until TIME [--rule ARN ...] [--wait] [--dry-run] [--force]
 
@@ -47,23 +47,14 @@ export async function archiveCommand(
   const { since, until } = parseWindow(values);
   if (!since || !until) throw new UsageError('give the window: --since TIME --until TIME');
   let archiveName = values.archive;
-  let inboxTtlSeconds: number | undefined;
+  let consumers: Deployment['consumers'] | undefined;
   if (!archiveName || values.stack || process.env.EVENTBOX_STACK) {
     const deployment = await deploymentOf(await stackResources(values));
     archiveName ??= deployment.archives[0];
-    if (deployment.consumers.length > 0)
-      inboxTtlSeconds = Math.min(...deployment.consumers.map((c) => c.inboxTtlSeconds));
+    consumers = deployment.consumers;
   }
   if (!archiveName) throw new CommandError('the stack has no archive (archiveRetention: false?)');
-  if (
-    inboxTtlSeconds !== undefined &&
-    Date.now() - since.getTime() > inboxTtlSeconds * 1000 &&
-    !values.force
-  ) {
-    throw new CommandError(
-      `--since ${since.toISOString()} is further back than the consumers' inbox remembers (${inboxTtlSeconds / 86_400} days): events they applied would apply again; --force replays anyway`,
-    );
-  }
+  refuseBeyondInbox(since, inboxWindowOf(consumers), values.force);
   const archive = await eventBridge.send(new DescribeArchiveCommand({ ArchiveName: archiveName }));
   if (!archive.ArchiveArn || !archive.EventSourceArn)
     throw new CommandError(`archive ${archiveName} has no ARN or source bus`);

@@ -17,7 +17,7 @@ import {
 } from './letters.js';
 import { stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
-import { parseWindow } from './window.js';
+import { inboxWindowOf, parseWindow } from './window.js';
 
 export const dlqUsage = `eventbox dlq list [--queue NAME] [filters]
 eventbox dlq show <message id> [--queue NAME]
@@ -38,7 +38,8 @@ consumers' inbox makes a repeated or interrupted redrive harmless.
   --since, --until    letters dead-lettered in this window (ISO 8601)
   --dry-run           say what would be sent on; change nothing
   --skip-unknown      redrive even if the queue holds messages that are not Eventbox dead letters
-  --force             redrive events older than the consumers' inbox remembers (they may apply twice)
+  --force             redrive events older than the consumers' inbox remembers (they may apply
+                      twice); without it such letters are set aside, kept, and the rest redriven
   --json              print one JSON object`;
 
 const options = {
@@ -193,21 +194,32 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
         `${unknown.length} message(s) are not Eventbox dead letters (first: ${unknown[0]?.messageId} in ${unknown[0]?.source}); nothing redriven; --skip-unknown redrives the rest`,
       );
     }
-    const shortestInbox = Math.min(...deployment.consumers.map((c) => c.inboxTtlSeconds));
-    const tooOld = selected.filter((l) => {
-      const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
+    // A letter whose event the consumers may have forgotten is set aside, with why; the
+    // rest go on. A relay letter's event reaches every consumer: the shortest window counts.
+    const everyInbox = inboxWindowOf(deployment.consumers);
+    const windowOf = (l: Letter) => {
       const consumer = deployment.consumers.find((c) => c.name === l.summary.consumer);
-      const ttl = consumer?.inboxTtlSeconds ?? shortestInbox;
-      return envelope?.time !== undefined && Date.now() - Date.parse(envelope.time) > ttl * 1000;
-    });
-    if (tooOld.length > 0 && !values.force) {
-      throw new CommandError(
-        `${tooOld.length} letter(s) hold events older than the consumers' inbox remembers (first: ${tooOld[0]?.summary.eventId}); a redrive could apply them twice; --force sends them anyway`,
-      );
-    }
-    const relay = selected.filter((l) => l.letter.kind === 'eventbox.relay.dead-letter');
-    const consumer = selected.filter((l) => l.letter.kind === 'eventbox.consumer.dead-letter');
-    const gaveUp = selected.filter((l) => l.letter.kind === 'lambda.on-failure');
+      return consumer ? inboxWindowOf([consumer]) : everyInbox;
+    };
+    const setAside = values.force
+      ? []
+      : selected.flatMap((l) => {
+          const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
+          const time = envelope?.time === undefined ? Number.NaN : Date.parse(envelope.time);
+          const window = windowOf(l);
+          if (Number.isNaN(time) || Date.now() - time <= window.seconds * 1000) return [];
+          return [
+            {
+              letter: l,
+              reason: `its event (${envelope?.time}) is older than the consumers' inbox remembers (${window.seconds / 86_400} days${window.known ? '' : ', the default'}): it could apply twice; --force sends it anyway`,
+            },
+          ];
+        });
+    const kept = new Set(setAside.map((a) => a.letter));
+    const going = selected.filter((l) => !kept.has(l));
+    const relay = going.filter((l) => l.letter.kind === 'eventbox.relay.dead-letter');
+    const consumer = going.filter((l) => l.letter.kind === 'eventbox.consumer.dead-letter');
+    const gaveUp = going.filter((l) => l.letter.kind === 'lambda.on-failure');
     const hint =
       gaveUp.length > 0
         ? `; ${gaveUp.length} batch(es) the relay's event source gave up on hold no events: recover them with eventbox outbox replay`
@@ -220,8 +232,12 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
               relay: relay.length,
               consumer: consumer.length,
               gaveUp: gaveUp.length,
+              setAside: setAside.map((a) => ({ messageId: a.letter.messageId, reason: a.reason })),
             })
-          : `would redrive ${relay.length} relay and ${consumer.length} consumer letter(s)${hint}`,
+          : [
+              `would redrive ${relay.length} relay and ${consumer.length} consumer letter(s)${hint}`,
+              ...setAside.map((a) => `  would set aside: ${a.letter.messageId}: ${a.reason}`),
+            ].join('\n'),
       );
       return 0;
     }
@@ -262,6 +278,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
           })),
           failed: failed.map((f) => ({ messageId: f.letter.messageId, reason: f.reason })),
           notDeleted: undeleted.map((f) => ({ messageId: f.letter.messageId, reason: f.reason })),
+          setAside: setAside.map((a) => ({ messageId: a.letter.messageId, reason: a.reason })),
           gaveUp: gaveUp.length,
         }),
       );
@@ -271,6 +288,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
         `redrove ${sent.length} letter(s): ${events} event(s) to the bus, ${sent.length - events} message(s) to their consumers${hint}`,
       );
       for (const f of failed) io.out(`  not sent, kept: ${f.letter.messageId}: ${f.reason}`);
+      for (const a of setAside) io.out(`  set aside, kept: ${a.letter.messageId}: ${a.reason}`);
       for (const f of undeleted)
         io.out(
           `  sent, but not deleted (a next redrive sends it again; consumers absorb it): ${f.letter.messageId}: ${f.reason}`,

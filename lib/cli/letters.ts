@@ -14,6 +14,7 @@ import { operatorPublishing } from '../relay/replay.js';
 import { classifyRecord, type PublishableRecord } from '../relay/stream-records.js';
 import {
   type LetterSummary,
+  letterEnvelope,
   type ParsedDeadLetter,
   parseDeadLetter,
   summarizeLetter,
@@ -252,7 +253,53 @@ export async function redriveRelayLetters(
   };
 }
 
-/** Returns consumer letters' original messages to the consumers' queues. */
+/** The aggregate version a letter's event produced, if it says. */
+function versionOf(letter: Letter): number {
+  const envelope = letterEnvelope(letter.letter) as
+    | { aggregate?: { version?: unknown } }
+    | undefined;
+  const version = Number(envelope?.aggregate?.version);
+  return Number.isFinite(version) ? version : 0;
+}
+
+/**
+ * Consumer letters in the order to send them: per consumer and aggregate, in version order,
+ * so that a successor is sent after what it waits for. Letters holding the same event for
+ * the same consumer (dead-lettered twice, say once from a replay) are sent once: the
+ * others are `copies`, of `sent` once that one is.
+ */
+export function consumerRedriveOrder(letters: readonly Letter[]): {
+  readonly toSend: readonly Letter[];
+  readonly copies: ReadonlyMap<Letter, Letter>;
+} {
+  const firstOf = new Map<string, Letter>();
+  const copies = new Map<Letter, Letter>();
+  const ordered = [...letters].sort(
+    (a, b) =>
+      String(a.summary.consumer).localeCompare(String(b.summary.consumer)) ||
+      String(a.summary.aggregate).localeCompare(String(b.summary.aggregate)) ||
+      versionOf(a) - versionOf(b) ||
+      String(a.summary.deadLetteredAt).localeCompare(String(b.summary.deadLetteredAt)),
+  );
+  const toSend: Letter[] = [];
+  for (const letter of ordered) {
+    const key = letter.summary.eventId
+      ? `${letter.summary.consumer}|${letter.summary.eventId}`
+      : undefined;
+    const first = key ? firstOf.get(key) : undefined;
+    if (first) copies.set(letter, first);
+    else {
+      if (key) firstOf.set(key, letter);
+      toSend.push(letter);
+    }
+  }
+  return { toSend, copies };
+}
+
+/**
+ * Returns consumer letters' original messages to the consumers' queues, each aggregate's in
+ * version order and each event once; a copy counts as sent once its event is.
+ */
 export async function redriveConsumerLetters(
   letters: readonly Letter[],
   options: {
@@ -262,7 +309,8 @@ export async function redriveConsumerLetters(
 ): Promise<RedriveResult> {
   const sent: Letter[] = [];
   const failed: Array<{ letter: Letter; reason: string }> = [];
-  for (const l of letters) {
+  const { toSend, copies } = consumerRedriveOrder(letters);
+  for (const l of toSend) {
     const letter = l.letter as ParsedDeadLetter & { kind: 'eventbox.consumer.dead-letter' };
     const queueUrl = options.queueUrlOf(letter.consumer);
     if (!queueUrl) {
@@ -280,6 +328,10 @@ export async function redriveConsumerLetters(
     } catch (error) {
       failed.push({ letter: l, reason: (error as Error).message });
     }
+  }
+  for (const [copy, of] of copies) {
+    if (sent.includes(of)) sent.push(copy);
+    else failed.push({ letter: copy, reason: `a copy of ${of.messageId}, which was not sent` });
   }
   return { sent, failed };
 }

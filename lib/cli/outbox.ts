@@ -3,13 +3,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { replayOutbox } from '../relay/replay.js';
-import { deploymentOf } from './deployment.js';
+import { type Deployment, deploymentOf } from './deployment.js';
 import { fields } from './format.js';
 import type { CommandIo } from './io.js';
 import { progress } from './progress.js';
 import { stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
-import { parseWindow } from './window.js';
+import { inboxWindowOf, parseWindow, refuseBeyondInbox } from './window.js';
 
 export const outboxUsage = `eventbox outbox replay --since TIME --until TIME [filters] [--dry-run] [--force]
 
@@ -48,25 +48,16 @@ export async function outboxCommand(args: readonly string[], io: CommandIo): Pro
   if (!since || !until) throw new UsageError('give the window: --since TIME --until TIME');
   let tableName = values.table;
   let eventBusName = values.bus;
-  let inboxTtlSeconds: number | undefined;
+  let consumers: Deployment['consumers'] | undefined;
   if (!tableName || !eventBusName) {
     const deployment = await deploymentOf(await stackResources(values));
     tableName ??= deployment.boxTables[0];
     eventBusName ??= deployment.relays[0]?.eventBusName;
-    if (deployment.consumers.length > 0)
-      inboxTtlSeconds = Math.min(...deployment.consumers.map((c) => c.inboxTtlSeconds));
+    consumers = deployment.consumers;
   }
   if (!tableName || !eventBusName)
     throw new CommandError('no table or bus to replay: give --table and --bus');
-  if (
-    inboxTtlSeconds !== undefined &&
-    Date.now() - since.getTime() > inboxTtlSeconds * 1000 &&
-    !values.force
-  ) {
-    throw new CommandError(
-      `--since ${since.toISOString()} is further back than the consumers' inbox remembers (${inboxTtlSeconds / 86_400} days): events they applied would apply again; --force replays anyway`,
-    );
-  }
+  refuseBeyondInbox(since, inboxWindowOf(consumers), values.force);
   const bar = progress(io, 'published');
   const result = await replayOutbox({
     client: DynamoDBDocumentClient.from(new DynamoDBClient({})),

@@ -1,4 +1,5 @@
-import { UsageError } from './usage-error.js';
+import { InboxDefaults } from '../consumer/options.js';
+import { CommandError, UsageError } from './usage-error.js';
 
 const RELATIVE = /^(\d+)(m|h|d)$/;
 const UNIT = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
@@ -38,4 +39,35 @@ export function parseWindow(
   if (until && until.getTime() > now + 60_000)
     throw new UsageError(`--until (${until.toISOString()}) is in the future`);
   return { ...(since ? { since } : {}), ...(until ? { until } : {}) };
+}
+
+/**
+ * How far back the consumers' inbox remembers: the shortest of the deployment's consumers,
+ * or, when no deployment was read (`--table` and `--bus` alone) or it has no consumers,
+ * the inbox's default, so that the refusal below is never skipped for want of a figure.
+ */
+export function inboxWindowOf(
+  consumers: ReadonlyArray<{ readonly inboxTtlSeconds: number }> | undefined,
+): {
+  readonly seconds: number;
+  readonly known: boolean;
+} {
+  const known = (consumers ?? []).map((c) => c.inboxTtlSeconds).filter(Number.isFinite);
+  return known.length > 0
+    ? { seconds: Math.min(...known), known: true }
+    : { seconds: InboxDefaults.inboxTtlSeconds, known: false };
+}
+
+/** Refuses to send again events older than the consumers' inbox remembers, unless forced. */
+export function refuseBeyondInbox(
+  since: Date,
+  window: ReturnType<typeof inboxWindowOf>,
+  force: boolean,
+  now: number = Date.now(),
+): void {
+  if (force || now - since.getTime() <= window.seconds * 1000) return;
+  const days = `${window.seconds / 86_400} days`;
+  throw new CommandError(
+    `--since ${since.toISOString()} is further back than the consumers' inbox remembers (${window.known ? days : `${days}, the default: no deployment says otherwise`}): events they applied would apply again; --force replays anyway`,
+  );
 }

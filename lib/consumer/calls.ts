@@ -10,14 +10,16 @@ export const ConsumerCalls = {
   table: [...ItemActions.read, 'dynamodb:BatchGetItem', ...ItemActions.write],
   /**
    * The SQS event source mapping receives, deletes and reads the queue's attributes with
-   * the function's role; the code changes visibility for retries. The queue URL comes from
-   * the environment, so no GetQueueUrl.
+   * the function's role; the code changes visibility for retries, and sends a message that
+   * may still wait on its last delivery to the queue again. The queue URL comes from the
+   * environment, so no GetQueueUrl.
    */
   queue: [
     'sqs:ReceiveMessage',
     'sqs:DeleteMessage',
     'sqs:GetQueueAttributes',
     'sqs:ChangeMessageVisibility',
+    'sqs:SendMessage',
   ],
   /** Messages dead-lettered with their reason. */
   deadLetterQueue: ['sqs:SendMessage'],

@@ -26,7 +26,7 @@ import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js'
 import { InboxItem, inboxItem, inboxKey } from './inbox-item.js';
 import { acquireLock, type Lock, planCompletion, releaseLock } from './lock.js';
 import { envelopeOf, type InboxMessage } from './messages.js';
-import { countNotYet, forgetNotYet } from './not-yet-count.js';
+import { countNotYet, forgetNotYet, type NotYetWait, notYetBudgetSpent } from './not-yet-count.js';
 import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
 import { validatePayload } from './schemas.js';
 import { readInboxRecords } from './seen.js';
@@ -376,17 +376,18 @@ export class InboxEngine {
     }
     const { message, event } = attempt;
     if (error instanceof NotYetError) {
-      let answers: number;
+      const now = new Date();
+      let wait: NotYetWait;
       const partition = inboxKey(this.#layout, this.consumerName, event.id)[
         this.#layout.partitionKey
       ] as string;
       try {
-        answers = await countNotYet(this.client, this.#layout, partition, this.#ttl(new Date()));
+        wait = await countNotYet(this.client, this.#layout, partition, this.#ttl(now));
       } catch (countError) {
         return { status: 'failed', event, error: countError };
       }
-      const maxAttempts = this.options.notYet?.maxAttempts ?? InboxDefaults.notYetMaxAttempts;
-      if (answers >= maxAttempts) {
+      const spent = notYetBudgetSpent(wait, now, this.#notYetBudget());
+      if (spent) {
         // A redriven letter starts a whole budget again. Should this fail, the counter
         // still expires with the inbox TTL; the letter keeps its reason either way.
         await forgetNotYet(this.client, this.#layout, partition).catch((e: unknown) =>
@@ -395,18 +396,14 @@ export class InboxEngine {
             error: e,
           }),
         );
-        return {
-          status: 'dead-letter',
-          event,
-          reason: `${error.message} (still after ${answers} attempt${answers === 1 ? '' : 's'})`,
-        };
+        return { status: 'dead-letter', event, reason: `${error.message} (${spent})` };
       }
       return {
         status: 'retry',
         kind: 'not-yet',
         event,
         reason: error.reason,
-        delaySeconds: this.backoffSeconds(answers),
+        delaySeconds: this.backoffSeconds(wait.answers),
       };
     }
     // Another delivery changed the same entity first: reading again and retrying resolves it.
@@ -452,6 +449,13 @@ export class InboxEngine {
       return this.fail(attempt, error);
     }
     return this.complete(attempt);
+  }
+
+  #notYetBudget() {
+    return {
+      maxWaitSeconds: this.options.notYet?.maxWaitSeconds ?? InboxDefaults.notYetMaxWaitSeconds,
+      maxAttempts: this.options.notYet?.maxAttempts,
+    };
   }
 
   #ttl(now: Date) {

@@ -11,6 +11,7 @@ export const ConsumerEnvironment = {
   /** The queue the function reads. */
   queueUrl: 'EVENTBOX_QUEUE_URL',
   notYetMaxAttempts: 'EVENTBOX_NOT_YET_MAX_ATTEMPTS',
+  notYetMaxWaitSeconds: 'EVENTBOX_NOT_YET_MAX_WAIT_SECONDS',
   /** The queue's redrive maxReceiveCount. */
   maxReceiveCount: 'EVENTBOX_MAX_RECEIVE_COUNT',
   inboxTtlSeconds: 'EVENTBOX_INBOX_TTL_SECONDS',
@@ -49,6 +50,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
   }
   const number = (name: string) => (env[name] ? Number(env[name]) : undefined);
   const maxAttempts = number(ConsumerEnvironment.notYetMaxAttempts);
+  const maxWaitSeconds = number(ConsumerEnvironment.notYetMaxWaitSeconds);
   const inboxTtlSeconds = number(ConsumerEnvironment.inboxTtlSeconds);
   const maxReceiveCount = number(ConsumerEnvironment.maxReceiveCount);
   const baseSeconds = number(ConsumerEnvironment.notYetBackoffBaseSeconds);
@@ -68,6 +70,7 @@ export function inboxOptionsFromEnvironment(env: NodeJS.ProcessEnv = process.env
     ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
     ...(env[ConsumerEnvironment.outboxRelayed] === 'false' ? { outbox: false as const } : {}),
     notYet: {
+      ...(maxWaitSeconds === undefined ? {} : { maxWaitSeconds }),
       ...(maxAttempts === undefined ? {} : { maxAttempts }),
       ...(Object.keys(backoff).length > 0 ? { backoff } : {}),
     },

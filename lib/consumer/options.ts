@@ -43,14 +43,24 @@ export type InboxOptions = {
    */
   readonly outbox?: { readonly tableName?: string; readonly ttlSeconds?: number } | false;
   readonly notYet?: {
-    /** Deliveries before a "not yet" event goes to the dead-letter queue. @default 10 */
+    /**
+     * How long an event may wait for what it needs (its predecessor, say), from its first
+     * "not yet" answer; then it goes to the dead-letter queue with the reason. Size it to
+     * how far apart, in time, related events can arrive: a burst of N versions of one
+     * aggregate arriving shuffled applies within about N × the backoff's cap in the worst
+     * case, however large N. A message on the queue's last delivery that may still wait is
+     * sent to the queue again as a new message, so `maxReceiveCount` does not cut the wait
+     * short. A redriven letter waits a whole budget again. @default 3600 (1 hour)
+     */
+    readonly maxWaitSeconds?: number;
+    /** A cap on "not yet" answers as well as on the time, if set. @default none */
     readonly maxAttempts?: number;
     /** Visibility delay: `min(capSeconds, baseSeconds * 2^(attempt-1))`, jittered. @default { baseSeconds: 2, capSeconds: 300 } */
     readonly backoff?: { readonly baseSeconds?: number; readonly capSeconds?: number };
   };
   /**
    * Where messages that can never be handled go, with their reason: invalid events and
-   * events still "not yet" after `notYet.maxAttempts`. Without it they are reported as
+   * events still "not yet" after `notYet.maxWaitSeconds`. Without it they are reported as
    * failed and reach the queue's own dead-letter queue through its redrive policy.
    */
   readonly deadLetterQueueUrl?: string;
@@ -121,7 +131,7 @@ export type InboxOptions = {
 export const InboxDefaults = {
   inboxTtlSeconds: InboxItem.defaultTtlSeconds,
   ttlAttribute: OutboxItem.defaultTtlAttribute,
-  notYetMaxAttempts: 10,
+  notYetMaxWaitSeconds: 3600,
   notYetBackoff: { baseSeconds: 2, capSeconds: 300 },
   mode: InboxMode.transaction,
   lockTtlSeconds: 300,
@@ -154,7 +164,8 @@ export const inboxOptionsSchema = z
     ),
     notYet: z.optional(
       z.strictObject({
-        maxAttempts: int(1, 100),
+        maxWaitSeconds: int(1, 14 * 24 * 3600),
+        maxAttempts: int(1, 1000),
         backoff: z.optional(
           z.strictObject({ baseSeconds: int(0, 43_200), capSeconds: int(0, 43_200) }),
         ),

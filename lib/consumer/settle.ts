@@ -2,7 +2,12 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSClientConfig } from '@aws-sdk/client-sqs';
-import { ChangeMessageVisibilityCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { sendConsumerDeadLetter } from './dead-letter.js';
 import type { Outcome } from './engine.js';
 import type { InboxMessage } from './messages.js';
@@ -30,6 +35,8 @@ export interface SettleContext {
  */
 const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 const RECEIPT_MARGIN_SECONDS = 60;
+/** SQS's longest per-message delay. */
+const MAX_DELAY_SECONDS = 900;
 
 /** `seconds`, or what is left of the 12 hours the message's receipt allows. */
 export function visibilityWithinLimit(
@@ -81,6 +88,13 @@ export class Settler {
     const { metrics, logger } = this.#engine;
     const eventId = 'event' in outcome ? outcome.event?.id : undefined;
     const last = this.#lastDelivery(message);
+    // An event that may still wait is not cut short by the queue's count of receives.
+    if (last && outcome.status === 'retry' && outcome.kind === 'not-yet') {
+      if (await this.#requeue(message, outcome.delaySeconds)) {
+        metrics.addMetric('NotYetRequeued', MetricUnit.Count, 1);
+        return true;
+      }
+    }
     if (last && (outcome.status === 'retry' || outcome.status === 'failed')) {
       const why =
         outcome.status === 'retry'
@@ -204,6 +218,44 @@ export class Settler {
     } catch (error) {
       metrics.addMetric('Failures', MetricUnit.Count, 1);
       logger.error('dead-letter send failed; the message comes back', {
+        messageId: message.messageId,
+        error,
+      });
+      return false;
+    }
+  }
+
+  /**
+   * Sends the message to its queue again as a new one, to be received after `delaySeconds`
+   * (up to SQS's 900; a FIFO queue takes no per-message delay): its receive count starts
+   * afresh, while the "not yet" budget, kept in the table, goes on. Resolves whether the
+   * copy was sent; the original is then done. A copy sent but not known to be (a lost
+   * response) is absorbed by the inbox as a duplicate.
+   */
+  async #requeue(message: InboxMessage, delaySeconds: number): Promise<boolean> {
+    if (message.origin !== 'sqs' || !message.queueArn || typeof message.body !== 'string')
+      return false;
+    try {
+      const fifo = message.groupId !== undefined;
+      await this.#sqs.send(
+        new SendMessageCommand({
+          QueueUrl: await this.#queueUrl(message.queueArn),
+          MessageBody: message.body,
+          ...(fifo
+            ? {
+                MessageGroupId: message.groupId,
+                MessageDeduplicationId: `${message.messageId}.${message.receiveCount}`,
+              }
+            : { DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))) }),
+        }),
+      );
+      this.#engine.logger.info('sent to the queue again, to wait on', {
+        messageId: message.messageId,
+        delaySeconds,
+      });
+      return true;
+    } catch (error) {
+      this.#engine.logger.warn('could not send the message to its queue again', {
         messageId: message.messageId,
         error,
       });

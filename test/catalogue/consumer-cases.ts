@@ -175,10 +175,10 @@ export const consumerCases: BadInputCase[] = [
     stage: 'consumer',
     input: 'event whose causal predecessor never arrives',
     outcome:
-      '"not yet" retries with backoff, then dead-lettered with the reason after `notYet.maxAttempts`',
+      '"not yet" retries with backoff, then dead-lettered with the reason after `notYet.maxWaitSeconds` (or `notYet.maxAttempts`, if set)',
     check: deadLettered(
       JSON.stringify(bridgeEvent(paid)),
-      /Not yet: the order is not known \(still after 1 attempt\)/,
+      /Not yet: the order is not known \(still after 1 attempt over \d+ s: notYet\.maxAttempts 1\)/,
       { notYet: { maxAttempts: 1 } },
       1,
       async (_e, { notYet }) => notYet('the order is not known'),

@@ -51,7 +51,7 @@ describe('Construct: EventBoxConsumer', () => {
     });
   });
 
-  it('redrives to the dead-letter queue after more deliveries than "not yet" allows, with six times the function timeout as visibility', () => {
+  it('redrives to the dead-letter queue after 20 deliveries, lets an event wait an hour "not yet", with six times the function timeout as visibility', () => {
     const { template } = consumer();
 
     template.hasResourceProperties('AWS::SQS::Queue', {
@@ -64,7 +64,7 @@ describe('Construct: EventBoxConsumer', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          EVENTBOX_NOT_YET_MAX_ATTEMPTS: '10',
+          EVENTBOX_NOT_YET_MAX_WAIT_SECONDS: '3600',
           EVENTBOX_MAX_RECEIVE_COUNT: '20',
           EVENTBOX_QUEUE_URL: { Ref: Match.stringLikeRegexp('^ScoresQueue') },
         }),
@@ -94,7 +94,7 @@ describe('Construct: EventBoxConsumer', () => {
     });
   });
 
-  it('grants the function its table, its queue (with visibility changes) and its dead-letter queue, nothing else', () => {
+  it('grants the function its table, its queue (with visibility changes and sends of a waiting message) and its dead-letter queue, nothing else', () => {
     const { template } = consumer();
 
     const policies = template.findResources('AWS::IAM::Policy');
@@ -131,6 +131,7 @@ describe('Construct: EventBoxConsumer', () => {
               'sqs:DeleteMessage',
               'sqs:GetQueueAttributes',
               'sqs:ChangeMessageVisibility',
+              'sqs:SendMessage',
             ],
             Effect: 'Allow',
             Resource: getAtt('ScoresQueue', 'Arn'),

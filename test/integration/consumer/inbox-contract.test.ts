@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type EventEnvelope, InboxEngine, type InboxHandler } from '../../../lib/consumer/index.js';
 import { add } from '../../../lib/transaction/update-operations.js';
@@ -346,32 +346,81 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     expect(await itemOf('ACCOUNT#n', 'ACCOUNT')).toMatchObject({ balance: 7, version: 2 });
   });
 
-  it('dead-letters a "not yet" event after the maximum attempts, with the reason', async () => {
+  /** Moves the event's first "not yet" back in time, as if it had waited that long. */
+  const waitedSince = async (eventId: string, secondsAgo: number) => {
+    await table.client.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: `INBOX#contract#${eventId}`, sk: 'NOTYET' },
+        UpdateExpression: 'SET waitingSince = :since',
+        ExpressionAttributeValues: {
+          ':since': new Date(Date.now() - secondsAgo * 1000).toISOString(),
+        },
+      }),
+    );
+  };
+
+  it('dead-letters a "not yet" event once it has waited notYet.maxWaitSeconds, with the reason', async () => {
     const orphan = envelope({
       type: 'Debited',
       aggregate: { type: 'Account', id: 'ghost', version: 2 },
       payload: {},
     });
+    const waiting: InboxHandler = async (_e, { notYet }) => notYet('account ghost is not open yet');
 
-    const outcomes = [];
-    for (let delivery = 1; delivery <= 10; delivery++) {
-      outcomes.push(
-        await engine.process(sqsMessage(orphan, delivery), async (_e, { notYet }) =>
-          notYet('account ghost is not open yet'),
-        ),
-      );
-    }
+    const early = [];
+    for (let delivery = 1; delivery <= 12; delivery++)
+      early.push(await engine.process(sqsMessage(orphan, delivery), waiting));
+    await waitedSince(orphan.id, 3600);
+    const late = await engine.process(sqsMessage(orphan, 13), waiting);
 
-    expect(outcomes.slice(0, 9).map((o) => o.status)).toStrictEqual(Array(9).fill('retry'));
-    expect(outcomes[9]).toMatchObject({
+    expect(early.map((o) => o.status)).toStrictEqual(Array(12).fill('retry'));
+    expect(late).toMatchObject({
       status: 'dead-letter',
-      reason: 'Not yet: account ghost is not open yet (still after 10 attempts)',
+      reason: expect.stringMatching(
+        /^Not yet: account ghost is not open yet \(still after 13 attempts over 360\d s: notYet\.maxWaitSeconds 3600\)$/,
+      ),
     });
     expect(await inboxRecords(orphan.id)).toStrictEqual([]);
   });
 
+  it('applies 20 versions of an aggregate delivered in the worst order, each waiting for its predecessor, with none dead-lettered', async () => {
+    // Every round delivers the waiting versions newest first: version v is answered
+    // "not yet" v − 1 times, 19 for the last, past any count-based budget of 10.
+    const versions = Array.from({ length: 20 }, (_, i) =>
+      envelope({
+        type: 'Posted',
+        aggregate: { type: 'Ledger', id: 'burst', version: i + 1 },
+        payload: {},
+      }),
+    );
+    const applied: number[] = [];
+    const inOrder: InboxHandler = async (event, { get, tx, notYet }) => {
+      const ledger = await get({ pk: 'LEDGER#burst', sk: 'LEDGER' });
+      const at = Number(ledger?.version ?? 0);
+      if (event.aggregate.version !== at + 1) notYet(`ledger burst is at version ${at}`);
+      tx.synchronize({ pk: 'LEDGER#burst', sk: 'LEDGER' }, { version: event.aggregate.version });
+      applied.push(event.aggregate.version);
+    };
+    let waiting = [...versions].reverse();
+    const deadLettered: string[] = [];
+    for (let round = 1; waiting.length > 0 && round <= 25; round++) {
+      const next = [];
+      for (const event of waiting) {
+        const outcome = await engine.process(sqsMessage(event, round), inOrder);
+        if (outcome.status === 'retry') next.push(event);
+        if (outcome.status === 'dead-letter') deadLettered.push(outcome.reason);
+      }
+      waiting = next;
+    }
+
+    expect(deadLettered).toStrictEqual([]);
+    expect(applied).toStrictEqual(versions.map((e) => e.aggregate.version));
+    expect(await itemOf('LEDGER#burst', 'LEDGER')).toMatchObject({ version: 20 });
+  });
+
   it('gives a dead-lettered "not yet" event a whole budget again when it is redriven', async () => {
-    // Prepare: dead-lettered after 10 "not yet"s, its predecessor still missing.
+    // Prepare: dead-lettered after an hour of "not yet"s, its predecessor still missing.
     const successor = envelope({
       type: 'Debited',
       aggregate: { type: 'Account', id: 'redriven', version: 2 },
@@ -379,13 +428,15 @@ describe.each(inject('eventbox').dynamoDbEngines)('Inbox contract on $name', ({ 
     });
     const waiting = async (_e: unknown, { notYet }: { notYet: (why: string) => never }) =>
       notYet('account redriven is not open yet');
-    for (let delivery = 1; delivery <= 10; delivery++)
-      await engine.process(sqsMessage(successor, delivery), waiting);
+    await engine.process(sqsMessage(successor, 1), waiting);
+    await waitedSince(successor.id, 3600);
+    const dead = await engine.process(sqsMessage(successor, 2), waiting);
 
     // Act: a redrive sends it back; its predecessor is still on its way.
     const redriven = await engine.process(sqsMessage(successor, 1), waiting);
 
     // Assess
+    expect(dead).toMatchObject({ status: 'dead-letter' });
     expect(redriven).toMatchObject({ status: 'retry', kind: 'not-yet' });
     expect(await notYetAnswers(successor.id)).toBe(1);
   });

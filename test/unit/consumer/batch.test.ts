@@ -317,6 +317,7 @@ describe('Function: withInbox', () => {
     const letters = () =>
       sq
         .commandCalls(SendMessageCommand)
+        .filter((c) => c.args[0].input.QueueUrl?.endsWith('-dlq'))
         .map((c) => JSON.parse(c.args[0].input.MessageBody ?? '{}') as { reason: string });
 
     it.each([
@@ -327,10 +328,6 @@ describe('Function: withInbox', () => {
       [
         { status: 'retry', kind: 'conflict', event, reason: 'version 3 expected', delaySeconds: 1 },
         'Conflict: version 3 expected',
-      ],
-      [
-        { status: 'retry', kind: 'not-yet', event, reason: 'no order', delaySeconds: 4 },
-        'Not yet: no order',
       ],
     ] as const)(
       'dead-letters a message that would come back, with its reason: %o',
@@ -350,6 +347,66 @@ describe('Function: withInbox', () => {
         expect(sq.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(0);
       },
     );
+
+    const notYet: Outcome = {
+      status: 'retry',
+      kind: 'not-yet',
+      event,
+      reason: 'no order',
+      delaySeconds: 40,
+    };
+
+    it('sends a "not yet" that may still wait to its queue again as a new message, and lets the original go', async () => {
+      const last = sqsMessage(event, 20);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => notYet, { maxReceiveCount: 20 }),
+      );
+
+      const response = await handler(sqsEventOf([last]));
+
+      expect(response).toStrictEqual({ batchItemFailures: [] });
+      expect(sq.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toStrictEqual([
+        {
+          QueueUrl: 'http://localhost/000000000000/user-score',
+          MessageBody: last.body,
+          DelaySeconds: 40,
+        },
+      ]);
+    });
+
+    it('sends a FIFO message again in its group, with a deduplication id of this delivery and no delay', async () => {
+      const last = sqsMessage(event, 20, { groupId: 'T#1' });
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => notYet, { maxReceiveCount: 20 }),
+      );
+
+      await handler(sqsEventOf([last]));
+
+      expect(sq.commandCalls(SendMessageCommand)[0]?.args[0].input).toStrictEqual({
+        QueueUrl: 'http://localhost/000000000000/user-score',
+        MessageBody: last.body,
+        MessageGroupId: 'T#1',
+        MessageDeduplicationId: `${last.messageId}.20`,
+      });
+    });
+
+    it('dead-letters a "not yet" with its reason when it cannot be sent to its queue again', async () => {
+      sq.on(SendMessageCommand, { QueueUrl: 'http://localhost/000000000000/user-score' }).rejects(
+        new Error('SQS down'),
+      );
+      const last = sqsMessage(event, 20);
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => notYet, { maxReceiveCount: 20 }),
+      );
+
+      expect(await handler(sqsEventOf([last]))).toStrictEqual({ batchItemFailures: [] });
+      expect(letters().map((l) => l.reason)).toStrictEqual([
+        "Not yet: no order (delivery 20, the queue's last: maxReceiveCount 20)",
+      ]);
+    });
 
     it('retries as usual on any earlier delivery', async () => {
       const handler = withInbox(

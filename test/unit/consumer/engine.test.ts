@@ -272,22 +272,49 @@ describe('Class: InboxEngine', () => {
       expect(update?.UpdateExpression).toMatch(/^ADD #count :one/);
     });
 
-    it('dead-letters a "not yet" once its count reaches maxAttempts, one below retries', async () => {
+    it('dead-letters a "not yet" once it has waited notYet.maxWaitSeconds since its first answer, however many answers', async () => {
+      const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
       ddb
         .on(UpdateCommand)
-        .resolvesOnce({ Attributes: { notYet: 9 } })
-        .resolves({
-          Attributes: { notYet: 10 },
-        });
+        .resolvesOnce({ Attributes: { notYet: 40, waitingSince: minutesAgo(59) } })
+        .resolves({ Attributes: { notYet: 2, waitingSince: minutesAgo(61) } });
 
-      const below = await engine.fail(await begun(), new NotYetError('no user yet'));
-      const at = await engine.fail(await begun(), new NotYetError('no user yet'));
+      const within = await engine.fail(await begun(), new NotYetError('no user yet'));
+      const spent = await engine.fail(await begun(), new NotYetError('no user yet'));
+
+      expect(within).toMatchObject({ status: 'retry', kind: 'not-yet' });
+      expect(spent).toStrictEqual({
+        status: 'dead-letter',
+        event,
+        reason: expect.stringMatching(
+          /^Not yet: no user yet \(still after 2 attempts over 36\d\d s: notYet\.maxWaitSeconds 3600\)$/,
+        ),
+      });
+      const update = ddb.commandCalls(UpdateCommand)[0]?.args[0].input;
+      expect(update?.UpdateExpression).toContain('#since = if_not_exists(#since, :now)');
+    });
+
+    it('dead-letters a "not yet" at notYet.maxAttempts answers when that cap is set, whatever the time', async () => {
+      const capped = new InboxEngine({
+        consumerName: 'unit',
+        tableName: 'scores',
+        client,
+        notYet: { maxAttempts: 10 },
+      });
+      const now = new Date().toISOString();
+      ddb
+        .on(UpdateCommand)
+        .resolvesOnce({ Attributes: { notYet: 9, waitingSince: now } })
+        .resolves({ Attributes: { notYet: 10, waitingSince: now } });
+
+      const below = await capped.fail(await begun(), new NotYetError('no user yet'));
+      const at = await capped.fail(await begun(), new NotYetError('no user yet'));
 
       expect(below).toMatchObject({ status: 'retry', kind: 'not-yet' });
       expect(at).toStrictEqual({
         status: 'dead-letter',
         event,
-        reason: 'Not yet: no user yet (still after 10 attempts)',
+        reason: 'Not yet: no user yet (still after 10 attempts over 0 s: notYet.maxAttempts 10)',
       });
     });
 
