@@ -1,75 +1,27 @@
-import {
-  CloudFormationClient,
-  DescribeStackResourcesCommand,
-  GetTemplateCommand,
-} from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeArchiveCommand,
   EventBridgeClient,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
+import { mockStack, stackMocks } from '../../helpers/mocked-stack.js';
 
 /**
  * What the emulator cannot do: EventBridge archive replay and CloudWatch figures. The SDK
- * calls the commands make are asserted; the stack they read is a template with the
- * constructs' resource metadata.
+ * calls the commands make are asserted; the stack they read is `mockedStack`.
  */
-const template = {
-  Resources: {
-    Relay: { Metadata: { eventbox: { role: 'relay-function', relay: 'eventbox-relay-1' } } },
-    RelayDlq: {
-      Metadata: { eventbox: { role: 'relay-dead-letter-queue', relay: 'eventbox-relay-1' } },
-    },
-    Scores: { Metadata: { eventbox: { role: 'consumer-function', consumer: 'scores' } } },
-    ScoresQueue: { Metadata: { eventbox: { role: 'consumer-queue', consumer: 'scores' } } },
-    ScoresDlq: {
-      Metadata: { eventbox: { role: 'consumer-dead-letter-queue', consumer: 'scores' } },
-    },
-    Archive: { Metadata: { eventbox: { role: 'archive' } } },
-    Plain: {},
-  },
-};
-const physical: Record<string, string> = {
-  Relay: 'relay-fn',
-  RelayDlq: 'https://sqs/relay-dlq',
-  Scores: 'scores-fn',
-  ScoresQueue: 'https://sqs/scores',
-  ScoresDlq: 'https://sqs/scores-dlq',
-  Archive: 'shop-archive',
-  Plain: 'x',
-};
-
 describe('Commands: archive replay and status', () => {
-  const cfn = mockClient(CloudFormationClient);
-  const lambda = mockClient(LambdaClient);
+  const { cfn, lambda } = stackMocks;
   const sqs = mockClient(SQSClient);
   const cloudwatch = mockClient(CloudWatchClient);
   const events = mockClient(EventBridgeClient);
 
   beforeEach(() => {
-    process.env.EVENTBOX_STACK = 'Shop';
-    cfn.on(GetTemplateCommand).resolves({ TemplateBody: JSON.stringify(template) });
-    cfn.on(DescribeStackResourcesCommand).resolves({
-      StackResources: Object.entries(physical).map(([LogicalResourceId, PhysicalResourceId]) => ({
-        LogicalResourceId,
-        PhysicalResourceId,
-        ResourceType: 'x',
-        ResourceStatus: 'CREATE_COMPLETE',
-        Timestamp: new Date(),
-      })),
-    });
-    lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'relay-fn' }).resolves({
-      Environment: { Variables: { EVENTBOX_EVENT_BUS_NAME: 'shop-bus' } },
-    });
-    lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'scores-fn' }).resolves({
-      Environment: { Variables: { EVENTBOX_INBOX_TTL_SECONDS: String(30 * 86_400) } },
-    });
+    mockStack();
     sqs.on(GetQueueAttributesCommand).resolves({
       Attributes: { ApproximateNumberOfMessages: '2', ApproximateNumberOfMessagesNotVisible: '1' },
     });

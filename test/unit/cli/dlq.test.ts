@@ -1,0 +1,171 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ConsumerDeadLetterMessage } from '../../../lib/shared/dead-letters.js';
+import { envelope, eventBridgeEventOf } from '../../../lib/testing/builders.js';
+import { cli } from '../../helpers/cli.js';
+import { mockStack, stackMocks } from '../../helpers/mocked-stack.js';
+
+const DAY = 86_400_000;
+
+/** A consumer letter of `scores` holding version `version` of account `a`. */
+function letterOf(version: number, options: { id?: string; eventAgeMs?: number } = {}) {
+  const event = envelope({
+    type: 'Posted',
+    aggregate: { type: 'Account', id: 'a', version },
+    payload: {},
+    time: new Date(Date.now() - (options.eventAgeMs ?? 60_000)),
+  });
+  const body = JSON.stringify(eventBridgeEventOf({ ...event, id: options.id ?? event.id }));
+  const letter: ConsumerDeadLetterMessage = {
+    kind: 'eventbox.consumer.dead-letter',
+    consumer: 'scores',
+    reason: `Not yet: account a is at version ${version - 2}`,
+    eventId: options.id ?? event.id,
+    eventType: 'Posted',
+    messageId: `orig-${version}`,
+    receiveCount: 20,
+    deadLetteredAt: new Date().toISOString(),
+    body,
+  };
+  return { body, letter };
+}
+
+const sentVersions = (sqs: ReturnType<typeof mockClient>) =>
+  sqs.commandCalls(SendMessageCommand).map(
+    (c) =>
+      (
+        JSON.parse(String(c.args[0].input.MessageBody)) as {
+          detail: { aggregate: { version: number } };
+        }
+      ).detail.aggregate.version,
+  );
+/** The receipt handles the redrive deleted, or released (made visible again). */
+const receipts = (sqs: ReturnType<typeof mockClient>, what: 'deleted' | 'released') =>
+  sqs
+    .commandCalls(
+      what === 'deleted' ? DeleteMessageBatchCommand : ChangeMessageVisibilityBatchCommand,
+    )
+    .flatMap(
+      (c) =>
+        (c.args[0].input as { Entries?: Array<{ ReceiptHandle?: string }> }).Entries?.map(
+          (e) => e.ReceiptHandle,
+        ) ?? [],
+    )
+    .sort();
+
+/**
+ * `dlq redrive` over a consumer's dead-letter queue with the SDK mocked: what it sends, in
+ * which order, and what it deletes, keeps or sets aside.
+ */
+describe('Command: dlq redrive', () => {
+  const sqs = mockClient(SQSClient);
+
+  beforeEach(() => {
+    mockStack();
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
+    sqs.on(DeleteMessageBatchCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'new' });
+  });
+
+  afterEach(() => {
+    for (const mock of [sqs, stackMocks.cfn, stackMocks.lambda]) mock.reset();
+    delete process.env.EVENTBOX_STACK;
+  });
+
+  /** The scores dead-letter queue holds these letters; the relay's is empty. */
+  const holding = (letters: ReadonlyArray<{ letter: ConsumerDeadLetterMessage }>) => {
+    sqs.on(ReceiveMessageCommand).resolves({});
+    sqs
+      .on(ReceiveMessageCommand, { QueueUrl: 'https://sqs/scores-dlq' })
+      .resolvesOnce({
+        Messages: letters.map((l, i) => ({
+          MessageId: `dl-${i}`,
+          ReceiptHandle: `rh-${i}`,
+          Body: JSON.stringify(l.letter),
+        })),
+      })
+      .resolves({});
+  };
+
+  it("sends an aggregate's letters in version order, an event dead-lettered twice once, and deletes what it sent", async () => {
+    const twice = letterOf(2);
+    holding([letterOf(4), twice, letterOf(3), { letter: { ...twice.letter, messageId: 'copy' } }]);
+
+    const { code, out } = await cli('dlq', 'redrive', '--json');
+
+    expect(code).toBe(0);
+    expect(sentVersions(sqs)).toStrictEqual([2, 3, 4]);
+    expect(
+      sqs
+        .commandCalls(SendMessageCommand)
+        .every((c) => c.args[0].input.QueueUrl === 'https://sqs/scores'),
+    ).toBe(true);
+    expect(receipts(sqs, 'deleted')).toStrictEqual(['rh-0', 'rh-1', 'rh-2', 'rh-3']);
+    expect(JSON.parse(out).redriven).toHaveLength(4);
+  });
+
+  it('keeps a letter whose send failed, and its copy, and deletes only the letters sent', async () => {
+    const failing = letterOf(3);
+    sqs.on(SendMessageCommand, { MessageBody: failing.body }).rejects(new Error('Throttling'));
+    holding([letterOf(2), failing, { letter: { ...failing.letter, messageId: 'copy' } }]);
+
+    const { code, out } = await cli('dlq', 'redrive');
+
+    expect(code).toBe(1);
+    expect(receipts(sqs, 'deleted')).toStrictEqual(['rh-0']);
+    expect(receipts(sqs, 'released')).toStrictEqual(['rh-1', 'rh-2']);
+    expect(out).toContain('not sent, kept: dl-1: Throttling');
+  });
+
+  it("sets aside a letter older than the consumer's inbox remembers, with why, and redrives the rest", async () => {
+    holding([letterOf(2, { eventAgeMs: 31 * DAY }), letterOf(3)]);
+
+    const { code, out } = await cli('dlq', 'redrive');
+
+    expect(code).toBe(0);
+    expect(sentVersions(sqs)).toStrictEqual([3]);
+    expect(receipts(sqs, 'deleted')).toStrictEqual(['rh-1']);
+    expect(receipts(sqs, 'released')).toStrictEqual(['rh-0']);
+    expect(out).toMatch(
+      /set aside, kept: dl-0: its event \(.+\) is older than the consumers' inbox remembers \(30 days\)/,
+    );
+  });
+
+  it('sends a too-old letter too with --force', async () => {
+    holding([letterOf(2, { eventAgeMs: 31 * DAY }), letterOf(3)]);
+
+    const { code } = await cli('dlq', 'redrive', '--force');
+
+    expect(code).toBe(0);
+    expect(sentVersions(sqs)).toStrictEqual([2, 3]);
+  });
+});
+
+describe('Command: outbox replay without a deployment', () => {
+  it("refuses a window older than the inbox's default when no stack says how long consumers remember", async () => {
+    const { code, err } = await cli(
+      'outbox',
+      'replay',
+      '--table',
+      'orders',
+      '--bus',
+      'shop',
+      '--since',
+      '8d',
+      '--until',
+      '1d',
+    );
+
+    expect(code).toBeGreaterThan(0);
+    expect(err.split('\n')[0]).toContain(
+      "further back than the consumers' inbox remembers (7 days, the default: no deployment says otherwise)",
+    );
+  });
+});
