@@ -14,6 +14,7 @@ import {
   redriveConsumerLetters,
   redriveRelayLetters,
   releaseLetters,
+  rootsOf,
 } from './letters.js';
 import { stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
@@ -24,7 +25,8 @@ eventbox dlq show <message id> [--queue NAME]
 eventbox dlq redrive [--queue NAME] [filters] [--dry-run] [--skip-unknown] [--force]
 
 Reads the dead-letter queues of a deployment (the relay's and each consumer's), grouped by
-reason and event type; shows one letter whole; or sends letters on once their cause is
+reason and event type, root causes first (the letter each aggregate's later letters wait
+behind, with how many); shows one letter whole; or sends letters on once their cause is
 fixed: a relay letter's event to the bus (each aggregate's in version order), a consumer
 letter's message back to its queue. A letter is deleted only after it is sent on; the
 consumers' inbox makes a repeated or interrupted redrive harmless.
@@ -158,6 +160,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
       group.count++;
       groups.set(key, group);
     }
+    const roots = rootsOf(selected).filter((r) => r.waiting > 0);
     if (values.json) {
       io.out(
         JSON.stringify({
@@ -167,9 +170,35 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
             ...l.summary,
           })),
           groups: [...groups.values()],
+          roots: roots.map((r) => ({
+            source: (r.letter as Letter & { source: string }).source,
+            messageId: r.letter.messageId,
+            eventId: r.letter.summary.eventId,
+            aggregate: r.letter.summary.aggregate,
+            version: r.version,
+            reason: r.letter.summary.reason,
+            waiting: r.waiting,
+          })),
         }),
       );
     } else {
+      if (roots.length > 0) {
+        io.out('Root causes: letters that later letters of their aggregate wait behind');
+        io.out(
+          table(
+            ['QUEUE', 'WAITING', 'AGGREGATE', 'VERSION', 'MESSAGE', 'REASON'],
+            roots.map((r) => [
+              (r.letter as Letter & { source: string }).source,
+              String(r.waiting),
+              r.letter.summary.aggregate ?? '-',
+              String(r.version),
+              r.letter.messageId,
+              r.letter.summary.reason,
+            ]),
+          ),
+        );
+        io.out('');
+      }
       io.out(
         table(
           ['QUEUE', 'COUNT', 'EVENT TYPE', 'REASON'],

@@ -254,7 +254,7 @@ export async function redriveRelayLetters(
 }
 
 /** The aggregate version a letter's event produced, if it says. */
-function versionOf(letter: Letter): number {
+export function versionOf(letter: Letter): number {
   const envelope = letterEnvelope(letter.letter) as
     | { aggregate?: { version?: unknown } }
     | undefined;
@@ -334,4 +334,38 @@ export async function redriveConsumerLetters(
     else failed.push({ letter: copy, reason: `a copy of ${of.messageId}, which was not sent` });
   }
   return { sent, failed };
+}
+
+/** A letter that others of its aggregate wait behind, and how many. */
+export interface RootLetter {
+  readonly letter: Letter;
+  readonly version: number;
+  /** Letters of the same consumer and aggregate at later versions. */
+  readonly waiting: number;
+}
+
+/**
+ * Which letters wait on which: per consumer (or the relay) and aggregate, the letter of
+ * the lowest version is the root, and every later one waits behind it (a successor
+ * answered "not yet" because its predecessor is here too). Roots with the most waiting
+ * come first; a letter alone on its aggregate is a root with none waiting.
+ */
+export function rootsOf(
+  letters: ReadonlyArray<Letter & { readonly source?: string }>,
+): RootLetter[] {
+  const byAggregate = new Map<string, Letter[]>();
+  for (const l of letters) {
+    if (!l.summary.aggregate) continue;
+    const key = `${l.source ?? l.queueUrl}|${l.summary.consumer ?? ''}|${l.summary.aggregate}`;
+    byAggregate.set(key, [...(byAggregate.get(key) ?? []), l]);
+  }
+  const roots = [...byAggregate.values()].map((group) => {
+    const [root] = [...group].sort((a, b) => versionOf(a) - versionOf(b));
+    const version = versionOf(root as Letter);
+    const events = new Set(
+      group.filter((l) => versionOf(l) > version).map((l) => l.summary.eventId ?? l.messageId),
+    );
+    return { letter: root as Letter, version, waiting: events.size };
+  });
+  return roots.sort((a, b) => b.waiting - a.waiting);
 }

@@ -13,6 +13,7 @@ import { cli } from '../../helpers/cli.js';
 import { mockStack, stackMocks } from '../../helpers/mocked-stack.js';
 
 const DAY = 86_400_000;
+const sqs = mockClient(SQSClient);
 
 /** A consumer letter of `scores` holding version `version` of account `a`. */
 function letterOf(version: number, options: { id?: string; eventAgeMs?: number } = {}) {
@@ -37,7 +38,7 @@ function letterOf(version: number, options: { id?: string; eventAgeMs?: number }
   return { body, letter };
 }
 
-const sentVersions = (sqs: ReturnType<typeof mockClient>) =>
+const sentVersions = () =>
   sqs.commandCalls(SendMessageCommand).map(
     (c) =>
       (
@@ -47,7 +48,7 @@ const sentVersions = (sqs: ReturnType<typeof mockClient>) =>
       ).detail.aggregate.version,
   );
 /** The receipt handles the redrive deleted, or released (made visible again). */
-const receipts = (sqs: ReturnType<typeof mockClient>, what: 'deleted' | 'released') =>
+const receipts = (what: 'deleted' | 'released') =>
   sqs
     .commandCalls(
       what === 'deleted' ? DeleteMessageBatchCommand : ChangeMessageVisibilityBatchCommand,
@@ -65,8 +66,6 @@ const receipts = (sqs: ReturnType<typeof mockClient>, what: 'deleted' | 'release
  * which order, and what it deletes, keeps or sets aside.
  */
 describe('Command: dlq redrive', () => {
-  const sqs = mockClient(SQSClient);
-
   beforeEach(() => {
     mockStack();
     sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
@@ -101,13 +100,13 @@ describe('Command: dlq redrive', () => {
     const { code, out } = await cli('dlq', 'redrive', '--json');
 
     expect(code).toBe(0);
-    expect(sentVersions(sqs)).toStrictEqual([2, 3, 4]);
+    expect(sentVersions()).toStrictEqual([2, 3, 4]);
     expect(
       sqs
         .commandCalls(SendMessageCommand)
         .every((c) => c.args[0].input.QueueUrl === 'https://sqs/scores'),
     ).toBe(true);
-    expect(receipts(sqs, 'deleted')).toStrictEqual(['rh-0', 'rh-1', 'rh-2', 'rh-3']);
+    expect(receipts('deleted')).toStrictEqual(['rh-0', 'rh-1', 'rh-2', 'rh-3']);
     expect(JSON.parse(out).redriven).toHaveLength(4);
   });
 
@@ -119,8 +118,8 @@ describe('Command: dlq redrive', () => {
     const { code, out } = await cli('dlq', 'redrive');
 
     expect(code).toBe(1);
-    expect(receipts(sqs, 'deleted')).toStrictEqual(['rh-0']);
-    expect(receipts(sqs, 'released')).toStrictEqual(['rh-1', 'rh-2']);
+    expect(receipts('deleted')).toStrictEqual(['rh-0']);
+    expect(receipts('released')).toStrictEqual(['rh-1', 'rh-2']);
     expect(out).toContain('not sent, kept: dl-1: Throttling');
   });
 
@@ -130,9 +129,9 @@ describe('Command: dlq redrive', () => {
     const { code, out } = await cli('dlq', 'redrive');
 
     expect(code).toBe(0);
-    expect(sentVersions(sqs)).toStrictEqual([3]);
-    expect(receipts(sqs, 'deleted')).toStrictEqual(['rh-1']);
-    expect(receipts(sqs, 'released')).toStrictEqual(['rh-0']);
+    expect(sentVersions()).toStrictEqual([3]);
+    expect(receipts('deleted')).toStrictEqual(['rh-1']);
+    expect(receipts('released')).toStrictEqual(['rh-0']);
     expect(out).toMatch(
       /set aside, kept: dl-0: its event \(.+\) is older than the consumers' inbox remembers \(30 days\)/,
     );
@@ -144,7 +143,58 @@ describe('Command: dlq redrive', () => {
     const { code } = await cli('dlq', 'redrive', '--force');
 
     expect(code).toBe(0);
-    expect(sentVersions(sqs)).toStrictEqual([2, 3]);
+    expect(sentVersions()).toStrictEqual([2, 3]);
+  });
+});
+
+describe('Command: dlq list', () => {
+  beforeEach(() => {
+    mockStack();
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
+  });
+
+  afterEach(() => {
+    for (const mock of [sqs, stackMocks.cfn, stackMocks.lambda]) mock.reset();
+    delete process.env.EVENTBOX_STACK;
+  });
+
+  it('names the root cause first: the letter of the lowest version, with how many letters of its aggregate wait behind it', async () => {
+    const poison = letterOf(1);
+    const behind = [letterOf(3), letterOf(2), letterOf(4)];
+    const messages = [
+      ...behind,
+      { letter: { ...poison.letter, reason: 'Handler failed: XXX' } },
+    ].map((l, i) => ({
+      MessageId: `dl-${i}`,
+      ReceiptHandle: `rh-${i}`,
+      Body: JSON.stringify(l.letter),
+    }));
+    sqs.on(ReceiveMessageCommand).resolves({});
+    sqs
+      .on(ReceiveMessageCommand, { QueueUrl: 'https://sqs/scores-dlq' })
+      .resolvesOnce({ Messages: messages })
+      .resolvesOnce({})
+      .resolvesOnce({ Messages: messages })
+      .resolves({});
+
+    const json = await cli('dlq', 'list', '--json');
+    const text = await cli('dlq', 'list');
+
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.out).roots).toStrictEqual([
+      {
+        source: 'scores',
+        messageId: 'dl-3',
+        eventId: poison.letter.eventId,
+        aggregate: 'Account#a',
+        version: 1,
+        reason: 'Handler failed: XXX',
+        waiting: 3,
+      },
+    ]);
+    expect(text.out).toMatch(
+      /Root causes[^\n]*\n.*WAITING[^\n]*\n-[- ]*\nscores\s+3\s+Account#a\s+1\s+dl-3\s+Handler failed: XXX/,
+    );
   });
 });
 
