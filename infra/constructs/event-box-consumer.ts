@@ -174,6 +174,11 @@ export class EventBoxConsumer extends Construct {
     }
     this.consumerName = props.consumerName;
     this.inboxTtl = this.#inboxTtl(props);
+    const maxWait = props.notYetMaxWait ?? Duration.hours(1);
+    if (!maxWait.isUnresolved() && maxWait.toSeconds() >= this.inboxTtl.toSeconds())
+      throw new InvalidPropsError(
+        `notYetMaxWait of consumer ${props.consumerName} is ${maxWait.toSeconds()} s, not below its inboxTtl (${this.inboxTtl.toSeconds()} s): the wait is kept in an item that expires with the inbox record`,
+      );
 
     if (props.relay && !(props.publishTo && !(props.publishTo instanceof EventBox))) {
       throw new InvalidPropsError(
@@ -234,9 +239,7 @@ export class EventBoxConsumer extends Construct {
         [ConsumerEnvironment.consumerName]: props.consumerName,
         [ConsumerEnvironment.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
         [ConsumerEnvironment.queueUrl]: this.queue.queueUrl,
-        [ConsumerEnvironment.notYetMaxWaitSeconds]: String(
-          (props.notYetMaxWait ?? Duration.hours(1)).toSeconds(),
-        ),
+        [ConsumerEnvironment.notYetMaxWaitSeconds]: String(maxWait.toSeconds()),
         ...(notYetMaxAttempts === undefined
           ? {}
           : { [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts) }),

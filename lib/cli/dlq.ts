@@ -15,6 +15,7 @@ import {
   redriveRelayLetters,
   releaseLetters,
   rootsOf,
+  versionOf,
 } from './letters.js';
 import { stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
@@ -87,6 +88,21 @@ async function read(sqs: SQSClient, from: readonly Source[], hideSeconds: number
       letters.push({ ...letter, source: source.name });
   }
   return letters;
+}
+
+/** When a letter's event was created (ms), from its envelope or its stream record. */
+function eventTimeOf(l: Letter): number | undefined {
+  const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
+  if (envelope?.time !== undefined) {
+    const time = Date.parse(envelope.time);
+    if (!Number.isNaN(time)) return time;
+  }
+  if (l.letter.kind === 'eventbox.relay.dead-letter') {
+    const created = (l.letter.record as { dynamodb?: { ApproximateCreationDateTime?: number } })
+      ?.dynamodb?.ApproximateCreationDateTime;
+    if (typeof created === 'number') return created * 1000;
+  }
+  return undefined;
 }
 
 export async function dlqCommand(args: readonly string[], io: CommandIo): Promise<number> {
@@ -230,20 +246,40 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
       const consumer = deployment.consumers.find((c) => c.name === l.summary.consumer);
       return consumer ? inboxWindowOf([consumer]) : everyInbox;
     };
-    const setAside = values.force
+    const tooOld = values.force
       ? []
       : selected.flatMap((l) => {
-          const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
-          const time = envelope?.time === undefined ? Number.NaN : Date.parse(envelope.time);
+          if (
+            l.letter.kind !== 'eventbox.relay.dead-letter' &&
+            l.letter.kind !== 'eventbox.consumer.dead-letter'
+          )
+            return [];
+          const time = eventTimeOf(l);
           const window = windowOf(l);
-          if (Number.isNaN(time) || Date.now() - time <= window.seconds * 1000) return [];
+          if (time !== undefined && Date.now() - time <= window.seconds * 1000) return [];
           return [
             {
               letter: l,
-              reason: `its event (${envelope?.time}) is older than the consumers' inbox remembers (${window.seconds / 86_400} days${window.known ? '' : ', the default'}): it could apply twice; --force sends it anyway`,
+              reason:
+                time === undefined
+                  ? "its event's time is unknown (a record too large to keep whole), so it may be older than the consumers' inbox remembers; --force sends it anyway"
+                  : `its event (${new Date(time).toISOString()}) is older than the consumers' inbox remembers (${window.seconds / 86_400} days${window.known ? '' : ', the default'}): it could apply twice; --force sends it anyway`,
             },
           ];
         });
+    // Later letters of a set-aside letter's aggregate would only wait for it: they stay too.
+    const heldBack = new Map(
+      tooOld.map((a) => [`${a.letter.summary.consumer}|${a.letter.summary.aggregate}`, a.letter]),
+    );
+    const behind = selected.flatMap((l) => {
+      const root = l.summary.aggregate
+        ? heldBack.get(`${l.summary.consumer}|${l.summary.aggregate}`)
+        : undefined;
+      if (!root || root === l || tooOld.some((a) => a.letter === l)) return [];
+      if (versionOf(l) <= versionOf(root)) return [];
+      return [{ letter: l, reason: `it waits behind ${root.messageId}, which is set aside` }];
+    });
+    const setAside = [...tooOld, ...behind];
     const kept = new Set(setAside.map((a) => a.letter));
     const going = selected.filter((l) => !kept.has(l));
     const relay = going.filter((l) => l.letter.kind === 'eventbox.relay.dead-letter');

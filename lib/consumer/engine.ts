@@ -388,14 +388,6 @@ export class InboxEngine {
       }
       const spent = notYetBudgetSpent(wait, now, this.#notYetBudget());
       if (spent) {
-        // A redriven letter starts a whole budget again. Should this fail, the counter
-        // still expires with the inbox TTL; the letter keeps its reason either way.
-        await forgetNotYet(this.client, this.#layout, partition).catch((e: unknown) =>
-          this.logger.warn('could not reset the "not yet" count of a dead-lettered event', {
-            eventId: event.id,
-            error: e,
-          }),
-        );
         return { status: 'dead-letter', event, reason: `${error.message} (${spent})` };
       }
       return {
@@ -449,6 +441,23 @@ export class InboxEngine {
       return this.fail(attempt, error);
     }
     return this.complete(attempt);
+  }
+
+  /**
+   * Forgets the event's "not yet" wait once it is dead-lettered, whatever the reason (its
+   * budget spent, the queue's last delivery), so that a redrive gives it a whole budget
+   * again. Should this fail, the item still expires with the inbox TTL.
+   */
+  async deadLettered(event: EventEnvelope): Promise<void> {
+    const partition = inboxKey(this.#layout, this.consumerName, event.id)[
+      this.#layout.partitionKey
+    ] as string;
+    await forgetNotYet(this.client, this.#layout, partition).catch((e: unknown) =>
+      this.logger.warn('could not reset the "not yet" wait of a dead-lettered event', {
+        eventId: event.id,
+        error: e,
+      }),
+    );
   }
 
   #notYetBudget() {

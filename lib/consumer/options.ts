@@ -48,9 +48,11 @@ export type InboxOptions = {
      * "not yet" answer; then it goes to the dead-letter queue with the reason. Size it to
      * how far apart, in time, related events can arrive: a burst of N versions of one
      * aggregate arriving shuffled applies within about N × the backoff's cap in the worst
-     * case, however large N. A message on the queue's last delivery that may still wait is
-     * sent to the queue again as a new message, so `maxReceiveCount` does not cut the wait
-     * short. A redriven letter waits a whole budget again. @default 3600 (1 hour)
+     * case, however large N. With `deadLetterQueueUrl` and `maxReceiveCount`, a message on
+     * the queue's last delivery that may still wait is sent to the queue again as a new
+     * message, so the count does not cut the wait short (not on FIFO queues, where a copy
+     * would go behind its group). Below `inboxTtlSeconds`. A redriven letter waits a whole
+     * budget again. @default 3600 (1 hour)
      */
     readonly maxWaitSeconds?: number;
     /** A cap on "not yet" answers as well as on the time, if set. @default none */
@@ -196,4 +198,13 @@ export const inboxOptionsSchema = z
     z.refine((o) => !(o.unknownEventTypes && !o.schemas), {
       message: 'unknownEventTypes needs schemas',
     }),
+    z.refine(
+      (o) =>
+        (o.notYet?.maxWaitSeconds ?? InboxDefaults.notYetMaxWaitSeconds) <
+        (o.inboxTtlSeconds ?? InboxDefaults.inboxTtlSeconds),
+      {
+        message:
+          'notYet.maxWaitSeconds must be below inboxTtlSeconds: the wait is kept in an item that expires with the inbox record',
+      },
+    ),
   );

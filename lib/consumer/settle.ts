@@ -8,6 +8,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import type { EventEnvelope } from '../envelope/envelope.js';
 import { sendConsumerDeadLetter } from './dead-letter.js';
 import type { Outcome } from './engine.js';
 import type { InboxMessage } from './messages.js';
@@ -27,6 +28,8 @@ export interface SettleContext {
   };
   /** Seconds a message that failed waits before its next attempt. */
   backoffSeconds(receiveCount: number): number;
+  /** After an event is dead-lettered: forgets what it waited, so a redrive waits afresh. */
+  deadLettered?(event: EventEnvelope): Promise<void>;
 }
 
 /**
@@ -214,6 +217,7 @@ export class Settler {
         event,
       );
       metrics.addMetric('DeadLettered', MetricUnit.Count, 1);
+      if (event) await this.#engine.deadLettered?.(event);
       return true;
     } catch (error) {
       metrics.addMetric('Failures', MetricUnit.Count, 1);
@@ -227,26 +231,22 @@ export class Settler {
 
   /**
    * Sends the message to its queue again as a new one, to be received after `delaySeconds`
-   * (up to SQS's 900; a FIFO queue takes no per-message delay): its receive count starts
-   * afresh, while the "not yet" budget, kept in the table, goes on. Resolves whether the
+   * (up to SQS's 900): its receive count starts afresh, while the "not yet" budget, kept in the table, goes on. Resolves whether the
    * copy was sent; the original is then done. A copy sent but not known to be (a lost
    * response) is absorbed by the inbox as a duplicate.
    */
   async #requeue(message: InboxMessage, delaySeconds: number): Promise<boolean> {
+    // A FIFO copy would go behind its group's later messages, which would then run before
+    // it: there the queue's count bounds the wait, and the message is dead-lettered.
     if (message.origin !== 'sqs' || !message.queueArn || typeof message.body !== 'string')
       return false;
+    if (message.groupId !== undefined) return false;
     try {
-      const fifo = message.groupId !== undefined;
       await this.#sqs.send(
         new SendMessageCommand({
           QueueUrl: await this.#queueUrl(message.queueArn),
           MessageBody: message.body,
-          ...(fifo
-            ? {
-                MessageGroupId: message.groupId,
-                MessageDeduplicationId: `${message.messageId}.${message.receiveCount}`,
-              }
-            : { DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))) }),
+          DelaySeconds: Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.round(delaySeconds))),
         }),
       );
       this.#engine.logger.info('sent to the queue again, to wait on', {

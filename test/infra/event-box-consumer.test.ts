@@ -169,6 +169,11 @@ describe('Construct: EventBoxConsumer', () => {
       'maxReceiveCount must be an integer from 11 to 1000; got 10',
     ],
     [
+      'a "not yet" wait as long as the inbox remembers',
+      { notYetMaxWait: Duration.days(7), inboxTtl: Duration.days(7) },
+      'notYetMaxWait of consumer user-score is 604800 s, not below its inboxTtl (604800 s)',
+    ],
+    [
       'a batch over 10 without a batching window',
       { batchSize: 20 },
       'batchSize over 10 needs maxBatchingWindow',

@@ -16,10 +16,13 @@ const DAY = 86_400_000;
 const sqs = mockClient(SQSClient);
 
 /** A consumer letter of `scores` holding version `version` of account `a`. */
-function letterOf(version: number, options: { id?: string; eventAgeMs?: number } = {}) {
+function letterOf(
+  version: number,
+  options: { id?: string; eventAgeMs?: number; aggregate?: string } = {},
+) {
   const event = envelope({
     type: 'Posted',
-    aggregate: { type: 'Account', id: 'a', version },
+    aggregate: { type: 'Account', id: options.aggregate ?? 'a', version },
     payload: {},
     time: new Date(Date.now() - (options.eventAgeMs ?? 60_000)),
   });
@@ -123,18 +126,32 @@ describe('Command: dlq redrive', () => {
     expect(out).toContain('not sent, kept: dl-1: Throttling');
   });
 
-  it("sets aside a letter older than the consumer's inbox remembers, with why, and redrives the rest", async () => {
-    holding([letterOf(2, { eventAgeMs: 31 * DAY }), letterOf(3)]);
+  it("sets aside a letter older than the consumer's inbox remembers and the later letters of its aggregate, with why, and redrives the rest", async () => {
+    holding([letterOf(2, { eventAgeMs: 31 * DAY }), letterOf(3), letterOf(5, { aggregate: 'b' })]);
 
     const { code, out } = await cli('dlq', 'redrive');
 
     expect(code).toBe(0);
-    expect(sentVersions()).toStrictEqual([3]);
-    expect(receipts('deleted')).toStrictEqual(['rh-1']);
-    expect(receipts('released')).toStrictEqual(['rh-0']);
+    expect(sentVersions()).toStrictEqual([5]);
+    expect(receipts('deleted')).toStrictEqual(['rh-2']);
+    expect(receipts('released')).toStrictEqual(['rh-0', 'rh-1']);
     expect(out).toMatch(
       /set aside, kept: dl-0: its event \(.+\) is older than the consumers' inbox remembers \(30 days\)/,
     );
+    expect(out).toContain('set aside, kept: dl-1: it waits behind dl-0, which is set aside');
+  });
+
+  it("sets aside a letter whose event's time it cannot tell", async () => {
+    const timeless = letterOf(2);
+    const body = JSON.parse(timeless.body) as { detail: { time?: string } };
+    delete body.detail.time;
+    holding([{ letter: { ...timeless.letter, body: JSON.stringify(body) } }]);
+
+    const { code, out } = await cli('dlq', 'redrive');
+
+    expect(code).toBe(0);
+    expect(sentVersions()).toStrictEqual([]);
+    expect(out).toContain("set aside, kept: dl-0: its event's time is unknown");
   });
 
   it('sends a too-old letter too with --force', async () => {

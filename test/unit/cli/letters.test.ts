@@ -1,7 +1,15 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
-import { deleteLetters, type Letter, receiveLetters } from '../../../lib/cli/letters.js';
+import {
+  deleteLetters,
+  type Letter,
+  receiveLetters,
+  redriveRelayLetters,
+} from '../../../lib/cli/letters.js';
+import { parseDeadLetter, summarizeLetter } from '../../../lib/shared/dead-letters.js';
+import { envelope, outboxRecordOf } from '../../../lib/testing/builders.js';
 
 const queueUrl = 'https://sqs.us-east-1.amazonaws.com/111111111111/letters';
 const message = (id: string, receipt: string) => ({
@@ -77,5 +85,49 @@ describe('Dead-letter queue reading', () => {
       ['m10', 'socket hang up'],
       ['m11', 'socket hang up'],
     ]);
+  });
+
+  it('reports a relay letter whose event EventBridge refused as not sent, and only the accepted one as sent', async () => {
+    const events = mockClient(EventBridgeClient);
+    const letters = [1, 2].map((version): Letter => {
+      const event = envelope({
+        type: 'Posted',
+        aggregate: { type: 'Account', id: 'a', version },
+        payload: {},
+      });
+      const letter = parseDeadLetter(
+        JSON.stringify({
+          kind: 'eventbox.relay.dead-letter',
+          reason: 'EventBridge refused it',
+          sequenceNumber: String(version),
+          deadLetteredAt: new Date().toISOString(),
+          record: outboxRecordOf(event),
+          recordTruncated: false,
+        }),
+      );
+      return {
+        queueUrl,
+        messageId: `m${version}`,
+        receiptHandle: `rh-${version}`,
+        letter,
+        summary: summarizeLetter(letter),
+      };
+    });
+    events.on(PutEventsCommand).resolves({
+      FailedEntryCount: 1,
+      Entries: [
+        { EventId: 'e1' },
+        { ErrorCode: 'MalformedDetail', ErrorMessage: 'the detail is not valid' },
+      ],
+    });
+
+    const result = await redriveRelayLetters(letters, {
+      eventBridge: new EventBridgeClient({}),
+      eventBusName: 'bus',
+    });
+    events.restore();
+
+    expect(result.sent.map((l) => l.messageId)).toStrictEqual(['m1']);
+    expect(result.failed.map((f) => f.letter.messageId)).toStrictEqual(['m2']);
   });
 });

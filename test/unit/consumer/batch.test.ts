@@ -375,21 +375,41 @@ describe('Function: withInbox', () => {
       ]);
     });
 
-    it('sends a FIFO message again in its group, with a deduplication id of this delivery and no delay', async () => {
+    it("holds a delay to SQS's 900 seconds", async () => {
+      const handler = withInbox(
+        async () => {},
+        engineWith(() => ({ ...notYet, delaySeconds: 4_000 }), { maxReceiveCount: 20 }),
+      );
+
+      await handler(sqsEventOf([sqsMessage(event, 20)]));
+
+      expect(sq.commandCalls(SendMessageCommand)[0]?.args[0].input.DelaySeconds).toBe(900);
+    });
+
+    it("dead-letters a FIFO message on its last delivery rather than send it behind its group's later messages", async () => {
       const last = sqsMessage(event, 20, { groupId: 'T#1' });
       const handler = withInbox(
         async () => {},
         engineWith(() => notYet, { maxReceiveCount: 20 }),
       );
 
-      await handler(sqsEventOf([last]));
+      expect(await handler(sqsEventOf([last]))).toStrictEqual({ batchItemFailures: [] });
+      expect(letters().map((l) => l.reason)).toStrictEqual([
+        "Not yet: no order (delivery 20, the queue's last: maxReceiveCount 20)",
+      ]);
+      expect(sq.commandCalls(SendMessageCommand)).toHaveLength(1);
+    });
 
-      expect(sq.commandCalls(SendMessageCommand)[0]?.args[0].input).toStrictEqual({
-        QueueUrl: 'http://localhost/000000000000/user-score',
-        MessageBody: last.body,
-        MessageGroupId: 'T#1',
-        MessageDeduplicationId: `${last.messageId}.20`,
-      });
+    it('forgets the "not yet" wait of a message it dead-letters, so that a redrive waits afresh', async () => {
+      const engine = engineWith(() => notYet, { maxReceiveCount: 20 });
+      const forget = vi.spyOn(engine, 'deadLettered').mockResolvedValue();
+      sq.on(SendMessageCommand, { QueueUrl: 'http://localhost/000000000000/user-score' }).rejects(
+        new Error('SQS down'),
+      );
+
+      await withInbox(async () => {}, engine)(sqsEventOf([sqsMessage(event, 20)]));
+
+      expect(forget).toHaveBeenCalledWith(event);
     });
 
     it('dead-letters a "not yet" with its reason when it cannot be sent to its queue again', async () => {

@@ -318,6 +318,19 @@ describe('Class: InboxEngine', () => {
       });
     });
 
+    it('refuses a "not yet" wait as long as the inbox record lives, which would reset it', () => {
+      expect(
+        () =>
+          new InboxEngine({
+            consumerName: 'unit',
+            tableName: 'scores',
+            client,
+            inboxTtlSeconds: 3_600,
+            notYet: { maxWaitSeconds: 3_600 },
+          }),
+      ).toThrow(/notYet.maxWaitSeconds must be below inboxTtlSeconds/);
+    });
+
     it('reports a "not yet" it could not count as failed, so the message comes back', async () => {
       const throttled = new Error('Rate exceeded');
       ddb.on(UpdateCommand).rejects(throttled);

@@ -60,6 +60,25 @@ describe('Function: replayOutbox', () => {
     expect(query?.ExpressionAttributeValues?.[':until']).toBe('2026-12-01T10:30:00.000Z');
   });
 
+  it('reads every shard of every hour the window touches, from the hour its start falls in', async () => {
+    ddb.on(QueryCommand).resolves({ Items: [] });
+
+    await replayOutbox({
+      ...options,
+      since: new Date('2026-12-01T10:30:00.000Z'),
+      until: new Date('2026-12-01T11:10:00.000Z'),
+    });
+
+    const partitions = ddb
+      .commandCalls(QueryCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':b']);
+    const shards = Array.from({ length: OutboxItem.buckets }, (_, i) => i);
+    expect(partitions).toStrictEqual([
+      ...shards.map((i) => `2026-12-01T10#${i}`),
+      ...shards.map((i) => `2026-12-01T11#${i}`),
+    ]);
+  });
+
   it('counts the items DynamoDB leaves unprocessed after every retry as not published', async () => {
     vi.useFakeTimers();
     ddb
