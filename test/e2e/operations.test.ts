@@ -130,6 +130,7 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
       redriven: [],
       failed: [],
       notDeleted: [],
+      setAside: [],
       gaveUp: 0,
     });
     expect(await letters(outputs.RelayDeadLetterQueueUrl)).toStrictEqual([]);
