@@ -110,7 +110,12 @@ export class ExampleStack extends Stack {
       eventPattern: { source: ['orders'], detailType: USER_SCORE_EVENTS },
       entry: source(props.faults ? 'faults/user-score.ts' : 'example/user-score/index.ts'),
       ...(props.faults
-        ? { timeout: Duration.seconds(5), notYetBackoff: { baseSeconds: 1, capSeconds: 20 } }
+        ? {
+            timeout: Duration.seconds(5),
+            notYetBackoff: { baseSeconds: 1, capSeconds: 20 },
+            // Events behind an injected poison event wait about as long as ten short rounds.
+            notYetMaxWait: Duration.minutes(2),
+          }
         : {}),
       ...(props.notYetMaxAttempts ? { notYetMaxAttempts: props.notYetMaxAttempts } : {}),
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },

@@ -62,6 +62,8 @@ const options = {
 interface Source {
   readonly name: string;
   readonly queueUrl: string;
+  /** The consumer whose dead-letter queue this is. */
+  readonly consumer?: string;
 }
 
 function sources(deployment: Deployment, queue: string | undefined): Source[] {
@@ -70,7 +72,11 @@ function sources(deployment: Deployment, queue: string | undefined): Source[] {
       name: deployment.relays.length > 1 && i > 0 ? `relay:${r.name}` : 'relay',
       queueUrl: r.deadLetterQueueUrl,
     })),
-    ...deployment.consumers.map((c) => ({ name: c.name, queueUrl: c.deadLetterQueueUrl })),
+    ...deployment.consumers.map((c) => ({
+      name: c.name,
+      queueUrl: c.deadLetterQueueUrl,
+      consumer: c.name,
+    })),
   ];
   if (queue === undefined) return all;
   const chosen = all.filter((s) => s.name === queue);
@@ -84,8 +90,15 @@ function sources(deployment: Deployment, queue: string | undefined): Source[] {
 async function read(sqs: SQSClient, from: readonly Source[], hideSeconds: number) {
   const letters: Array<Letter & { source: string }> = [];
   for (const source of from) {
-    for (const letter of await receiveLetters(sqs, source.queueUrl, hideSeconds))
-      letters.push({ ...letter, source: source.name });
+    for (const letter of await receiveLetters(sqs, source.queueUrl, hideSeconds)) {
+      // An event EventBridge could not deliver is the consumer's whose queue holds it.
+      const consumer = letter.summary.consumer ?? source.consumer;
+      letters.push({
+        ...letter,
+        source: source.name,
+        ...(consumer ? { summary: { ...letter.summary, consumer } } : {}),
+      });
+    }
   }
   return letters;
 }
@@ -249,11 +262,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
     const tooOld = values.force
       ? []
       : selected.flatMap((l) => {
-          if (
-            l.letter.kind !== 'eventbox.relay.dead-letter' &&
-            l.letter.kind !== 'eventbox.consumer.dead-letter'
-          )
-            return [];
+          if (l.letter.kind === 'lambda.on-failure' || l.letter.kind === 'unknown') return [];
           const time = eventTimeOf(l);
           const window = windowOf(l);
           if (time !== undefined && Date.now() - time <= window.seconds * 1000) return [];
@@ -283,7 +292,11 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
     const kept = new Set(setAside.map((a) => a.letter));
     const going = selected.filter((l) => !kept.has(l));
     const relay = going.filter((l) => l.letter.kind === 'eventbox.relay.dead-letter');
-    const consumer = going.filter((l) => l.letter.kind === 'eventbox.consumer.dead-letter');
+    const consumer = going.filter(
+      (l) =>
+        l.letter.kind === 'eventbox.consumer.dead-letter' ||
+        l.letter.kind === 'eventbridge.undelivered',
+    );
     const gaveUp = going.filter((l) => l.letter.kind === 'lambda.on-failure');
     const hint =
       gaveUp.length > 0

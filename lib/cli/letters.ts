@@ -73,6 +73,8 @@ export async function receiveLetters(
         MaxNumberOfMessages: 10,
         VisibilityTimeout: hideSeconds,
         WaitTimeSeconds: 1,
+        // EventBridge writes why it could not deliver an event in these, not in the body.
+        MessageAttributeNames: ['All'],
       }),
     );
     let fresh = 0;
@@ -84,7 +86,7 @@ export async function receiveLetters(
         continue;
       }
       fresh++;
-      const letter = parseDeadLetter(m.Body ?? '');
+      const letter = parseDeadLetter(m.Body ?? '', m.MessageAttributes ?? {});
       letters.set(messageId, {
         queueUrl,
         messageId,
@@ -297,8 +299,9 @@ export function consumerRedriveOrder(letters: readonly Letter[]): {
 }
 
 /**
- * Returns consumer letters' original messages to the consumers' queues, each aggregate's in
- * version order and each event once; a copy counts as sent once its event is.
+ * Returns consumer letters' original messages, and events EventBridge could not deliver,
+ * to the consumers' queues (`summary.consumer`), each aggregate's in version order and each
+ * event once; a copy counts as sent once its event is.
  */
 export async function redriveConsumerLetters(
   letters: readonly Letter[],
@@ -311,10 +314,14 @@ export async function redriveConsumerLetters(
   const failed: Array<{ letter: Letter; reason: string }> = [];
   const { toSend, copies } = consumerRedriveOrder(letters);
   for (const l of toSend) {
-    const letter = l.letter as ParsedDeadLetter & { kind: 'eventbox.consumer.dead-letter' };
-    const queueUrl = options.queueUrlOf(letter.consumer);
+    // A consumer's own letter, or an event EventBridge could not deliver to its queue.
+    const letter = l.letter as ParsedDeadLetter & {
+      kind: 'eventbox.consumer.dead-letter' | 'eventbridge.undelivered';
+    };
+    const consumer = l.summary.consumer ?? '';
+    const queueUrl = options.queueUrlOf(consumer);
     if (!queueUrl) {
-      failed.push({ letter: l, reason: `no queue of consumer ${letter.consumer}` });
+      failed.push({ letter: l, reason: `no queue of consumer ${consumer || '(unknown)'}` });
       continue;
     }
     try {

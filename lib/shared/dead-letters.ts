@@ -41,6 +41,17 @@ export type ParsedDeadLetter =
       readonly record: unknown;
     }
   | {
+      /**
+       * An EventBridge event as a consumer's queue holds it, in its dead-letter queue: one
+       * EventBridge could not deliver to the queue (the reason is from its message
+       * attributes, ERROR_CODE and ERROR_MESSAGE), or one the queue's redrive policy moved
+       * there with no reason. Either goes back to the consumer's queue.
+       */
+      readonly kind: 'eventbridge.undelivered';
+      readonly reason: string;
+      readonly body: string;
+    }
+  | {
       /** Anything else (a queue's own redrive of a message without a reason, say). */
       readonly kind: 'unknown';
       readonly reason: string;
@@ -48,7 +59,10 @@ export type ParsedDeadLetter =
     };
 
 /** Tells a dead-letter body's kind; never throws. */
-export function parseDeadLetter(body: string): ParsedDeadLetter {
+export function parseDeadLetter(
+  body: string,
+  attributes: Readonly<Record<string, { readonly StringValue?: string }>> = {},
+): ParsedDeadLetter {
   let value: unknown;
   try {
     value = JSON.parse(body);
@@ -67,6 +81,23 @@ export function parseDeadLetter(body: string): ParsedDeadLetter {
       kind: 'lambda.on-failure',
       reason: `event source mapping gave up: ${context.condition}`,
       record: letter,
+    };
+  }
+  if (
+    letter &&
+    typeof letter === 'object' &&
+    'detail-type' in letter &&
+    'source' in letter &&
+    'detail' in letter
+  ) {
+    const code = attributes.ERROR_CODE?.StringValue;
+    const message = attributes.ERROR_MESSAGE?.StringValue;
+    return {
+      kind: 'eventbridge.undelivered',
+      reason: code
+        ? `EventBridge could not deliver it to its target: ${code}${message ? ` (${message})` : ''}`
+        : "an event with no reason recorded: EventBridge could not deliver it, or the queue's redrive policy moved it after maxReceiveCount",
+      body,
     };
   }
   return { kind: 'unknown', reason: 'no reason recorded', body };
@@ -109,7 +140,10 @@ export function letterEnvelope(letter: ParsedDeadLetter): unknown {
       const detail = record.dynamodb?.NewImage?.detail?.S;
       return detail ? JSON.parse(detail) : undefined;
     }
-    if (letter.kind === 'eventbox.consumer.dead-letter') {
+    if (
+      letter.kind === 'eventbox.consumer.dead-letter' ||
+      letter.kind === 'eventbridge.undelivered'
+    ) {
       const body = typeof letter.body === 'string' ? JSON.parse(letter.body) : letter.body;
       return (body as { detail?: unknown } | null)?.detail;
     }
@@ -134,6 +168,8 @@ export function summarizeLetter(letter: ParsedDeadLetter): LetterSummary {
       deadLetteredAt: letter.deadLetteredAt,
     };
   }
+  if (letter.kind === 'eventbridge.undelivered')
+    return { ...base, ...envelopeFields(letterEnvelope(letter)) };
   return base;
 }
 

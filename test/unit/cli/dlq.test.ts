@@ -154,6 +154,41 @@ describe('Command: dlq redrive', () => {
     expect(out).toContain("set aside, kept: dl-0: its event's time is unknown");
   });
 
+  it("redrives an event EventBridge could not deliver to the consumer's queue, with the reason from its attributes", async () => {
+    const raw = letterOf(2).body;
+    sqs.on(ReceiveMessageCommand).resolves({});
+    sqs
+      .on(ReceiveMessageCommand, { QueueUrl: 'https://sqs/scores-dlq' })
+      .resolvesOnce({
+        Messages: [
+          {
+            MessageId: 'dl-0',
+            ReceiptHandle: 'rh-0',
+            Body: raw,
+            MessageAttributes: {
+              ERROR_CODE: { DataType: 'String', StringValue: 'SQS.AccessDenied' },
+              ERROR_MESSAGE: { DataType: 'String', StringValue: 'KMS key not accessible' },
+            },
+          },
+        ],
+      })
+      .resolves({});
+
+    const { code, out } = await cli('dlq', 'redrive', '--json');
+
+    expect(code).toBe(0);
+    expect(
+      sqs.commandCalls(ReceiveMessageCommand)[0]?.args[0].input.MessageAttributeNames,
+    ).toStrictEqual(['All']);
+    expect(sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input)).toStrictEqual([
+      { QueueUrl: 'https://sqs/scores', MessageBody: raw },
+    ]);
+    expect(receipts('deleted')).toStrictEqual(['rh-0']);
+    expect(JSON.parse(out).redriven).toMatchObject([
+      { messageId: 'dl-0', kind: 'eventbridge.undelivered' },
+    ]);
+  });
+
   it('sends a too-old letter too with --force', async () => {
     holding([letterOf(2, { eventAgeMs: 31 * DAY }), letterOf(3)]);
 
