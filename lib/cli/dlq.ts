@@ -200,7 +200,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
           })),
           groups: [...groups.values()],
           roots: roots.map((r) => ({
-            source: (r.letter as Letter & { source: string }).source,
+            source: r.letter.source,
             messageId: r.letter.messageId,
             eventId: r.letter.summary.eventId,
             aggregate: r.letter.summary.aggregate,
@@ -217,7 +217,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
           table(
             ['QUEUE', 'WAITING', 'AGGREGATE', 'VERSION', 'MESSAGE', 'REASON'],
             roots.map((r) => [
-              (r.letter as Letter & { source: string }).source,
+              r.letter.source,
               String(r.waiting),
               r.letter.summary.aggregate ?? '-',
               String(r.version),
@@ -277,15 +277,17 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
           ];
         });
     // Later letters of a set-aside letter's aggregate would only wait for it: they stay too.
-    const heldBack = new Map(
-      tooOld.map((a) => [`${a.letter.summary.consumer}|${a.letter.summary.aggregate}`, a.letter]),
-    );
+    const aggregateOf = (l: Letter) => `${l.summary.consumer}|${l.summary.aggregate}`;
+    const tooOldLetters = new Set(tooOld.map((a) => a.letter));
+    const heldBack = new Map<string, Letter>();
+    for (const { letter } of tooOld) {
+      const lowest = heldBack.get(aggregateOf(letter));
+      if (!lowest || versionOf(letter) < versionOf(lowest))
+        heldBack.set(aggregateOf(letter), letter);
+    }
     const behind = selected.flatMap((l) => {
-      const root = l.summary.aggregate
-        ? heldBack.get(`${l.summary.consumer}|${l.summary.aggregate}`)
-        : undefined;
-      if (!root || root === l || tooOld.some((a) => a.letter === l)) return [];
-      if (versionOf(l) <= versionOf(root)) return [];
+      const root = l.summary.aggregate ? heldBack.get(aggregateOf(l)) : undefined;
+      if (!root || tooOldLetters.has(l) || versionOf(l) <= versionOf(root)) return [];
       return [{ letter: l, reason: `it waits behind ${root.messageId}, which is set aside` }];
     });
     const setAside = [...tooOld, ...behind];

@@ -336,16 +336,17 @@ export async function redriveConsumerLetters(
       failed.push({ letter: l, reason: (error as Error).message });
     }
   }
+  const sentOnce = new Set(sent);
   for (const [copy, of] of copies) {
-    if (sent.includes(of)) sent.push(copy);
+    if (sentOnce.has(of)) sent.push(copy);
     else failed.push({ letter: copy, reason: `a copy of ${of.messageId}, which was not sent` });
   }
   return { sent, failed };
 }
 
 /** A letter that others of its aggregate wait behind, and how many. */
-export interface RootLetter {
-  readonly letter: Letter;
+export interface RootLetter<L extends Letter = Letter> {
+  readonly letter: L;
   readonly version: number;
   /** Letters of the same consumer and aggregate at later versions. */
   readonly waiting: number;
@@ -357,22 +358,24 @@ export interface RootLetter {
  * answered "not yet" because its predecessor is here too). Roots with the most waiting
  * come first; a letter alone on its aggregate is a root with none waiting.
  */
-export function rootsOf(
-  letters: ReadonlyArray<Letter & { readonly source?: string }>,
-): RootLetter[] {
-  const byAggregate = new Map<string, Letter[]>();
+export function rootsOf<L extends Letter & { readonly source?: string }>(
+  letters: readonly L[],
+): Array<RootLetter<L>> {
+  const byAggregate = new Map<string, L[]>();
   for (const l of letters) {
     if (!l.summary.aggregate) continue;
     const key = `${l.source ?? l.queueUrl}|${l.summary.consumer ?? ''}|${l.summary.aggregate}`;
-    byAggregate.set(key, [...(byAggregate.get(key) ?? []), l]);
+    const group = byAggregate.get(key);
+    if (group) group.push(l);
+    else byAggregate.set(key, [l]);
   }
   const roots = [...byAggregate.values()].map((group) => {
-    const [root] = [...group].sort((a, b) => versionOf(a) - versionOf(b));
-    const version = versionOf(root as Letter);
+    const root = group.reduce((low, l) => (versionOf(l) < versionOf(low) ? l : low));
+    const version = versionOf(root);
     const events = new Set(
       group.filter((l) => versionOf(l) > version).map((l) => l.summary.eventId ?? l.messageId),
     );
-    return { letter: root as Letter, version, waiting: events.size };
+    return { letter: root, version, waiting: events.size };
   });
   return roots.sort((a, b) => b.waiting - a.waiting);
 }

@@ -378,9 +378,7 @@ export class InboxEngine {
     if (error instanceof NotYetError) {
       const now = new Date();
       let wait: NotYetWait;
-      const partition = inboxKey(this.#layout, this.consumerName, event.id)[
-        this.#layout.partitionKey
-      ] as string;
+      const partition = this.#inboxPartition(event.id);
       try {
         wait = await countNotYet(this.client, this.#layout, partition, this.#ttl(now));
       } catch (countError) {
@@ -449,15 +447,18 @@ export class InboxEngine {
    * again. Should this fail, the item still expires with the inbox TTL.
    */
   async deadLettered(event: EventEnvelope): Promise<void> {
-    const partition = inboxKey(this.#layout, this.consumerName, event.id)[
-      this.#layout.partitionKey
-    ] as string;
-    await forgetNotYet(this.client, this.#layout, partition).catch((e: unknown) =>
-      this.logger.warn('could not reset the "not yet" wait of a dead-lettered event', {
-        eventId: event.id,
-        error: e,
-      }),
+    await forgetNotYet(this.client, this.#layout, this.#inboxPartition(event.id)).catch(
+      (e: unknown) =>
+        this.logger.warn('could not reset the "not yet" wait of a dead-lettered event', {
+          eventId: event.id,
+          error: e,
+        }),
     );
+  }
+
+  /** The partition of the event's inbox record, which its "not yet" item shares. */
+  #inboxPartition(eventId: string): string {
+    return inboxKey(this.#layout, this.consumerName, eventId)[this.#layout.partitionKey] as string;
   }
 
   #notYetBudget() {

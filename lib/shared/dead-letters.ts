@@ -132,8 +132,16 @@ function envelopeFields(envelope: unknown) {
   };
 }
 
+/** Envelopes already parsed: sorting and grouping letters ask for each many times. */
+const envelopes = new WeakMap<ParsedDeadLetter, unknown>();
+
 /** The envelope a letter carries: the relay's stream record's detail, or the consumer's message's detail. */
 export function letterEnvelope(letter: ParsedDeadLetter): unknown {
+  if (!envelopes.has(letter)) envelopes.set(letter, parseEnvelopeOf(letter));
+  return envelopes.get(letter);
+}
+
+function parseEnvelopeOf(letter: ParsedDeadLetter): unknown {
   try {
     if (letter.kind === 'eventbox.relay.dead-letter') {
       const record = letter.record as { dynamodb?: { NewImage?: { detail?: { S?: string } } } };
