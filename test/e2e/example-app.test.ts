@@ -30,9 +30,13 @@ describe('Example app, deployed with the CDK CLI', () => {
         appliedTwice: 0,
       });
     }
-    // Every application is seen in its inbox record; its "handled" log line can be missing
-    // when the emulator stops a worker before the line is collected (seen once in four runs).
-    for (const hop of summary.hops) expect(hop.logLinesLost, hop.name).toBeLessThanOrEqual(1);
+    // Every application is seen in its inbox record; the logs are a second witness with gaps.
+    // The emulator collects a worker's log lines for at most 250 ms after its response, and the
+    // rest wait for that worker's next invocation: on a busy machine the lines of the last few
+    // invocations of a run can be missing (1 or 2 of about 50 in CI). The soak allows 5 % too.
+    for (const hop of summary.hops) {
+      expect(hop.logLinesLost, hop.name).toBeLessThanOrEqual(Math.ceil(0.05 * hop.applied));
+    }
     expect(summary).toMatchObject({
       versionGaps: 0,
       scoresMatchInOrderReplay: true,
