@@ -16,7 +16,7 @@ import { SendOnlyQueueDestination, streamMapping } from './event-sources.js';
 import { eventboxEntry } from './function-entry.js';
 import { ownLogsRole } from './function-role.js';
 import { grantQueueActions } from './grants.js';
-import { deadLetterQueue } from './resources.js';
+import { deadLetterQueue, ensureOutboxIndex } from './resources.js';
 import { markRole, ResourceRole } from './roles.js';
 import { checkRange, InvalidPropsError } from './validation.js';
 
@@ -189,11 +189,13 @@ export class EventBoxRelay extends Construct {
 
   /**
    * Relays one more table's outbox items, with the same settings. Its stream must have new
-   * images; a table already relayed here is not added twice.
+   * images; a table defined in the app gets the by-time index `outbox replay` reads; a
+   * table already relayed here is not added twice.
    */
   addTable(table: dynamodb.ITable, what = 'table'): void {
     if (this.#tables.includes(table)) return;
     checkRelayableStream(table, what);
+    ensureOutboxIndex(table, what);
     this.#tables.push(table);
     const relay = this.#props;
     streamMapping(

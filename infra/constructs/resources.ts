@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -40,7 +40,7 @@ export function deadLetterQueue(scope: Construct, id: string, key?: kms.IKey): s
  * instead of scanning the table: keys only, plus what its filters need. Only outbox items
  * carry its keys, so entity writes never touch it.
  */
-export function addOutboxIndex(table: dynamodb.Table): void {
+export function addOutboxIndex(table: dynamodb.Table | dynamodb.TableV2): void {
   table.addGlobalSecondaryIndex({
     indexName: OutboxItem.byTimeIndex,
     partitionKey: { name: OutboxItem.bucketAttribute, type: dynamodb.AttributeType.STRING },
@@ -48,4 +48,36 @@ export function addOutboxIndex(table: dynamodb.Table): void {
     projectionType: dynamodb.ProjectionType.INCLUDE,
     nonKeyAttributes: ['eventId', 'eventType', 'aggregateType', 'aggregateId', 'tenantId'],
   });
+}
+
+/**
+ * Gives a relayed table defined in this app the by-time index unless it has it, so that
+ * `outbox replay` covers every table the relay reads; an imported table cannot be changed
+ * here, and a warning says what replay needs of it.
+ */
+export function ensureOutboxIndex(table: dynamodb.ITable, what: string): void {
+  if (table instanceof dynamodb.Table) {
+    if (!hasIndex(table)) addOutboxIndex(table);
+  } else if (table instanceof dynamodb.TableV2) {
+    try {
+      addOutboxIndex(table);
+    } catch (error) {
+      // TableV2 does not list its indexes; adding one it has is refused as a duplicate.
+      if (!/duplicate/i.test(String((error as Error).message))) throw error;
+    }
+  } else {
+    Annotations.of(table).addWarningV2(
+      'eventbox:replay-index',
+      `${what} (${table.node.path}) is imported, so its ${OutboxItem.byTimeIndex} index cannot be added here: outbox replay refuses a table without it. Give it a global secondary index ${OutboxItem.byTimeIndex} (partition key ${OutboxItem.bucketAttribute}, sort key ${OutboxItem.timeAttribute}, both strings)`,
+    );
+  }
+}
+
+function hasIndex(table: dynamodb.Table): boolean {
+  try {
+    table.schema(OutboxItem.byTimeIndex);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,4 +1,8 @@
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  paginateListEventSourceMappings,
+} from '@aws-sdk/client-lambda';
 import { ConsumerEnvironment } from '../consumer/environment.js';
 import { InboxDefaults } from '../consumer/options.js';
 import { RelayEnvironment } from '../relay/environment.js';
@@ -10,6 +14,11 @@ export interface DeployedRelay {
   readonly functionName: string;
   readonly deadLetterQueueUrl: string;
   readonly eventBusName: string;
+  /**
+   * The tables whose streams it reads, from its event source mappings: the box's own,
+   * `additionalTables`, and the tables of consumers and job runners that publish through it.
+   */
+  readonly tables: readonly string[];
 }
 
 export interface DeployedConsumer {
@@ -48,6 +57,7 @@ export async function deploymentOf(resources: readonly MarkedResource[]): Promis
         functionName: fn.physicalId,
         deadLetterQueueUrl: dlq?.physicalId ?? env[RelayEnvironment.deadLetterQueueUrl] ?? '',
         eventBusName: env[RelayEnvironment.eventBusName] ?? '',
+        tables: await streamTablesOf(lambda, fn.physicalId),
       };
     }),
   );
@@ -83,4 +93,19 @@ export async function deploymentOf(resources: readonly MarkedResource[]): Promis
     eventBuses: of(ResourceRole.eventBus).map((r) => r.physicalId),
     archives: of(ResourceRole.archive).map((r) => r.physicalId),
   };
+}
+
+/** The table names of the DynamoDB streams a function's event source mappings read. */
+async function streamTablesOf(lambda: LambdaClient, functionName: string): Promise<string[]> {
+  const tables: string[] = [];
+  for await (const page of paginateListEventSourceMappings(
+    { client: lambda },
+    { FunctionName: functionName },
+  )) {
+    for (const mapping of page.EventSourceMappings ?? []) {
+      const table = /:table\/([^/]+)\/stream\//.exec(mapping.EventSourceArn ?? '')?.[1];
+      if (table && !tables.includes(table)) tables.push(table);
+    }
+  }
+  return tables;
 }

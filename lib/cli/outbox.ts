@@ -2,9 +2,10 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { replayOutbox } from '../relay/replay.js';
+import { type OutboxReplayResult, replayOutbox } from '../relay/replay.js';
+import { ReplayTableError } from '../relay/replay-table.js';
 import { type Deployment, deploymentOf } from './deployment.js';
-import { fields } from './format.js';
+import { fields, table } from './format.js';
 import type { CommandIo } from './io.js';
 import { progress } from './progress.js';
 import { stackResources, targetOptions } from './target.js';
@@ -13,13 +14,17 @@ import { inboxWindowOf, parseWindow, refuseBeyondInbox } from './window.js';
 
 export const outboxUsage = `eventbox outbox replay --since TIME --until TIME [filters] [--dry-run] [--force]
 
-Publishes again, from the table itself, the outbox items committed in the window: the
-recovery for a relay stopped longer than the stream keeps records (24 hours). Finds them
-through the table's sparse outbox-by-time index, never a scan; each aggregate's events go
-out in version order. Consumers absorb what they had applied as duplicates.
+Publishes again, from the tables themselves, the outbox items committed in the window: the
+recovery for a relay stopped longer than the stream keeps records (24 hours). Replays every
+table the stack's relays read (the box's, additionalTables, and the tables of consumers and
+job runners that publish), each to its relay's bus. Finds the items through each table's
+sparse outbox-by-time index, never a scan; each aggregate's events go out in version order.
+Consumers absorb what they had applied as duplicates. A table without the index is named
+and left out; the others are replayed.
 
-  --stack NAME          the deployed stack (or EVENTBOX_STACK): its box table and its relay's bus
-  --table NAME          another table holding outbox items; --bus NAME the bus to publish to
+  --stack NAME          the deployed stack (or EVENTBOX_STACK): its relays, their tables and buses
+  --table NAME          only this table; with --bus, one that no stack names
+  --bus NAME            publish to this bus instead of each relay's
   --since, --until      the window (ISO 8601, or an age such as 6h or 2d)
   --aggregate-type T, --aggregate-id ID, --tenant T, --type TYPE   only these events
   --dry-run             count what would be published
@@ -40,62 +45,148 @@ const options = {
   force: { type: 'boolean', default: false },
 } as const;
 
+type Values = ReturnType<typeof parseArgs<{ args: string[]; options: typeof options }>>['values'];
+
+/** One table replayed to one bus. */
+interface ReplayTarget {
+  readonly tableName: string;
+  readonly eventBusName: string;
+}
+
+/**
+ * What to replay where: every table each relay of the stack reads, to that relay's bus
+ * (or `--bus`), narrowed by `--table`; `--table` and `--bus` alone need no stack.
+ */
+function targetsOf(values: Values, deployment: Deployment | undefined): ReplayTarget[] {
+  if (!deployment) return [{ tableName: values.table ?? '', eventBusName: values.bus ?? '' }];
+  const targets: ReplayTarget[] = [];
+  for (const relay of deployment.relays)
+    for (const tableName of relay.tables) {
+      const eventBusName = values.bus ?? relay.eventBusName;
+      if (!targets.some((t) => t.tableName === tableName && t.eventBusName === eventBusName))
+        targets.push({ tableName, eventBusName });
+    }
+  if (values.table) {
+    const chosen = targets.filter((t) => t.tableName === values.table);
+    if (chosen.length > 0) return chosen;
+    if (values.bus) return [{ tableName: values.table, eventBusName: values.bus }];
+    throw new CommandError(
+      `no relay of the stack reads table ${values.table}: give --bus to publish its outbox items`,
+    );
+  }
+  if (targets.length === 0)
+    throw new CommandError('no relay of the stack reads a table: give --table and --bus');
+  return targets;
+}
+
+type TableOutcome = ReplayTarget & OutboxReplayResult;
+
 export async function outboxCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options });
   if (positionals[0] !== 'replay')
     throw new UsageError(`outbox needs replay; got ${positionals[0] ?? 'nothing'}`);
   const { since, until } = parseWindow(values);
   if (!since || !until) throw new UsageError('give the window: --since TIME --until TIME');
-  let tableName = values.table;
-  let eventBusName = values.bus;
-  let consumers: Deployment['consumers'] | undefined;
-  if (!tableName || !eventBusName) {
-    const deployment = await deploymentOf(await stackResources(values));
-    tableName ??= deployment.boxTables[0];
-    eventBusName ??= deployment.relays[0]?.eventBusName;
-    consumers = deployment.consumers;
-  }
-  if (!tableName || !eventBusName)
-    throw new CommandError('no table or bus to replay: give --table and --bus');
-  refuseBeyondInbox(since, inboxWindowOf(consumers), values.force);
+  const standalone = values.table && values.bus && !(values.stack ?? process.env.EVENTBOX_STACK);
+  const deployment = standalone ? undefined : await deploymentOf(await stackResources(values));
+  const targets = targetsOf(values, deployment);
+  refuseBeyondInbox(since, inboxWindowOf(deployment?.consumers), values.force);
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+  const eventBridge = new EventBridgeClient({});
+  const done: TableOutcome[] = [];
+  const refused: Array<{ tableName: string; reason: string }> = [];
   const bar = progress(io, 'published');
-  const result = await replayOutbox({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    tableName,
-    eventBridge: new EventBridgeClient({}),
-    eventBusName,
-    since,
-    until,
-    filter: {
-      ...(values['aggregate-type'] ? { aggregateType: values['aggregate-type'] } : {}),
-      ...(values['aggregate-id'] ? { aggregateId: values['aggregate-id'] } : {}),
-      ...(values.tenant ? { tenantId: values.tenant } : {}),
-      ...(values.type ? { eventType: values.type } : {}),
-    },
-    dryRun: values['dry-run'],
-    onProgress: ({ found, published }) => {
-      if (published > 0) bar.update(published, found);
-    },
-  }).finally(() => bar.stop());
-  if (values.json)
-    io.out(JSON.stringify({ tableName, eventBusName, dryRun: values['dry-run'], ...result }));
-  else {
-    io.out(
-      fields([
-        ['table', tableName],
-        ['bus', eventBusName],
-        ['window', `${since.toISOString()} to ${until.toISOString()}`],
-        ['found', result.found],
-        [
-          values['dry-run'] ? 'would publish' : 'published',
-          values['dry-run'] ? result.eventIds.length : result.published,
-        ],
-        ['not publishable', result.unpublishable.length],
-        ['not published (run again)', result.failed],
-        ['  of which DynamoDB left unread', result.unread],
-      ]),
-    );
-    for (const u of result.unpublishable) io.out(`  ${u.eventId ?? '?'}: ${u.reason}`);
+  try {
+    for (const target of targets) {
+      const before = done.reduce((n, d) => n + d.published, 0);
+      try {
+        const result = await replayOutbox({
+          client,
+          ...target,
+          eventBridge,
+          since,
+          until,
+          filter: filterOf(values),
+          dryRun: values['dry-run'],
+          onProgress: ({ found, published }) => {
+            if (published > 0) bar.update(before + published, before + found);
+          },
+        });
+        done.push({ ...target, ...result });
+      } catch (error) {
+        if (!(error instanceof ReplayTableError)) throw error;
+        refused.push({ tableName: target.tableName, reason: error.message });
+      }
+    }
+  } finally {
+    bar.stop();
   }
-  return result.failed > 0 || result.unpublishable.length > 0 ? 1 : 0;
+  const total = (pick: (d: TableOutcome) => number) => done.reduce((n, d) => n + pick(d), 0);
+  const summary = {
+    dryRun: values['dry-run'],
+    since: since.toISOString(),
+    until: until.toISOString(),
+    found: total((d) => d.found),
+    published: total((d) => d.published),
+    unpublishable: done.flatMap((d) => d.unpublishable),
+    failed: total((d) => d.failed),
+    unread: total((d) => d.unread),
+    eventIds: done.flatMap((d) => d.eventIds),
+    tables: done,
+    refused,
+  };
+  if (values.json) io.out(JSON.stringify(summary));
+  else printReplay(io, summary);
+  return summary.failed > 0 || summary.unpublishable.length > 0 || refused.length > 0 ? 1 : 0;
+}
+
+function filterOf(values: Values) {
+  return {
+    ...(values['aggregate-type'] ? { aggregateType: values['aggregate-type'] } : {}),
+    ...(values['aggregate-id'] ? { aggregateId: values['aggregate-id'] } : {}),
+    ...(values.tenant ? { tenantId: values.tenant } : {}),
+    ...(values.type ? { eventType: values.type } : {}),
+  };
+}
+
+function printReplay(
+  io: CommandIo,
+  summary: {
+    dryRun: boolean;
+    since: string;
+    until: string;
+    tables: readonly TableOutcome[];
+    refused: ReadonlyArray<{ tableName: string; reason: string }>;
+  } & Omit<OutboxReplayResult, 'eventIds'>,
+): void {
+  const sent = (d: OutboxReplayResult) => (summary.dryRun ? d.eventIds.length : d.published);
+  io.out(
+    fields([
+      ['window', `${summary.since} to ${summary.until}`],
+      ['found', summary.found],
+      [
+        summary.dryRun ? 'would publish' : 'published',
+        summary.tables.reduce((n, d) => n + sent(d), 0),
+      ],
+      ['not publishable', summary.unpublishable.length],
+      ['not published (run again)', summary.failed],
+      ['  of which DynamoDB left unread', summary.unread],
+      ['tables not replayed', summary.refused.length],
+    ]),
+  );
+  io.out('');
+  io.out(
+    table(
+      ['TABLE', 'BUS', 'FOUND', summary.dryRun ? 'WOULD PUBLISH' : 'PUBLISHED', 'FAILED'],
+      summary.tables.map((d) => [
+        d.tableName,
+        d.eventBusName,
+        String(d.found),
+        String(sent(d)),
+        String(d.failed + d.unpublishable.length),
+      ]),
+    ),
+  );
+  for (const u of summary.unpublishable) io.out(`  ${u.eventId ?? '?'}: ${u.reason}`);
+  for (const r of summary.refused) io.out(`not replayed: ${r.reason}`);
 }

@@ -11,6 +11,7 @@ export {
   type ReplayFilter,
   replayOutbox,
 } from './replay.js';
+export { type ReplayableTable, ReplayTableError, replayableTable } from './replay-table.js';
 export {
   type ClassifiedRecord,
   classifyRecord,

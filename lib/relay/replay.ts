@@ -6,6 +6,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { OutboxItem } from '../shared/outbox-item.js';
 import { RelayDefaults } from './options.js';
 import { publishRecords } from './publisher.js';
+import { type ReplayableTable, replayableTable } from './replay-table.js';
 import { classifyRecord, type PoisonRecord, type PublishableRecord } from './stream-records.js';
 
 export interface ReplayFilter {
@@ -47,6 +48,13 @@ export interface OutboxReplayResult {
   readonly eventIds: readonly string[];
 }
 
+function keyOf(table: ReplayableTable, item: Record<string, unknown>): Record<string, string> {
+  return {
+    [table.partitionKey]: String(item[table.partitionKey]),
+    [table.sortKey]: String(item[table.sortKey]),
+  };
+}
+
 /** Every index partition of the window: each hour, each shard. */
 function buckets(since: Date, until: Date): string[] {
   const hours: string[] = [];
@@ -58,7 +66,10 @@ function buckets(since: Date, until: Date): string[] {
 }
 
 /** The keys of the window's outbox items that pass the filter, from the sparse index. */
-async function findKeys(options: OutboxReplayOptions): Promise<Array<Record<string, string>>> {
+async function findKeys(
+  options: OutboxReplayOptions,
+  table: ReplayableTable,
+): Promise<Array<Record<string, string>>> {
   const { filter = {} } = options;
   const conditions = Object.entries({
     aggregateType: filter.aggregateType,
@@ -93,7 +104,7 @@ async function findKeys(options: OutboxReplayOptions): Promise<Array<Record<stri
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
       );
-      for (const item of page.Items ?? []) keys.push({ pk: String(item.pk), sk: String(item.sk) });
+      for (const item of page.Items ?? []) keys.push(keyOf(table, item));
       start = page.LastEvaluatedKey;
       options.onProgress?.({ found: keys.length, published: 0 });
     } while (start);
@@ -164,10 +175,12 @@ export function inReplayOrder<T extends Record<string, unknown>>(found: readonly
  * sparse `outboxByTime` index (no scan), publishes each aggregate's events in version
  * order with the relay's own publisher (batches of 10, retries, order per aggregate).
  * Consumers absorb the events they had already applied as duplicates, as long as their
- * inbox records still remember them.
+ * inbox records still remember them. Throws `ReplayTableError` for a table without an
+ * active `outboxByTime` index, before anything is published.
  */
 export async function replayOutbox(options: OutboxReplayOptions): Promise<OutboxReplayResult> {
-  const keys = await findKeys(options);
+  const table = await replayableTable(options.client, options.tableName);
+  const keys = await findKeys(options, table);
   const read = await getItems(options, keys);
   const items = inReplayOrder(read.items);
   const { unread } = read;
@@ -177,7 +190,7 @@ export async function replayOutbox(options: OutboxReplayOptions): Promise<Outbox
     const record: DynamoDBRecord = {
       eventName: 'INSERT',
       dynamodb: {
-        Keys: marshall({ pk: item.pk, sk: item.sk }) as Record<string, AttributeValue> as never,
+        Keys: marshall(keyOf(table, item)) as Record<string, AttributeValue> as never,
         NewImage: marshall(item, { removeUndefinedValues: true }) as never,
         SequenceNumber: String(index),
       },

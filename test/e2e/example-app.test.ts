@@ -15,6 +15,7 @@ describe('Example app, deployed with the CDK CLI', () => {
     const outputs = await deployExample({ target, stackName: 'EventboxE2E' });
 
     // Act
+    const started = new Date();
     const summary = await runDemo({ target, outputs, operations: 60, seed: 11 });
 
     // Assess
@@ -67,5 +68,33 @@ describe('Example app, deployed with the CDK CLI', () => {
       summary.jobs.started,
     );
     expect(summary.chainWriteToAppliedMs.samples).toBe(summary.hops[1]?.applied);
+    // An outbox replay finds every table the relay reads from the stack alone: the box's,
+    // the user-score consumer's (it publishes) and the job runner's, each with its index.
+    const replay = await cli(
+      'outbox',
+      'replay',
+      '--stack',
+      'EventboxE2E',
+      '--since',
+      started.toISOString(),
+      '--until',
+      new Date().toISOString(),
+      '--dry-run',
+      '--json',
+    );
+    expect(replay.code, replay.err).toBe(0);
+    const replayed = JSON.parse(replay.out) as {
+      tables: Array<{ tableName: string; found: number }>;
+      refused: unknown[];
+    };
+    expect(replayed.refused).toStrictEqual([]);
+    const found = new Map(replayed.tables.map((t) => [t.tableName, t.found]));
+    expect([...found.keys()].sort()).toStrictEqual(
+      [outputs.OrdersTableName, outputs.UserScoreTableName, outputs.JobsTableName].sort(),
+    );
+    expect(found.get(outputs.OrdersTableName)).toBeGreaterThanOrEqual(summary.eventsWritten);
+    expect(found.get(outputs.UserScoreTableName)).toBeGreaterThanOrEqual(
+      summary.hops[1]?.expected ?? 1,
+    );
   }, 600_000);
 });

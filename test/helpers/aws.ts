@@ -29,7 +29,7 @@ export interface TestTable {
 export async function createTable(
   endpoint: string,
   prefix = 'eventbox',
-  options: { readonly outboxIndex?: boolean } = {},
+  options: Parameters<typeof createStreamTable>[2] = {},
 ): Promise<TestTable> {
   const client = new DynamoDBClient(clientConfig(endpoint));
   const table = await createStreamTable(client, prefix, options);

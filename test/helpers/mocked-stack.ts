@@ -3,13 +3,18 @@ import {
   DescribeStackResourcesCommand,
   GetTemplateCommand,
 } from '@aws-sdk/client-cloudformation';
-import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 
 /**
  * A deployed stack as the CLI reads it, for commands tested with the SDK mocked: a
  * template with the constructs' resource metadata, its physical ids, and the functions'
- * environments (the consumer's inbox remembers 30 days).
+ * environments (the consumer's inbox remembers 30 days); the relay reads the streams of
+ * `shop-box` and of a tenant's table, `shop-tenant-b`.
  */
 export const mockedStack = {
   template: {
@@ -62,6 +67,11 @@ export function mockStack(): void {
   });
   lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'relay-fn' }).resolves({
     Environment: { Variables: { EVENTBOX_EVENT_BUS_NAME: 'shop-bus' } },
+  });
+  lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
+    EventSourceMappings: ['shop-box', 'shop-tenant-b'].map((table) => ({
+      EventSourceArn: `arn:aws:dynamodb:eu-west-1:111122223333:table/${table}/stream/2026-12-01T00:00:00.000`,
+    })),
   });
   lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'scores-fn' }).resolves({
     Environment: {

@@ -7,22 +7,27 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * A pay-per-request table with string keys pk/sk and a NEW_AND_OLD_IMAGES stream; with
- * `outboxIndex`, also the sparse outbox-by-time index the EventBox construct creates.
+ * A pay-per-request table with string keys (pk/sk unless `keys` names others) and a
+ * NEW_AND_OLD_IMAGES stream; with `outboxIndex`, also the sparse outbox-by-time index the
+ * EventBox construct creates.
  */
 export async function createStreamTable(
   client: DynamoDBClient,
   prefix: string,
-  options: { readonly outboxIndex?: boolean } = {},
+  options: {
+    readonly outboxIndex?: boolean;
+    readonly keys?: { readonly partitionKey: string; readonly sortKey: string };
+  } = {},
 ) {
+  const { partitionKey = 'pk', sortKey = 'sk' } = options.keys ?? {};
   const tableName = `${prefix}-${randomUUID().slice(0, 8)}`;
   const created = await client.send(
     new CreateTableCommand({
       TableName: tableName,
       BillingMode: 'PAY_PER_REQUEST',
       AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: partitionKey, AttributeType: 'S' },
+        { AttributeName: sortKey, AttributeType: 'S' },
         ...(options.outboxIndex
           ? [
               { AttributeName: 'outboxBucket', AttributeType: 'S' as const },
@@ -31,8 +36,8 @@ export async function createStreamTable(
           : []),
       ],
       KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
+        { AttributeName: partitionKey, KeyType: 'HASH' },
+        { AttributeName: sortKey, KeyType: 'RANGE' },
       ],
       ...(options.outboxIndex
         ? {

@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -200,6 +200,70 @@ describe('Construct: EventBox', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       EventSourceArn: getAtt('TenantB', 'StreamArn'),
     });
+  });
+
+  /** The names of the global secondary indexes of the table whose logical id starts so. */
+  const indexesOf = (template: Template, logicalIdPrefix: string) =>
+    Object.entries(template.findResources('AWS::DynamoDB::Table'))
+      .filter(([id]) => id.startsWith(logicalIdPrefix))
+      .flatMap(([, r]) =>
+        ((r.Properties?.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string }>).map(
+          (i) => i.IndexName,
+        ),
+      );
+
+  it('gives every relayed table of the app the by-time index outbox replay reads, once', () => {
+    // GIVEN a tenant's table without it, another with it already, and an existing table
+    const stack = testStack();
+    const keys = {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+    };
+    const tenantB = new dynamodb.Table(stack, 'TenantB', keys);
+    const tenantC = new dynamodb.Table(stack, 'TenantC', keys);
+    tenantC.addGlobalSecondaryIndex({
+      indexName: 'outboxByTime',
+      partitionKey: { name: 'outboxBucket', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'outboxTime', type: dynamodb.AttributeType.STRING },
+    });
+    const tenantD = new dynamodb.TableV2(stack, 'TenantD', {
+      partitionKey: keys.partitionKey,
+      sortKey: keys.sortKey,
+      dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
+    });
+    const existing = new dynamodb.Table(stack, 'Existing', keys);
+
+    // WHEN
+    new EventBox(stack, 'Box', {
+      existingTable: existing,
+      additionalTables: [tenantB, tenantC, tenantD],
+    });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    for (const id of ['TenantB', 'TenantC', 'Existing'])
+      expect(indexesOf(template, id), id).toStrictEqual(['outboxByTime']);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: [Match.objectLike({ IndexName: 'outboxByTime' })],
+    });
+  });
+
+  it('warns that an imported relayed table needs the by-time index for replay', () => {
+    const stack = testStack();
+    const imported = dynamodb.Table.fromTableAttributes(stack, 'Imported', {
+      tableName: 'tenant-e',
+      tableStreamArn: 'arn:aws:dynamodb:eu-west-1:111122223333:table/tenant-e/stream/2026',
+    });
+
+    new EventBox(stack, 'Box', { additionalTables: [imported] });
+
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Imported',
+      Match.stringLikeRegexp(
+        '^additionalTables\\[0\\] \\(Test/Imported\\) is imported, so its outboxByTime index cannot be added here: outbox replay refuses a table without it',
+      ),
+    );
   });
 
   it('leaves out the archive, and only the archive, when deploying to the emulator', () => {

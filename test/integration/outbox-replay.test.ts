@@ -3,6 +3,7 @@ import type { Message } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { EventBox } from '../../lib/producer/event-box.js';
 import { replayOutbox } from '../../lib/relay/replay.js';
+import { ReplayTableError } from '../../lib/relay/replay-table.js';
 import { Transaction } from '../../lib/transaction/transaction.js';
 import { clientConfig, createTable, type TestTable } from '../helpers/aws.js';
 import { createBus, type TestBus } from '../helpers/bus.js';
@@ -101,5 +102,59 @@ describe.each(inject('eventbox').dynamoDbEngines)('Outbox replay on $name', ({ e
 
     expect(result.published).toBe(expected.length);
     expect(published(messages).sort()).toStrictEqual(expected);
+  });
+
+  it('replays a table whose keys have other names', async () => {
+    // Prepare
+    const named = await createTable(endpoint, 'replay-keys', {
+      outboxIndex: true,
+      keys: { partitionKey: 'id', sortKey: 'rev' },
+    });
+    const box = new EventBox({
+      tableName: named.tableName,
+      source: 'replay',
+      client: named.client,
+      keys: { partitionKey: 'id', sortKey: 'rev' },
+    });
+    const tx = new Transaction({ ...box.settings, now: () => at(10) });
+    tx.publish({
+      type: 'OrderTouched',
+      aggregate: { type: 'Order', id: 'K', version: 1 },
+      payload: {},
+    });
+    await tx.commit();
+
+    // Act
+    const result = await replayOutbox({
+      client: named.document,
+      tableName: named.tableName,
+      eventBridge: new EventBridgeClient(clientConfig()),
+      eventBusName: bus.name,
+      since: at(0),
+      until: at(200),
+      dryRun: true,
+    }).finally(() => named.drop());
+
+    // Assess
+    expect(result).toMatchObject({ found: 1, failed: 0, unread: 0, unpublishable: [] });
+    expect(result.eventIds).toHaveLength(1);
+  });
+
+  it('refuses a table without the by-time index, naming it', async () => {
+    const bare = await createTable(endpoint, 'replay-bare');
+
+    const refused = replayOutbox({
+      client: bare.document,
+      tableName: bare.tableName,
+      eventBridge: new EventBridgeClient(clientConfig()),
+      eventBusName: bus.name,
+      since: at(0),
+      until: at(200),
+    }).finally(() => bare.drop());
+
+    await expect(refused).rejects.toBeInstanceOf(ReplayTableError);
+    await expect(refused).rejects.toThrow(
+      `table ${bare.tableName} cannot be replayed: it has no outboxByTime index`,
+    );
   });
 });

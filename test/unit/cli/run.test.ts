@@ -1,5 +1,5 @@
-import { ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
@@ -49,7 +49,7 @@ describe('Function: runCli', () => {
   it('reports an unexpected error (an SDK refusal) in one line with its name, exit 1, no stack', async () => {
     const ddb = mockClient(DynamoDBDocumentClient);
     ddb
-      .on(QueryCommand)
+      .on(DescribeTableCommand)
       .rejects(
         new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} }),
       );

@@ -1,9 +1,10 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { inReplayOrder, replayOutbox } from '../../../lib/relay/replay.js';
+import { ReplayTableError } from '../../../lib/relay/replay-table.js';
 import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 
 const item = (aggregateId: string, version: number, time: string) => ({
@@ -11,6 +12,22 @@ const item = (aggregateId: string, version: number, time: string) => ({
   aggregateId,
   aggregateVersion: version,
   [OutboxItem.timeAttribute]: `${time}#${aggregateId}-${version}`,
+});
+
+/** A table's description as DynamoDB answers it: keys `pk`/`sk` unless told, its indexes. */
+const described = (
+  indexes: Array<{ IndexName: string; IndexStatus?: 'ACTIVE' | 'CREATING' }> = [
+    { IndexName: OutboxItem.byTimeIndex, IndexStatus: 'ACTIVE' },
+  ],
+  keys: [string, string] = ['pk', 'sk'],
+) => ({
+  Table: {
+    KeySchema: [
+      { AttributeName: keys[0], KeyType: 'HASH' as const },
+      { AttributeName: keys[1], KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: indexes,
+  },
 });
 
 /** The outbox replay's reading of the table, with DynamoDB mocked where it must misbehave. */
@@ -26,6 +43,10 @@ describe('Function: replayOutbox', () => {
     until: new Date('2026-12-01T10:30:00.000Z'),
     dryRun: true,
   };
+
+  beforeEach(() => {
+    ddb.on(DescribeTableCommand).resolves(described());
+  });
 
   afterEach(() => {
     ddb.reset();
@@ -101,5 +122,41 @@ describe('Function: replayOutbox', () => {
 
     expect(result).toMatchObject({ found: 1, unread: 1, failed: 1 });
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(8);
+  });
+
+  it('refuses a table without the by-time index, naming it, before reading or publishing', async () => {
+    ddb.on(DescribeTableCommand).resolves(described([]));
+
+    const refused = replayOutbox(options);
+
+    await expect(refused).rejects.toBeInstanceOf(ReplayTableError);
+    await expect(refused).rejects.toThrow(
+      /table orders cannot be replayed: it has no outboxByTime index .*partition key outboxBucket, sort key outboxTime/,
+    );
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('refuses a table whose by-time index is still being built', async () => {
+    ddb
+      .on(DescribeTableCommand)
+      .resolves(described([{ IndexName: OutboxItem.byTimeIndex, IndexStatus: 'CREATING' }]));
+
+    await expect(replayOutbox(options)).rejects.toThrow(
+      'table orders cannot be replayed: its outboxByTime index is CREATING; replay once it is ACTIVE',
+    );
+  });
+
+  it('reads the items by the table\u2019s own key names', async () => {
+    ddb.on(DescribeTableCommand).resolves(described(undefined, ['id', 'rev']));
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ id: 'OUTBOX#Order#o1', rev: '1' }] })
+      .resolves({ Items: [] });
+    ddb.on(BatchGetCommand).resolves({ Responses: { orders: [] } });
+
+    await replayOutbox(options);
+
+    const request = ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.orders;
+    expect(request?.Keys).toStrictEqual([{ id: 'OUTBOX#Order#o1', rev: '1' }]);
   });
 });

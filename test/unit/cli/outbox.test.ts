@@ -1,0 +1,130 @@
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { OutboxItem } from '../../../lib/shared/outbox-item.js';
+import { cli } from '../../helpers/cli.js';
+import { mockStack, stackMocks } from '../../helpers/mocked-stack.js';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+
+/** A table as DynamoDB describes it, with or without the by-time index. */
+const described = (indexed: boolean) => ({
+  Table: {
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: indexed
+      ? [{ IndexName: OutboxItem.byTimeIndex, IndexStatus: 'ACTIVE' as const }]
+      : [],
+  },
+});
+const queriedTables = () =>
+  new Set(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.TableName));
+const window = ['--since', '2h', '--until', '1h', '--dry-run', '--json'];
+
+/** `outbox replay` over a stack whose relay reads the box's table and a tenant's table. */
+describe('Command: outbox replay', () => {
+  beforeEach(() => {
+    mockStack();
+    ddb.on(DescribeTableCommand).resolves(described(true));
+    ddb.on(QueryCommand).resolves({ Items: [] });
+  });
+
+  afterEach(() => {
+    ddb.reset();
+    stackMocks.cfn.reset();
+    stackMocks.lambda.reset();
+    delete process.env.EVENTBOX_STACK;
+  });
+
+  it('replays every table the relay reads, each to its bus', async () => {
+    const { code, out } = await cli('outbox', 'replay', ...window);
+
+    expect(code).toBe(0);
+    const summary = JSON.parse(out) as {
+      tables: Array<{ tableName: string; eventBusName: string; found: number }>;
+      refused: unknown[];
+    };
+    expect(summary.tables.map((t) => [t.tableName, t.eventBusName])).toStrictEqual([
+      ['shop-box', 'shop-bus'],
+      ['shop-tenant-b', 'shop-bus'],
+    ]);
+    expect(summary.refused).toStrictEqual([]);
+    expect(queriedTables()).toStrictEqual(new Set(['shop-box', 'shop-tenant-b']));
+  });
+
+  it('names a table without the by-time index and replays the others, exit 1', async () => {
+    ddb.on(DescribeTableCommand, { TableName: 'shop-tenant-b' }).resolves(described(false));
+
+    const { code, out } = await cli('outbox', 'replay', ...window);
+
+    expect(code).toBe(1);
+    const summary = JSON.parse(out) as {
+      tables: Array<{ tableName: string }>;
+      refused: Array<{ tableName: string; reason: string }>;
+    };
+    expect(summary.tables.map((t) => t.tableName)).toStrictEqual(['shop-box']);
+    expect(summary.refused).toStrictEqual([
+      {
+        tableName: 'shop-tenant-b',
+        reason: expect.stringContaining(
+          'table shop-tenant-b cannot be replayed: it has no outboxByTime index',
+        ),
+      },
+    ]);
+    expect(queriedTables()).toStrictEqual(new Set(['shop-box']));
+  });
+
+  it('prints each table and the ones left out', async () => {
+    ddb.on(DescribeTableCommand, { TableName: 'shop-tenant-b' }).resolves(described(false));
+
+    const { out } = await cli('outbox', 'replay', '--since', '2h', '--until', '1h', '--dry-run');
+
+    expect(out).toMatch(/TABLE\s+BUS\s+FOUND\s+WOULD PUBLISH\s+FAILED/);
+    expect(out).toMatch(/shop-box\s+shop-bus\s+0\s+0\s+0/);
+    expect(out).toMatch(/tables not replayed\s+1/);
+    expect(out).toContain('not replayed: table shop-tenant-b cannot be replayed');
+  });
+
+  it('narrows to one table with --table, and publishes to --bus when given', async () => {
+    const { out } = await cli(
+      'outbox',
+      'replay',
+      '--table',
+      'shop-tenant-b',
+      '--bus',
+      'recovery-bus',
+      ...window,
+    );
+
+    const summary = JSON.parse(out) as {
+      tables: Array<{ tableName: string; eventBusName: string }>;
+    };
+    expect(summary.tables).toMatchObject([
+      { tableName: 'shop-tenant-b', eventBusName: 'recovery-bus' },
+    ]);
+    expect(queriedTables()).toStrictEqual(new Set(['shop-tenant-b']));
+  });
+
+  it('refuses a --table no relay of the stack reads, unless --bus says where to publish', async () => {
+    const { code, err } = await cli('outbox', 'replay', '--table', 'elsewhere', ...window);
+
+    expect(code).toBe(1);
+    expect(err).toBe(
+      'eventbox outbox: no relay of the stack reads table elsewhere: give --bus to publish its outbox items',
+    );
+    expect(ddb.commandCalls(QueryCommand)).toHaveLength(0);
+  });
+
+  it('filters every table by tenant', async () => {
+    await cli('outbox', 'replay', '--tenant', 'acme', ...window);
+
+    const tenants = ddb
+      .commandCalls(QueryCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':tenantId']);
+    expect(new Set(tenants)).toStrictEqual(new Set(['acme']));
+    expect(queriedTables()).toStrictEqual(new Set(['shop-box', 'shop-tenant-b']));
+  });
+});
