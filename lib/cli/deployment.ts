@@ -19,6 +19,15 @@ export interface DeployedRelay {
    * `additionalTables`, and the tables of consumers and job runners that publish through it.
    */
   readonly tables: readonly string[];
+  /** Each of those streams' event source mapping: `Enabled`, or why not. */
+  readonly mappings: readonly StreamMapping[];
+  readonly logGroupName: string;
+}
+
+export interface StreamMapping {
+  readonly tableName: string;
+  readonly state: string;
+  readonly stateTransitionReason?: string;
 }
 
 export interface DeployedConsumer {
@@ -44,20 +53,25 @@ export interface Deployment {
 /** Reads the relays' and consumers' settings from their functions' environments. */
 export async function deploymentOf(resources: readonly MarkedResource[]): Promise<Deployment> {
   const lambda = new LambdaClient({});
+  const configuration = (functionName: string) =>
+    lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
   const environment = async (functionName: string) =>
-    (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName })))
-      .Environment?.Variables ?? {};
+    (await configuration(functionName)).Environment?.Variables ?? {};
   const of = (role: string) => resources.filter((r) => r.role === role);
   const relays = await Promise.all(
     of(ResourceRole.relayFunction).map(async (fn) => {
-      const env = await environment(fn.physicalId);
+      const config = await configuration(fn.physicalId);
+      const env = config.Environment?.Variables ?? {};
       const dlq = of(ResourceRole.relayDeadLetterQueue).find((q) => q.relay === fn.relay);
+      const mappings = await streamMappingsOf(lambda, fn.physicalId);
       return {
         name: fn.relay ?? fn.logicalId,
         functionName: fn.physicalId,
         deadLetterQueueUrl: dlq?.physicalId ?? env[RelayEnvironment.deadLetterQueueUrl] ?? '',
         eventBusName: env[RelayEnvironment.eventBusName] ?? '',
-        tables: await streamTablesOf(lambda, fn.physicalId),
+        tables: [...new Set(mappings.map((m) => m.tableName))],
+        mappings,
+        logGroupName: config.LoggingConfig?.LogGroup ?? `/aws/lambda/${fn.physicalId}`,
       };
     }),
   );
@@ -95,17 +109,27 @@ export async function deploymentOf(resources: readonly MarkedResource[]): Promis
   };
 }
 
-/** The table names of the DynamoDB streams a function's event source mappings read. */
-async function streamTablesOf(lambda: LambdaClient, functionName: string): Promise<string[]> {
-  const tables: string[] = [];
+/** A function's event source mappings on DynamoDB streams, by the table each reads. */
+async function streamMappingsOf(
+  lambda: LambdaClient,
+  functionName: string,
+): Promise<StreamMapping[]> {
+  const mappings: StreamMapping[] = [];
   for await (const page of paginateListEventSourceMappings(
     { client: lambda },
     { FunctionName: functionName },
   )) {
     for (const mapping of page.EventSourceMappings ?? []) {
-      const table = /:table\/([^/]+)\/stream\//.exec(mapping.EventSourceArn ?? '')?.[1];
-      if (table && !tables.includes(table)) tables.push(table);
+      const tableName = /:table\/([^/]+)\/stream\//.exec(mapping.EventSourceArn ?? '')?.[1];
+      if (!tableName) continue;
+      mappings.push({
+        tableName,
+        state: mapping.State ?? 'unknown',
+        ...(mapping.StateTransitionReason
+          ? { stateTransitionReason: mapping.StateTransitionReason }
+          : {}),
+      });
     }
   }
-  return tables;
+  return mappings;
 }

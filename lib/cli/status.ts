@@ -1,20 +1,28 @@
 import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JobClient } from '../jobs/client.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import { deploymentOf } from './deployment.js';
 import { table } from './format.js';
 import type { CommandIo } from './io.js';
 import { type Figure, figure, show } from './metrics.js';
+import { relayedTables } from './relay-health.js';
 import { stackResources, targetOptions } from './target.js';
 
 export const statusUsage = `eventbox status
 
-How a deployment is doing: each relay's iterator age and errors, every dead-letter queue's
-depth, each consumer's queue depth, oldest message age, "not yet" and conflict retries,
-and the stalled jobs. Figures CloudWatch has no data points for (an emulator, a quiet
-period) are said to be unavailable, never shown as 0.
+How a deployment is doing: each relay's iterator age and errors, and for each table it
+reads whether it keeps up (its stream mapping's state, the table's newest outbox item, the
+relay's log since); every dead-letter queue's depth, each consumer's queue depth, oldest
+message age, "not yet" and conflict retries, and the stalled jobs. Figures CloudWatch has
+no data points for (an emulator, a quiet period) are said to be unavailable, never shown
+as 0; whether a relay is stopped or behind is read from the resources, on any endpoint.
+Exits 1 and lists the problems when a relay is stopped or behind, a dead-letter queue
+holds letters, or a job is stalled.
 
   --stack NAME   the deployed stack (or EVENTBOX_STACK)
   --json         print one JSON object`;
@@ -39,6 +47,10 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
   const deployment = await deploymentOf(await stackResources(values));
   const sqs = new SQSClient({});
   const cloudwatch = new CloudWatchClient({});
+  const resources = {
+    ddb: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    logs: new CloudWatchLogsClient({}),
+  };
   const lambdaMetric = (name: string, fn: string, statistic: 'Sum' | 'Maximum') =>
     figure(cloudwatch, {
       namespace: 'AWS/Lambda',
@@ -60,6 +72,7 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
       iteratorAgeMs: await lambdaMetric('IteratorAge', r.functionName, 'Maximum'),
       errors: await lambdaMetric('Errors', r.functionName, 'Sum'),
       deadLetters: (await depth(sqs, r.deadLetterQueueUrl)).visible,
+      tables: await relayedTables(resources, r),
     })),
   );
   const consumers = await Promise.all(
@@ -86,15 +99,40 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
     })),
   );
 
+  const problems = [
+    ...relays.flatMap((r) => r.tables.flatMap((t) => (t.problem ? [t.problem] : []))),
+    ...[...relays, ...consumers]
+      .filter((q) => q.deadLetters > 0)
+      .map((q) => `${q.name} has ${q.deadLetters} dead letters: eventbox dlq list`),
+    ...jobs
+      .filter((j) => j.stalled > 0)
+      .map((j) => `${j.runner} has ${j.stalled} stalled jobs: eventbox jobs list --state stalled`),
+  ];
+  const code = problems.length > 0 ? 1 : 0;
   if (values.json) {
-    io.out(JSON.stringify({ relays, consumers, jobs }));
-    return 0;
+    io.out(JSON.stringify({ relays, consumers, jobs, problems }));
+    return code;
   }
   const f = (x: Figure, unit = '') => show(x, unit);
   io.out(
     table(
       ['RELAY', 'ITERATOR AGE (15 MIN MAX)', 'ERRORS (15 MIN)', 'DEAD LETTERS'],
       relays.map((r) => [r.name, f(r.iteratorAgeMs, ' ms'), f(r.errors), String(r.deadLetters)]),
+    ),
+  );
+  io.out('');
+  io.out(
+    table(
+      ['RELAY', 'TABLE', 'STREAM MAPPING', 'NEWEST OUTBOX ITEM', 'STATE'],
+      relays.flatMap((r) =>
+        r.tables.map((t) => [
+          r.name,
+          t.tableName,
+          t.mapping,
+          t.newestOutboxItemSeconds === undefined ? '-' : `${t.newestOutboxItemSeconds} s ago`,
+          t.state,
+        ]),
+      ),
     ),
   );
   io.out('');
@@ -127,5 +165,10 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
       ),
     );
   }
-  return 0;
+  if (problems.length > 0) {
+    io.out('');
+    io.out('Problems:');
+    for (const problem of problems) io.out(`  ${problem}`);
+  }
+  return code;
 }

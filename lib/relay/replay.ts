@@ -65,6 +65,35 @@ function buckets(since: Date, until: Date): string[] {
   return hours.flatMap((h) => Array.from({ length: OutboxItem.buckets }, (_, i) => `${h}#${i}`));
 }
 
+/**
+ * When the newest outbox item of the last `hours` was committed, from the by-time index
+ * (one item read per shard and hour, newest first); undefined when there is none.
+ */
+export async function newestOutboxTime(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  now = new Date(),
+  hours = 2,
+): Promise<Date | undefined> {
+  let newest: string | undefined;
+  for (const bucket of buckets(new Date(now.getTime() - (hours - 1) * 3_600_000), now)) {
+    const { Items = [] } = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        IndexName: OutboxItem.byTimeIndex,
+        KeyConditionExpression: '#b = :b',
+        ExpressionAttributeNames: { '#b': OutboxItem.bucketAttribute },
+        ExpressionAttributeValues: { ':b': bucket },
+        ScanIndexForward: false,
+        Limit: 1,
+      }),
+    );
+    const time = Items[0]?.[OutboxItem.timeAttribute];
+    if (typeof time === 'string' && (newest === undefined || time > newest)) newest = time;
+  }
+  return newest === undefined ? undefined : new Date(newest.split('#')[0] as string);
+}
+
 /** The keys of the window's outbox items that pass the filter, from the sparse index. */
 async function findKeys(
   options: OutboxReplayOptions,

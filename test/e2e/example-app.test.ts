@@ -1,6 +1,12 @@
+import {
+  LambdaClient,
+  paginateListEventSourceMappings,
+  UpdateEventSourceMappingCommand,
+} from '@aws-sdk/client-lambda';
 import { describe, expect, inject, it } from 'vitest';
 import { deployExample } from '../../infra/demo/deploy.js';
 import { runDemo } from '../../infra/demo/run.js';
+import { clientConfig } from '../helpers/aws.js';
 import { cli } from '../helpers/cli.js';
 
 /**
@@ -96,5 +102,44 @@ describe('Example app, deployed with the CDK CLI', () => {
     expect(found.get(outputs.UserScoreTableName)).toBeGreaterThanOrEqual(
       summary.hops[1]?.expected ?? 1,
     );
+
+    // status reads from the resources whether the relay keeps up, where CloudWatch has no
+    // figures: relaying now, stopped once the orders table's stream mapping is disabled.
+    const tableStates = async () => {
+      const status = await cli('status', '--stack', 'EventboxE2E', '--json');
+      const parsed = JSON.parse(status.out) as {
+        relays: Array<{ tables: Array<{ tableName: string; state: string }> }>;
+        problems: string[];
+      };
+      const states = new Map(
+        parsed.relays.flatMap((r) => r.tables.map((t) => [t.tableName, t.state])),
+      );
+      return { code: status.code, states, problems: parsed.problems };
+    };
+    const healthy = await tableStates();
+    expect(healthy.problems).toStrictEqual([]);
+    expect(healthy.states.get(outputs.OrdersTableName)).toBe('relaying');
+    const lambda = new LambdaClient(clientConfig());
+    let ordersMapping: string | undefined;
+    for await (const page of paginateListEventSourceMappings(
+      { client: lambda },
+      { FunctionName: outputs.RelayFunctionName },
+    ))
+      ordersMapping ??= page.EventSourceMappings?.find((m) =>
+        m.EventSourceArn?.includes(`:table/${outputs.OrdersTableName}/`),
+      )?.UUID;
+    const enabled = (Enabled: boolean) =>
+      lambda.send(new UpdateEventSourceMappingCommand({ UUID: ordersMapping, Enabled }));
+    await enabled(false);
+    const stopped = await tableStates().finally(() => enabled(true));
+    expect(stopped.code).toBe(1);
+    expect(stopped.states.get(outputs.OrdersTableName)).toBe('stopped');
+    expect(stopped.problems).toStrictEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^relay \\S+ is stopped for table ${outputs.OrdersTableName}: its stream mapping is Disabled`,
+        ),
+      ),
+    ]);
   }, 600_000);
 });

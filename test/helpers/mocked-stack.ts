@@ -71,6 +71,7 @@ export function mockStack(): void {
   lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
     EventSourceMappings: ['shop-box', 'shop-tenant-b'].map((table) => ({
       EventSourceArn: `arn:aws:dynamodb:eu-west-1:111122223333:table/${table}/stream/2026-12-01T00:00:00.000`,
+      State: 'Enabled',
     })),
   });
   lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'scores-fn' }).resolves({

@@ -1,10 +1,13 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeArchiveCommand,
   EventBridgeClient,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
+import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
@@ -19,6 +22,8 @@ describe('Commands: archive replay and status', () => {
   const sqs = mockClient(SQSClient);
   const cloudwatch = mockClient(CloudWatchClient);
   const events = mockClient(EventBridgeClient);
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const logs = mockClient(CloudWatchLogsClient);
 
   beforeEach(() => {
     mockStack();
@@ -30,10 +35,12 @@ describe('Commands: archive replay and status', () => {
       EventSourceArn: 'arn:aws:events:us-east-1:1:event-bus/shop-bus',
     });
     events.on(StartReplayCommand).resolves({ State: 'STARTING' });
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    logs.on(FilterLogEventsCommand).resolves({ events: [] });
   });
 
   afterEach(() => {
-    for (const mock of [cfn, lambda, sqs, cloudwatch, events]) mock.reset();
+    for (const mock of [cfn, lambda, sqs, cloudwatch, events, ddb, logs]) mock.reset();
     delete process.env.EVENTBOX_STACK;
   });
 
@@ -93,16 +100,20 @@ describe('Commands: archive replay and status', () => {
     // Act
     const { code, out } = await cli('status', '--json');
 
-    // Assess
-    expect(code).toBe(0);
+    // Assess: every queue holds 2 letters, which is a problem to name
+    expect(code).toBe(1);
     const status = JSON.parse(out);
-    expect(status.relays).toStrictEqual([
+    expect(status.relays).toMatchObject([
       {
         name: 'eventbox-relay-1',
         iteratorAgeMs: { value: 4500 },
         errors: { unavailable: 'no data points' },
         deadLetters: 2,
       },
+    ]);
+    expect(status.problems).toStrictEqual([
+      'eventbox-relay-1 has 2 dead letters: eventbox dlq list',
+      'scores has 2 dead letters: eventbox dlq list',
     ]);
     expect(status.consumers[0]).toMatchObject({
       name: 'scores',
@@ -141,5 +152,86 @@ describe('Commands: archive replay and status', () => {
 
     expect(out).toMatch(/eventbox-relay-1\s+unavailable \(no data points\)/);
     expect(out).toMatch(/scores\s+2\/1\s+unavailable \(no data points\)/);
+  });
+
+  describe('status of each relayed table, from the resources alone', () => {
+    const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000).toISOString();
+    const statusOf = async () => {
+      cloudwatch.on(GetMetricStatisticsCommand).resolves({ Datapoints: [] });
+      sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
+      const { code, out } = await cli('status', '--json');
+      const status = JSON.parse(out) as {
+        relays: Array<{ tables: Array<{ tableName: string; state: string }> }>;
+        problems: string[];
+      };
+      return { code, tables: status.relays[0]?.tables ?? [], problems: status.problems };
+    };
+    /** `shop-box`'s newest outbox item, `minutes` old; `shop-tenant-b` has none. */
+    const newestItem = (minutes: number) =>
+      ddb
+        .on(QueryCommand, { TableName: 'shop-box' })
+        .resolves({ Items: [{ outboxTime: `${minutesAgo(minutes)}#e1` }] });
+
+    it('is relaying when the relay logged after the newest outbox item, quiet with none', async () => {
+      newestItem(5);
+      logs.on(FilterLogEventsCommand).resolves({ events: [{ message: 'relay batch done' }] });
+
+      const { code, tables, problems } = await statusOf();
+
+      expect(code).toBe(0);
+      expect(problems).toStrictEqual([]);
+      expect(tables).toMatchObject([
+        { tableName: 'shop-box', mapping: 'Enabled', state: 'relaying' },
+        { tableName: 'shop-tenant-b', mapping: 'Enabled', state: 'quiet' },
+      ]);
+      const [asked] = logs.commandCalls(FilterLogEventsCommand);
+      expect(asked?.args[0].input.startTime).toBeGreaterThan(Date.now() - 5 * 60_000 - 10_000);
+    });
+
+    it('is behind when the relay has not logged since an outbox item older than a minute', async () => {
+      newestItem(5);
+      // CloudWatch Logs may answer a page with no events and a token: it reads on.
+      logs
+        .on(FilterLogEventsCommand)
+        .resolvesOnce({ events: [], nextToken: 't1' })
+        .resolves({ events: [] });
+
+      const { code, tables, problems } = await statusOf();
+
+      expect(code).toBe(1);
+      expect(tables[0]).toMatchObject({ state: 'behind', newestOutboxItemSeconds: 300 });
+      expect(problems[0]).toMatch(
+        /^relay eventbox-relay-1 has not run since table shop-box's newest outbox item, written 300 s ago/,
+      );
+      expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(2);
+    });
+
+    it('is not behind while the newest outbox item is younger than a minute', async () => {
+      newestItem(0.5);
+
+      const { tables } = await statusOf();
+
+      expect(tables[0]).toMatchObject({ state: 'relaying' });
+    });
+
+    it('is stopped when the stream mapping is disabled, whatever the metrics say', async () => {
+      lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
+        EventSourceMappings: [
+          {
+            EventSourceArn: 'arn:aws:dynamodb:eu-west-1:1:table/shop-box/stream/2026',
+            State: 'Disabled',
+            StateTransitionReason: 'USER_INITIATED',
+          },
+        ],
+      });
+
+      const { code, tables, problems } = await statusOf();
+
+      expect(code).toBe(1);
+      expect(tables).toMatchObject([{ tableName: 'shop-box', state: 'stopped' }]);
+      expect(problems).toStrictEqual([
+        'relay eventbox-relay-1 is stopped for table shop-box: its stream mapping is Disabled (USER_INITIATED); enable it, then outbox replay what the stream no longer holds (records older than 24 h)',
+      ]);
+    });
   });
 });
