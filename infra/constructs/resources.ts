@@ -68,7 +68,7 @@ export function ensureOutboxIndex(table: dynamodb.ITable, what: string): void {
   } else {
     Annotations.of(table).addWarningV2(
       'eventbox:replay-index',
-      `${what} (${table.node.path}) is imported, so its ${OutboxItem.byTimeIndex} index cannot be added here: outbox replay refuses a table without it. Give it a global secondary index ${OutboxItem.byTimeIndex} (partition key ${OutboxItem.bucketAttribute}, sort key ${OutboxItem.timeAttribute}, both strings)`,
+      `${what} (${table.node.path}) is imported, so its ${OutboxItem.byTimeIndex} index cannot be added here: outbox replay refuses a table without it. Give it a global secondary index ${OutboxItem.byTimeIndex} (partition key ${OutboxItem.bucketAttribute}, sort key ${OutboxItem.timeAttribute}, both strings). Its stream must have new images (NEW_IMAGE or NEW_AND_OLD_IMAGES), which cannot be checked here either: eventbox status says when it does not`,
     );
   }
 }

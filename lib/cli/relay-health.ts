@@ -1,4 +1,5 @@
 import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newestOutboxTime } from '../relay/replay.js';
 import type { DeployedRelay } from './deployment.js';
@@ -16,9 +17,10 @@ export interface RelayedTable {
   /**
    * `relaying` (the relay ran after the newest item was written), `quiet` (no outbox item
    * in two hours), `stopped` (the mapping is not enabled), `behind` (the relay has not run
-   * since an item older than a minute), or `unknown` (the table cannot say).
+   * since an item older than a minute), `dropping` (the stream has no new images, so the
+   * mapping's filter drops every outbox item), or `unknown` (the table cannot say).
    */
-  readonly state: 'relaying' | 'quiet' | 'stopped' | 'behind' | 'unknown';
+  readonly state: 'relaying' | 'quiet' | 'stopped' | 'behind' | 'dropping' | 'unknown';
   readonly problem?: string;
 }
 
@@ -43,6 +45,14 @@ export async function relayedTables(
           problem: `relay ${relay.name} is stopped for table ${mapping.tableName}: its stream mapping is ${mapping.state}${why}; enable it, then outbox replay what the stream no longer holds (records older than 24 h)`,
         };
       }
+      const viewType = await streamViewType(clients.ddb, mapping.tableName);
+      if (viewType && viewType !== 'NEW_IMAGE' && viewType !== 'NEW_AND_OLD_IMAGES') {
+        return {
+          ...base,
+          state: 'dropping',
+          problem: `relay ${relay.name} drops every outbox item of table ${mapping.tableName}: its stream is ${viewType}, and the relay's filter needs the new image; switch the stream to NEW_AND_OLD_IMAGES, then outbox replay the time it was ${viewType}`,
+        };
+      }
       const newest = await newestOutboxTime(clients.ddb, mapping.tableName, now).catch(() => null);
       if (newest === null) return { ...base, state: 'unknown' };
       if (newest === undefined) return { ...base, state: 'quiet' };
@@ -58,6 +68,20 @@ export async function relayedTables(
       };
     }),
   );
+}
+
+/** The table's stream view type (`none` without a stream); undefined when it cannot be read. */
+async function streamViewType(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<string | undefined> {
+  try {
+    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
+    const stream = Table?.StreamSpecification;
+    return stream?.StreamEnabled === false ? 'none' : stream?.StreamViewType;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Producers' clocks may run a little ahead of the log's: an entry this much earlier counts. */

@@ -1,5 +1,6 @@
 import { CloudWatchClient, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import {
   DescribeArchiveCommand,
   EventBridgeClient,
@@ -212,6 +213,20 @@ describe('Commands: archive replay and status', () => {
       const { tables } = await statusOf();
 
       expect(tables[0]).toMatchObject({ state: 'relaying' });
+    });
+
+    it('is dropping when the stream of an imported table has no new images', async () => {
+      ddb.on(DescribeTableCommand, { TableName: 'shop-tenant-b' }).resolves({
+        Table: { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } },
+      });
+
+      const { code, tables, problems } = await statusOf();
+
+      expect(code).toBe(1);
+      expect(tables[1]).toMatchObject({ tableName: 'shop-tenant-b', state: 'dropping' });
+      expect(problems).toStrictEqual([
+        "relay eventbox-relay-1 drops every outbox item of table shop-tenant-b: its stream is KEYS_ONLY, and the relay's filter needs the new image; switch the stream to NEW_AND_OLD_IMAGES, then outbox replay the time it was KEYS_ONLY",
+      ]);
     });
 
     it('is stopped when the stream mapping is disabled, whatever the metrics say', async () => {
