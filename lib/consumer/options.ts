@@ -105,7 +105,9 @@ export type InboxOptions = {
    * (1 write unit up to 1 KB) instead of a transaction with its inbox record (2 units per
    * item); a duplicate runs the handler again and its write is skipped as stale. Those
    * events leave no inbox record, so nothing shows they were handled but the entity's
-   * version. Transaction mode only. @default false
+   * version. The version deduplicates only while the item exists: a copy of an earlier
+   * snapshot arriving after the entity was deleted writes it again, so mark deletions in
+   * a snapshot rather than deleting the item. Transaction mode only. @default false
    */
   readonly synchronizeWithoutInbox?: boolean;
   /** @default 'transaction' */
