@@ -22,6 +22,12 @@ export const faultConfigSchema = z.strictObject({
       crashBeforeCommit: z.number().min(0).max(1).default(0),
       /** An invocation dies just after one of its transactions committed, before acknowledging. */
       crashAfterCommit: z.number().min(0).max(1).default(0),
+      /**
+       * A bug: the handler throws for every user snapshot in this region, until it is
+       * switched off (the fix), so those events and the payments waiting for them are
+       * dead-lettered, for a redrive to bring home.
+       */
+      poisonRegion: z.optional(z.string()),
     })
     .default({ crashBeforeCommit: 0, crashAfterCommit: 0 }),
   jobs: z

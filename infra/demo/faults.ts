@@ -5,10 +5,13 @@ import {
 } from '@aws-sdk/client-lambda';
 import { FAULTS_VARIABLE, type FaultConfig } from '../../functions/faults/config.js';
 
-/** Faults at the rates the soak uses by default: 10 to 30 % of calls. */
+/**
+ * Faults at the rates the soak uses by default: 10 to 30 % of calls, and a consumer bug:
+ * user-score rejects the region `xx`, which a quarter of the region changes move to.
+ */
 export const DEFAULT_SOAK_FAULTS: FaultConfig = {
   putEvents: { throttle: 0.1, retryable: 0.2, nonRetryable: 0.01 },
-  consumer: { crashBeforeCommit: 0.1, crashAfterCommit: 0.1 },
+  consumer: { crashBeforeCommit: 0.1, crashAfterCommit: 0.1, poisonRegion: 'xx' },
   jobs: { failure: 0.2 },
 };
 

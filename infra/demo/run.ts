@@ -15,6 +15,7 @@ import { expectedRewards, expectedScores } from './expected-state.js';
 import { hopSummary, type Letter, versionGaps } from './hops.js';
 import { jobStatuses, jobsFinished, jobsSummary } from './jobs-report.js';
 import { CloudWatchLogsClient, consumerLogFacts, jsonLogLines, relayLogFacts } from './observe.js';
+import type { RepairReport } from './repair.js';
 import { StageError } from './stage-error.js';
 import { type DemoSummary, latency } from './summary.js';
 import { driveWorkload } from './workload.js';
@@ -30,6 +31,16 @@ export interface RunOptions {
   readonly idleTimeoutMs?: number;
   /** Runs between driving the operations and waiting for the consumers (the soak switches faults off). */
   readonly afterDrive?: () => Promise<void>;
+  /** A region the workload sometimes moves users to (the soak's consumer bug). */
+  readonly poisonRegion?: string;
+  /**
+   * Runs once everything has settled (the soak's repair: the fix deployed, then redrives),
+   * with the letters then and a way to wait until quiet again; its report joins the summary.
+   */
+  readonly repair?: (run: {
+    readonly letters: readonly Letter[];
+    readonly settle: () => Promise<readonly Letter[]>;
+  }) => Promise<RepairReport>;
   readonly onDriveProgress?: (done: number, total: number) => void;
   readonly onWaitProgress?: (settled: number, expected: number) => void;
 }
@@ -121,6 +132,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     runId,
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     ...(options.maxUsers === undefined ? {} : { maxUsers: options.maxUsers }),
+    ...(options.poisonRegion === undefined ? {} : { poisonRegion: options.poisonRegion }),
     onProgress: (done) => options.onDriveProgress?.(done, options.operations),
   }).catch((error: unknown) => {
     throw error instanceof StageError
@@ -142,37 +154,42 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
   const jobs = new JobClient({ tableName: outputs.JobsTableName, client: ddb });
   const paid = orders.filter((e) => e.type === 'OrderPaid');
   let statuses = new Map<string, JobStatus | undefined>();
-  let lastSettled = -1;
-  let lastProgress = Date.now();
-  for (let round = 0; ; round++) {
-    userScoreApplied = await appliedBy(ddb, outputs.UserScoreTableName, 'user-score');
-    rewardsApplied = await appliedBy(ddb, outputs.RewardsTableName, 'rewards');
-    scores = await scoreChanges(ddb, outputs, runId);
-    if (round % 5 === 0) letters = await deadLetters(clients, outputs);
-    const dead = new Set(letters.map((l) => l.eventId));
-    statuses = await jobStatuses(jobs, paid);
-    const settled =
-      forUserScore.filter((e) => userScoreApplied.has(e.id) || dead.has(e.id)).length +
-      scores.filter((e) => rewardsApplied.has(e.id) || dead.has(e.id)).length +
-      jobsFinished(statuses, letters);
-    const expected = forUserScore.length + scores.length + paid.length;
-    options.onWaitProgress?.(settled, expected);
-    if (settled === expected) {
-      const depths = await Promise.all(
-        [outputs.UserScoreQueueUrl, outputs.RewardsQueueUrl, outputs.JobRunnerQueueUrl].map((url) =>
-          queueDepth(sqs, url),
-        ),
-      );
-      if (depths.every((d) => d === 0)) break;
+  const settle = async () => {
+    let lastSettled = -1;
+    let lastProgress = Date.now();
+    for (let round = 0; ; round++) {
+      userScoreApplied = await appliedBy(ddb, outputs.UserScoreTableName, 'user-score');
+      rewardsApplied = await appliedBy(ddb, outputs.RewardsTableName, 'rewards');
+      scores = await scoreChanges(ddb, outputs, runId);
+      if (round % 5 === 0) letters = await deadLetters(clients, outputs);
+      const dead = new Set(letters.map((l) => l.eventId));
+      statuses = await jobStatuses(jobs, paid);
+      const settled =
+        forUserScore.filter((e) => userScoreApplied.has(e.id) || dead.has(e.id)).length +
+        scores.filter((e) => rewardsApplied.has(e.id) || dead.has(e.id)).length +
+        jobsFinished(statuses, letters);
+      const expected = forUserScore.length + scores.length + paid.length;
+      options.onWaitProgress?.(settled, expected);
+      if (settled === expected) {
+        const depths = await Promise.all(
+          [outputs.UserScoreQueueUrl, outputs.RewardsQueueUrl, outputs.JobRunnerQueueUrl].map(
+            (url) => queueDepth(sqs, url),
+          ),
+        );
+        if (depths.every((d) => d === 0)) break;
+      }
+      if (settled !== lastSettled) {
+        lastSettled = settled;
+        lastProgress = Date.now();
+      } else if (Date.now() - lastProgress > idleTimeoutMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
-    if (settled !== lastSettled) {
-      lastSettled = settled;
-      lastProgress = Date.now();
-    } else if (Date.now() - lastProgress > idleTimeoutMs) break;
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-  }
-  scores = await scoreChanges(ddb, outputs, runId);
-  letters = await deadLetters(clients, outputs);
+    scores = await scoreChanges(ddb, outputs, runId);
+    letters = await deadLetters(clients, outputs);
+    return letters;
+  };
+  await settle();
+  const repair = options.repair ? await options.repair({ letters, settle }) : undefined;
 
   // The bus tap: every event of this run the relay published, in the order it saw them.
   const audited = (await drainQueue(sqs, outputs.AuditQueueUrl))
@@ -261,5 +278,6 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     chainWriteToAppliedMs: latency(chain),
     jobs: await jobsSummary(ddb, outputs.OrdersTableName, runId, statuses, letters),
     seconds: Math.round((Date.now() - started) / 1000),
+    ...(repair ? { repair } : {}),
   };
 }

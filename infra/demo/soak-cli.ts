@@ -36,6 +36,7 @@ async function main(): Promise<number> {
       seed: Number(values.seed),
       maxUsers: Number(values.users),
       faults: DEFAULT_SOAK_FAULTS,
+      repair: { killHalfWay: true },
       onStage: say,
       onDriveProgress: (done, total) => {
         const tenth = Math.floor((done / total) * 10);

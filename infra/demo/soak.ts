@@ -2,6 +2,7 @@ import type { FaultConfig } from '../../functions/faults/config.js';
 import { streamHonoursBatchItemFailures } from '../../lib/testing/emulator/probes.js';
 import { deployExample, type ExampleOutputs, type Target } from './deploy.js';
 import { setFaults } from './faults.js';
+import { repairByRedrive } from './repair.js';
 import { type RunOptions, runClients, runDemo } from './run.js';
 import type { DemoSummary } from './summary.js';
 
@@ -11,6 +12,12 @@ export interface SoakOptions
   readonly operations: number;
   readonly faults: FaultConfig;
   readonly stackName?: string;
+  /**
+   * After the run settles, fix the consumer's injected bug and redrive every letter with
+   * `eventbox dlq redrive` processes, killing one half-way first when `killHalfWay`.
+   * @default { killHalfWay: false }
+   */
+  readonly repair?: { readonly killHalfWay: boolean } | false;
   readonly onStage?: (stage: string) => void;
 }
 
@@ -47,6 +54,8 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   ];
   options.onStage?.('operations with faults on');
   await setFaults(lambda, faulty, options.faults);
+  const repair = options.repair ?? { killHalfWay: false };
+  const { poisonRegion } = options.faults.consumer;
   const summary = await runDemo({
     target: options.target,
     outputs,
@@ -56,10 +65,31 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Longer than the job queue's visibility timeout (6 × the runner's 60 s): a runner the
     // faults switch stops mid-batch leaves its messages invisible that long.
     idleTimeoutMs: 420_000,
+    ...(poisonRegion && repair ? { poisonRegion } : {}),
     afterDrive: async () => {
-      options.onStage?.('faults off; waiting until quiet');
+      options.onStage?.('faults off but the consumer bug; waiting until quiet');
       await setFaults(lambda, faulty, undefined);
+      // The bug stays deployed until the repair: what it rejects is dead-lettered meanwhile.
+      if (poisonRegion && repair)
+        await setFaults(lambda, [outputs.UserScoreFunctionName], {
+          ...options.faults,
+          putEvents: { throttle: 0, retryable: 0, nonRetryable: 0 },
+          consumer: { crashBeforeCommit: 0, crashAfterCommit: 0, poisonRegion },
+          jobs: { failure: 0 },
+        });
     },
+    ...(repair
+      ? {
+          repair: repairByRedrive({
+            target: options.target,
+            stackName: options.stackName ?? 'EventboxSoak',
+            lambda,
+            fixed: [outputs.UserScoreFunctionName],
+            killHalfWay: repair.killHalfWay,
+            ...(options.onStage ? { onStage: options.onStage } : {}),
+          }),
+        }
+      : {}),
     ...(options.onDriveProgress ? { onDriveProgress: options.onDriveProgress } : {}),
     ...(options.onWaitProgress ? { onWaitProgress: options.onWaitProgress } : {}),
   });

@@ -1,5 +1,6 @@
 import type { HopSummary } from './hops.js';
 import type { JobsSummary } from './jobs-report.js';
+import type { RepairReport } from './repair.js';
 import { percentile } from './stats.js';
 
 /** What `npm run demo` prints: the whole chain, then each hop. */
@@ -35,6 +36,8 @@ export interface DemoSummary {
   /** The fulfilment jobs the payments started. */
   readonly jobs: JobsSummary;
   readonly seconds: number;
+  /** The soak's repair phase, when it ran: the accounting above is after it. */
+  readonly repair?: RepairReport;
 }
 
 export interface Latency {
@@ -124,6 +127,7 @@ export function formatSummary(s: DemoSummary): string {
       '  external effects (once per key)',
       `${s.jobs.externalEffects.charges} charges, ${s.jobs.externalEffects.notifications} notifications`,
     ],
+    ...repairRows(s.repair),
     ['timing', ''],
     ['  orders → user-score latency', ms(s.writeToAppliedMs)],
     ['  orders → rewards latency', ms(s.chainWriteToAppliedMs)],
@@ -131,6 +135,20 @@ export function formatSummary(s: DemoSummary): string {
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`.trimEnd()).join('\n');
+}
+
+function repairRows(r: RepairReport | undefined): Row[] {
+  if (!r) return [];
+  return [
+    ['repair (the fix, then eventbox dlq redrive)', ''],
+    ['  letters before', r.lettersBefore],
+    ...Object.entries(r.reasonsBefore).map(([reason, n]): Row => [`    ${reason}`, n]),
+    ['  redrives killed half-way', r.killedRedrives],
+    ['  rounds needed (two redrives at once each)', r.rounds],
+    ['  letters after', r.lettersAfter],
+    ...Object.entries(r.reasonsAfter).map(([reason, n]): Row => [`    ${reason}`, n]),
+    ['  a further redrive sent', r.lastRedriveSent],
+  ];
 }
 
 /** Whether a run kept every guarantee: what the demo and the soak exit with. */
@@ -144,6 +162,7 @@ export function guaranteesHeld(s: DemoSummary): boolean {
     s.rewardsMatchInOrderReplay &&
     s.jobs.lost === 0 &&
     s.jobs.effectsAppliedTwice === 0 &&
-    s.jobs.unfinished === 0
+    s.jobs.unfinished === 0 &&
+    (s.repair === undefined || (s.repair.rounds <= 1 && s.repair.lettersAfter === 0))
   );
 }

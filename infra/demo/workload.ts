@@ -17,6 +17,8 @@ export interface WorkloadOptions {
   readonly commandsPerInvocation?: number;
   /** At most this many users, so that concurrent commands fight over the same aggregates. @default 20 */
   readonly maxUsers?: number;
+  /** A region a quarter of the region changes move to: the soak's consumer has a bug for it. */
+  readonly poisonRegion?: string;
   readonly onProgress?: (done: number) => void;
 }
 
@@ -95,8 +97,11 @@ export async function driveWorkload(
         userId: pick(existing),
         name: `Renamed ${Math.floor(random() * 1000)}`,
       };
-    if (roll < 0.9)
-      return { command: 'changeRegion', userId: pick(existing), region: pick(regions) };
+    if (roll < 0.9) {
+      const poisoned = options.poisonRegion !== undefined && random() < 0.25;
+      const region = poisoned ? (options.poisonRegion as string) : pick(regions);
+      return { command: 'changeRegion', userId: pick(existing), region };
+    }
     return newUser();
   };
 

@@ -1,0 +1,126 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { reasonKind } from '../../lib/shared/dead-letters.js';
+import type { Target } from './deploy.js';
+import { setFaults } from './faults.js';
+import type { Letter } from './hops.js';
+
+/** What the soak's repair phase did and what it left. */
+export interface RepairReport {
+  /** Letters in every dead-letter queue once the run first settled, by reason. */
+  readonly lettersBefore: number;
+  readonly reasonsBefore: Readonly<Record<string, number>>;
+  /** Redrive processes killed half-way (their letters come back after the 5-minute hide). */
+  readonly killedRedrives: number;
+  /** Redrives run to the end, at once in pairs, until no letter was left (at most 3). */
+  readonly rounds: number;
+  readonly lettersAfter: number;
+  readonly reasonsAfter: Readonly<Record<string, number>>;
+  /** What a redrive run once everything settled found to do: nothing. */
+  readonly lastRedriveSent: number;
+}
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = fileURLToPath(new URL('../../lib/cli/bin.ts', import.meta.url));
+const killer = fileURLToPath(new URL('./kill-after-sends.ts', import.meta.url));
+
+/** Runs `eventbox` as a process against the target, as an on-call engineer would. */
+export async function runEventbox(
+  target: Pick<Target, 'env'>,
+  args: readonly string[],
+  killAfterSends = 0,
+): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', ...(killAfterSends > 0 ? ['--import', killer] : []), bin, ...args],
+    {
+      cwd: root,
+      env: {
+        ...process.env,
+        ...target.env,
+        ...(killAfterSends > 0 ? { EVENTBOX_SOAK_KILL_AFTER_SENDS: String(killAfterSends) } : {}),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
+  return { code, signal, out, err };
+}
+
+const reasons = (letters: readonly Letter[]) => {
+  const counted: Record<string, number> = {};
+  for (const l of letters) counted[reasonKind(l.reason)] = (counted[reasonKind(l.reason)] ?? 0) + 1;
+  return counted;
+};
+
+/**
+ * The repair an on-call engineer does once the run has settled: the consumer's bug fixed
+ * (its fault switched off), then `eventbox dlq redrive` run as a process: optionally one
+ * killed half-way first, then two at once, again until no letter is left. The run waits
+ * until quiet after each.
+ */
+export function repairByRedrive(options: {
+  readonly target: Pick<Target, 'env'>;
+  readonly stackName: string;
+  readonly lambda: LambdaClient;
+  /** The functions whose bug the fix removes. */
+  readonly fixed: readonly string[];
+  readonly killHalfWay: boolean;
+  readonly onStage?: (stage: string) => void;
+}) {
+  const redrive = () =>
+    runEventbox(options.target, ['dlq', 'redrive', '--stack', options.stackName, '--json']);
+  return async (run: {
+    readonly letters: readonly Letter[];
+    readonly settle: () => Promise<readonly Letter[]>;
+  }): Promise<RepairReport> => {
+    const before = run.letters;
+    options.onStage?.(`repair: ${before.length} letters; the fix deployed`);
+    await setFaults(options.lambda, options.fixed, undefined);
+    let killedRedrives = 0;
+    if (options.killHalfWay && before.length > 1) {
+      options.onStage?.('repair: a redrive killed half-way');
+      const killed = await runEventbox(
+        options.target,
+        ['dlq', 'redrive', '--stack', options.stackName, '--json'],
+        Math.ceil(before.length / 2),
+      );
+      if (killed.signal === 'SIGKILL') killedRedrives++;
+      // Its letters stay hidden until the redrive's 5-minute hide ends.
+      await new Promise((resolve) => setTimeout(resolve, 305_000));
+    }
+    let rounds = 0;
+    let letters = before;
+    while (letters.length > 0 && rounds < 3) {
+      rounds++;
+      options.onStage?.(`repair: redrive round ${rounds}, two at once`);
+      const runs = await Promise.all([redrive(), redrive()]);
+      for (const r of runs)
+        if (r.code !== 0 && r.code !== 1)
+          throw new Error(`eventbox dlq redrive failed (${r.code}): ${r.err.trim()}`);
+      letters = await run.settle();
+    }
+    const last = await redrive();
+    const sent = (JSON.parse(last.out || '{}') as { redriven?: unknown[] }).redriven?.length ?? -1;
+    return {
+      lettersBefore: before.length,
+      reasonsBefore: reasons(before),
+      killedRedrives,
+      rounds,
+      lettersAfter: letters.length,
+      reasonsAfter: reasons(letters),
+      lastRedriveSent: sent,
+    };
+  };
+}
