@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { letterEnvelope, reasonKind } from '../shared/dead-letters.js';
 import { type Deployment, deploymentOf } from './deployment.js';
 import { fields, table } from './format.js';
@@ -103,6 +103,28 @@ async function read(sqs: SQSClient, from: readonly Source[], hideSeconds: number
   return letters;
 }
 
+/**
+ * Letters in flight before this command reads: another `dlq` command holds them, or one
+ * that stopped before it released them (they come back when its hide ends).
+ */
+async function hiddenLetters(sqs: SQSClient, from: readonly Source[]): Promise<number> {
+  const counts = await Promise.all(
+    from.map(async (s) => {
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: s.queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+    }),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+const hiddenNote = (hidden: number) =>
+  `${hidden} letter(s) are in flight elsewhere (another dlq command, or one that stopped before it let them go): they come back within 5 minutes; run again then`;
+
 /** When a letter's event was created (ms), from its envelope or its stream record. */
 function eventTimeOf(l: Letter): number | undefined {
   const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
@@ -137,6 +159,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
 
   if (action === 'list' || action === 'show') {
     // Hidden only for the read; released at once, so consumers' redrives are not delayed.
+    const hidden = await hiddenLetters(sqs, from);
     const letters = await read(sqs, from, 30);
     await Promise.all(
       from.map((s) =>
@@ -199,6 +222,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
             ...l.summary,
           })),
           groups: [...groups.values()],
+          hidden,
           roots: roots.map((r) => ({
             source: r.letter.source,
             messageId: r.letter.messageId,
@@ -237,11 +261,13 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
       io.out(
         `\n${selected.length} letter(s)${letters.length > selected.length ? ` of ${letters.length}` : ''}`,
       );
+      if (hidden > 0) io.out(hiddenNote(hidden));
     }
     return 0;
   }
 
   // Redrive: every letter stays hidden while it is sent on, then is deleted or released.
+  const hidden = await hiddenLetters(sqs, from);
   const letters = await read(sqs, from, 300);
   const selected = letters.filter((l) => matches(l.summary, filter));
   const deleted = new Set<Letter>();
@@ -313,10 +339,12 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
               consumer: consumer.length,
               gaveUp: gaveUp.length,
               setAside: setAside.map((a) => ({ messageId: a.letter.messageId, reason: a.reason })),
+              hidden,
             })
           : [
               `would redrive ${relay.length} relay and ${consumer.length} consumer letter(s)${hint}`,
               ...setAside.map((a) => `  would set aside: ${a.letter.messageId}: ${a.reason}`),
+              ...(hidden > 0 ? [hiddenNote(hidden)] : []),
             ].join('\n'),
       );
       return 0;
@@ -360,6 +388,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
           notDeleted: undeleted.map((f) => ({ messageId: f.letter.messageId, reason: f.reason })),
           setAside: setAside.map((a) => ({ messageId: a.letter.messageId, reason: a.reason })),
           gaveUp: gaveUp.length,
+          hidden,
         }),
       );
     } else {
@@ -373,6 +402,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
         io.out(
           `  sent, but not deleted (a next redrive sends it again; consumers absorb it): ${f.letter.messageId}: ${f.reason}`,
         );
+      if (hidden > 0) io.out(hiddenNote(hidden));
     }
     return failed.length > 0 || undeleted.length > 0 ? 1 : 0;
   } finally {

@@ -1,6 +1,7 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -71,6 +72,7 @@ const receipts = (what: 'deleted' | 'released') =>
 describe('Command: dlq redrive', () => {
   beforeEach(() => {
     mockStack();
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
     sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
     sqs.on(DeleteMessageBatchCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: 'new' });
@@ -111,6 +113,21 @@ describe('Command: dlq redrive', () => {
     ).toBe(true);
     expect(receipts('deleted')).toStrictEqual(['rh-0', 'rh-1', 'rh-2', 'rh-3']);
     expect(JSON.parse(out).redriven).toHaveLength(4);
+  });
+
+  it('says how many letters another redrive holds, or one that stopped before letting them go', async () => {
+    holding([letterOf(2)]);
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: 'https://sqs/scores-dlq' })
+      .resolves({ Attributes: { ApproximateNumberOfMessagesNotVisible: '3' } });
+
+    const text = await cli('dlq', 'redrive');
+    const json = await cli('dlq', 'redrive', '--json');
+
+    expect(text.out).toContain(
+      '3 letter(s) are in flight elsewhere (another dlq command, or one that stopped before it let them go): they come back within 5 minutes; run again then',
+    );
+    expect(JSON.parse(json.out).hidden).toBe(3);
   });
 
   it('keeps a letter whose send failed, and its copy, and deletes only the letters sent', async () => {
@@ -202,6 +219,7 @@ describe('Command: dlq redrive', () => {
 describe('Command: dlq list', () => {
   beforeEach(() => {
     mockStack();
+    sqs.on(GetQueueAttributesCommand).resolves({ Attributes: {} });
     sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
   });
 
