@@ -1,10 +1,24 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { EventEnvelope } from '../../lib/producer/index.js';
 import { reasonKind } from '../../lib/shared/dead-letters.js';
-import type { Target } from './deploy.js';
+import type { ExampleOutputs, Target } from './deploy.js';
 import { setFaults } from './faults.js';
 import type { Letter } from './hops.js';
+import { outageBusiness, relayOutage } from './outage.js';
+
+/** What the run gives its repair: its letters, a way to wait until quiet, its users. */
+export interface RepairRun {
+  readonly letters: readonly Letter[];
+  readonly settle: () => Promise<readonly Letter[]>;
+  readonly runId: string;
+  readonly users: readonly string[];
+  /** How many of these events user-score has applied. */
+  readonly applied: (events: readonly EventEnvelope[]) => Promise<number>;
+  /** Counts more committed events in the run's accounting. */
+  readonly addEvents: (events: readonly EventEnvelope[]) => void;
+}
 
 /** What the soak's repair phase did and what it left. */
 export interface RepairReport {
@@ -19,6 +33,18 @@ export interface RepairReport {
   readonly reasonsAfter: Readonly<Record<string, number>>;
   /** What a redrive run once everything settled found to do: nothing. */
   readonly lastRedriveSent: number;
+  /** The relay outage past the stream's retention, and the outbox replay that repaired it. */
+  readonly outage: {
+    /** Events the orders service committed while the relay's mapping was gone. */
+    readonly committed: number;
+    /** Of their user-score events, applied before the replay: none, the records were lost. */
+    readonly appliedBeforeReplay: number;
+    /** The replay's window started this long before the outage: events delivered already. */
+    readonly overlapSeconds: number;
+    readonly replayFound: number;
+    readonly replayPublished: number;
+    readonly replayExit: number | null;
+  };
 }
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -73,6 +99,7 @@ const reasons = (letters: readonly Letter[]) => {
 export function repairByRedrive(options: {
   readonly target: Pick<Target, 'env'>;
   readonly stackName: string;
+  readonly outputs: ExampleOutputs;
   readonly lambda: LambdaClient;
   /** The functions whose bug the fix removes. */
   readonly fixed: readonly string[];
@@ -81,10 +108,7 @@ export function repairByRedrive(options: {
 }) {
   const redrive = () =>
     runEventbox(options.target, ['dlq', 'redrive', '--stack', options.stackName, '--json']);
-  return async (run: {
-    readonly letters: readonly Letter[];
-    readonly settle: () => Promise<readonly Letter[]>;
-  }): Promise<RepairReport> => {
+  return async (run: RepairRun): Promise<RepairReport> => {
     const before = run.letters;
     options.onStage?.(`repair: ${before.length} letters; the fix deployed`);
     await setFaults(options.lambda, options.fixed, undefined);
@@ -111,9 +135,12 @@ export function repairByRedrive(options: {
           throw new Error(`eventbox dlq redrive failed (${r.code}): ${r.err.trim()}`);
       letters = await run.settle();
     }
+    const outage = await outageRepaired(options, run);
+    letters = await run.settle();
     const last = await redrive();
     const sent = (JSON.parse(last.out || '{}') as { redriven?: unknown[] }).redriven?.length ?? -1;
     return {
+      outage,
       lettersBefore: before.length,
       reasonsBefore: reasons(before),
       killedRedrives,
@@ -122,5 +149,54 @@ export function repairByRedrive(options: {
       reasonsAfter: reasons(letters),
       lastRedriveSent: sent,
     };
+  };
+}
+
+const OVERLAP_SECONDS = 120;
+
+/**
+ * The relay's mapping of the orders table gone while the business goes on, then back from
+ * the stream's newest record: those events never reach the relay. `eventbox outbox replay`
+ * over a window that starts before the outage (so it also sends events delivered already)
+ * brings them home; the consumers absorb the rest as duplicates.
+ */
+async function outageRepaired(
+  options: Parameters<typeof repairByRedrive>[0],
+  run: RepairRun,
+): Promise<RepairReport['outage']> {
+  const { lambda, outputs } = options;
+  const since = new Date(Date.now() - OVERLAP_SECONDS * 1000);
+  options.onStage?.("repair: a relay outage past the stream's retention");
+  const users = run.users.slice(0, 4);
+  const committed = await relayOutage(
+    lambda,
+    outputs.RelayFunctionName,
+    outputs.OrdersTableName,
+    () => outageBusiness(lambda, outputs.OrdersFunctionName, users, run.runId),
+  );
+  run.addEvents(committed);
+  // Long enough for a relay that still read those records to have delivered them.
+  await new Promise((resolve) => setTimeout(resolve, 10_000));
+  const appliedBeforeReplay = await run.applied(committed);
+  options.onStage?.('repair: eventbox outbox replay');
+  const replay = await runEventbox(options.target, [
+    'outbox',
+    'replay',
+    '--stack',
+    options.stackName,
+    '--since',
+    since.toISOString(),
+    '--until',
+    new Date().toISOString(),
+    '--json',
+  ]);
+  const replayed = JSON.parse(replay.out || '{}') as { found?: number; published?: number };
+  return {
+    committed: committed.length,
+    appliedBeforeReplay,
+    overlapSeconds: OVERLAP_SECONDS,
+    replayFound: replayed.found ?? -1,
+    replayPublished: replayed.published ?? -1,
+    replayExit: replay.code,
   };
 }

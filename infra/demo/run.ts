@@ -15,7 +15,7 @@ import { expectedRewards, expectedScores } from './expected-state.js';
 import { hopSummary, type Letter, versionGaps } from './hops.js';
 import { jobStatuses, jobsFinished, jobsSummary } from './jobs-report.js';
 import { CloudWatchLogsClient, consumerLogFacts, jsonLogLines, relayLogFacts } from './observe.js';
-import type { RepairReport } from './repair.js';
+import type { RepairReport, RepairRun } from './repair.js';
 import { StageError } from './stage-error.js';
 import { type DemoSummary, latency } from './summary.js';
 import { driveWorkload } from './workload.js';
@@ -37,10 +37,7 @@ export interface RunOptions {
    * Runs once everything has settled (the soak's repair: the fix deployed, then redrives),
    * with the letters then and a way to wait until quiet again; its report joins the summary.
    */
-  readonly repair?: (run: {
-    readonly letters: readonly Letter[];
-    readonly settle: () => Promise<readonly Letter[]>;
-  }) => Promise<RepairReport>;
+  readonly repair?: (run: RepairRun) => Promise<RepairReport>;
   readonly onDriveProgress?: (done: number, total: number) => void;
   readonly onWaitProgress?: (settled: number, expected: number) => void;
 }
@@ -140,7 +137,7 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
       : new StageError('drive operations', (error as Error).message, [], { cause: error });
   });
   await options.afterDrive?.();
-  const orders = workload.events;
+  const orders = [...workload.events];
   const forUserScore = orders.filter((e) => USER_SCORE_EVENTS.includes(e.type));
 
   // Wait until every event of both hops is applied or dead-lettered and the queues are
@@ -189,7 +186,27 @@ export async function runDemo(options: RunOptions): Promise<DemoSummary> {
     return letters;
   };
   await settle();
-  const repair = options.repair ? await options.repair({ letters, settle }) : undefined;
+  const repair = options.repair
+    ? await options.repair({
+        letters,
+        settle,
+        runId,
+        users: orders.flatMap((e) =>
+          e.type === 'UserCreated' ? [String((e.payload as { userId: string }).userId)] : [],
+        ),
+        applied: async (events) => {
+          const done = await appliedBy(ddb, outputs.UserScoreTableName, 'user-score');
+          return events.filter((e) => done.has(e.id)).length;
+        },
+        addEvents: (events) => {
+          for (const e of events) {
+            orders.push(e);
+            if (USER_SCORE_EVENTS.includes(e.type)) forUserScore.push(e);
+            if (e.type === 'OrderPaid') paid.push(e);
+          }
+        },
+      })
+    : undefined;
 
   // The bus tap: every event of this run the relay published, in the order it saw them.
   const audited = (await drainQueue(sqs, outputs.AuditQueueUrl))

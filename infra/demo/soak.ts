@@ -83,6 +83,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
           repair: repairByRedrive({
             target: options.target,
             stackName: options.stackName ?? 'EventboxSoak',
+            outputs,
             lambda,
             fixed: [outputs.UserScoreFunctionName],
             killHalfWay: repair.killHalfWay,

@@ -148,6 +148,12 @@ function repairRows(r: RepairReport | undefined): Row[] {
     ['  letters after', r.lettersAfter],
     ...Object.entries(r.reasonsAfter).map(([reason, n]): Row => [`    ${reason}`, n]),
     ['  a further redrive sent', r.lastRedriveSent],
+    ['  relay outage past stream retention: events committed', r.outage.committed],
+    ['    applied before the replay (records lost)', r.outage.appliedBeforeReplay],
+    [
+      '    outbox replay (window from before the outage)',
+      `${r.outage.replayFound} found, ${r.outage.replayPublished} published, ${r.outage.overlapSeconds} s of overlap, exit ${r.outage.replayExit}`,
+    ],
   ];
 }
 
@@ -163,6 +169,7 @@ export function guaranteesHeld(s: DemoSummary): boolean {
     s.jobs.lost === 0 &&
     s.jobs.effectsAppliedTwice === 0 &&
     s.jobs.unfinished === 0 &&
-    (s.repair === undefined || (s.repair.rounds <= 1 && s.repair.lettersAfter === 0))
+    (s.repair === undefined ||
+      (s.repair.rounds <= 1 && s.repair.lettersAfter === 0 && s.repair.outage.replayExit === 0))
   );
 }

@@ -7,7 +7,8 @@ import { runSoak } from '../../infra/demo/soak.js';
  * user-score consumer (the middle of the chain); PutEvents throttled and partially failed,
  * consumers killed before and after their transactions, at 10 to 30 %, and a consumer bug
  * that rejects one region; few users, so concurrent writers share aggregates. Once quiet,
- * the repair: the bug fixed, then `eventbox dlq redrive` run as two processes at once.
+ * the repair: the bug fixed, then `eventbox dlq redrive` run as two processes at once; then
+ * a relay outage past the stream's retention, repaired with `eventbox outbox replay`.
  * `npm run soak` runs it at full size, with a redrive killed half-way first.
  */
 describe('Soak under faults, then quiet, then repaired', () => {
@@ -52,6 +53,13 @@ describe('Soak under faults, then quiet, then repaired', () => {
     for (const reason of Object.keys(repair?.reasonsBefore ?? {}))
       expect(reason).toMatch(/\(injected\)|^Not yet: /);
     expect(repair).toMatchObject({ rounds: 1, lettersAfter: 0, lastRedriveSent: 0 });
+    // A relay outage past the stream's retention loses the records of what was committed
+    // meanwhile; an outbox replay over a window that overlaps delivered events brings them
+    // home, every table of the relay, and the accounting below counts them.
+    const outage = repair?.outage;
+    expect(outage?.committed).toBeGreaterThan(0);
+    expect(outage).toMatchObject({ appliedBeforeReplay: 0, replayExit: 0 });
+    expect(outage?.replayPublished).toBeGreaterThan(outage?.committed ?? 0);
     // Every job held by a relay letter ran once redriven.
     expect(succeeded + failed + stalled).toBe(report.jobs.started);
     expect(heldInDeadLetterQueue).toBe(0);
