@@ -25,6 +25,8 @@ export interface RepairReport {
   /** Letters in every dead-letter queue once the run first settled, by reason. */
   readonly lettersBefore: number;
   readonly reasonsBefore: Readonly<Record<string, number>>;
+  /** Share of the redrives' and the replay's SendMessage calls and PutEvents entries failed. */
+  readonly sendFailures: number;
   /** Redrive processes killed half-way (their letters come back after the 5-minute hide). */
   readonly killedRedrives: number;
   /** Redrives run to the end, at once in pairs, until no letter was left (at most 3). */
@@ -49,27 +51,32 @@ export interface RepairReport {
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = fileURLToPath(new URL('../../lib/cli/bin.ts', import.meta.url));
-const killer = fileURLToPath(new URL('./kill-after-sends.ts', import.meta.url));
+const faults = fileURLToPath(new URL('./cli-faults.ts', import.meta.url));
+
+/** What fails in an `eventbox` process the soak runs (`cli-faults.ts`). */
+export interface CliFaults {
+  /** Share of SendMessage calls throttled, and of PutEvents entries answered as failed. */
+  readonly sendFailures?: number;
+  /** Killed right after this many events sent on. */
+  readonly killAfterSends?: number;
+}
 
 /** Runs `eventbox` as a process against the target, as an on-call engineer would. */
 export async function runEventbox(
   target: Pick<Target, 'env'>,
   args: readonly string[],
-  killAfterSends = 0,
+  cliFaults: CliFaults = {},
 ): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', ...(killAfterSends > 0 ? ['--import', killer] : []), bin, ...args],
-    {
-      cwd: root,
-      env: {
-        ...process.env,
-        ...target.env,
-        ...(killAfterSends > 0 ? { EVENTBOX_SOAK_KILL_AFTER_SENDS: String(killAfterSends) } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', faults, bin, ...args], {
+    cwd: root,
+    env: {
+      ...process.env,
+      ...target.env,
+      EVENTBOX_SOAK_SEND_FAILURES: String(cliFaults.sendFailures ?? 0),
+      EVENTBOX_SOAK_KILL_AFTER_SENDS: String(cliFaults.killAfterSends ?? 0),
     },
-  );
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -104,10 +111,15 @@ export function repairByRedrive(options: {
   /** The functions whose bug the fix removes. */
   readonly fixed: readonly string[];
   readonly killHalfWay: boolean;
+  /** Share of the redrives' and the replay's sends that fail (`CliFaults`). @default 0.2 */
+  readonly sendFailures?: number;
   readonly onStage?: (stage: string) => void;
 }) {
+  const sendFailures = options.sendFailures ?? 0.2;
   const redrive = () =>
-    runEventbox(options.target, ['dlq', 'redrive', '--stack', options.stackName, '--json']);
+    runEventbox(options.target, ['dlq', 'redrive', '--stack', options.stackName, '--json'], {
+      sendFailures,
+    });
   return async (run: RepairRun): Promise<RepairReport> => {
     const before = run.letters;
     options.onStage?.(`repair: ${before.length} letters; the fix deployed`);
@@ -118,7 +130,7 @@ export function repairByRedrive(options: {
       const killed = await runEventbox(
         options.target,
         ['dlq', 'redrive', '--stack', options.stackName, '--json'],
-        Math.ceil(before.length / 2),
+        { sendFailures, killAfterSends: Math.ceil(before.length / 2) },
       );
       if (killed.signal === 'SIGKILL') killedRedrives++;
       // Its letters stay hidden until the redrive's 5-minute hide ends.
@@ -140,6 +152,7 @@ export function repairByRedrive(options: {
     const last = await redrive();
     const sent = (JSON.parse(last.out || '{}') as { redriven?: unknown[] }).redriven?.length ?? -1;
     return {
+      sendFailures,
       outage,
       lettersBefore: before.length,
       reasonsBefore: reasons(before),
@@ -179,17 +192,21 @@ async function outageRepaired(
   await new Promise((resolve) => setTimeout(resolve, 10_000));
   const appliedBeforeReplay = await run.applied(committed);
   options.onStage?.('repair: eventbox outbox replay');
-  const replay = await runEventbox(options.target, [
-    'outbox',
-    'replay',
-    '--stack',
-    options.stackName,
-    '--since',
-    since.toISOString(),
-    '--until',
-    new Date().toISOString(),
-    '--json',
-  ]);
+  const replay = await runEventbox(
+    options.target,
+    [
+      'outbox',
+      'replay',
+      '--stack',
+      options.stackName,
+      '--since',
+      since.toISOString(),
+      '--until',
+      new Date().toISOString(),
+      '--json',
+    ],
+    { sendFailures: options.sendFailures ?? 0.2 },
+  );
   const replayed = JSON.parse(replay.out || '{}') as { found?: number; published?: number };
   return {
     committed: committed.length,

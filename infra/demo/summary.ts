@@ -143,6 +143,7 @@ function repairRows(r: RepairReport | undefined): Row[] {
     ['repair (the fix, then eventbox dlq redrive)', ''],
     ['  letters before', r.lettersBefore],
     ...Object.entries(r.reasonsBefore).map(([reason, n]): Row => [`    ${reason}`, n]),
+    ['  sends failed (throttled calls, lost PutEvents answers)', `${r.sendFailures * 100} %`],
     ['  redrives killed half-way', r.killedRedrives],
     ['  rounds needed (two redrives at once each)', r.rounds],
     ['  letters after', r.lettersAfter],

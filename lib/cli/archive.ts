@@ -8,7 +8,7 @@ import {
 import { type Deployment, deploymentOf } from './deployment.js';
 import { fields } from './format.js';
 import type { CommandIo } from './io.js';
-import { stackResources, targetOptions } from './target.js';
+import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
 import { inboxWindowOf, parseWindow, refuseBeyondInbox } from './window.js';
 
@@ -39,7 +39,7 @@ const options = {
 export async function archiveCommand(
   args: readonly string[],
   io: CommandIo,
-  eventBridge = new EventBridgeClient({}),
+  eventBridge = new EventBridgeClient(operatorClientConfig()),
 ): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options });
   if (positionals[0] !== 'replay')

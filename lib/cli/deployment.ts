@@ -8,6 +8,7 @@ import { InboxDefaults } from '../consumer/options.js';
 import { RelayEnvironment } from '../relay/environment.js';
 import { ResourceRole } from '../shared/resource-roles.js';
 import type { MarkedResource } from './stack.js';
+import { operatorClientConfig } from './target.js';
 
 export interface DeployedRelay {
   readonly name: string;
@@ -52,7 +53,7 @@ export interface Deployment {
 
 /** Reads the relays' and consumers' settings from their functions' environments. */
 export async function deploymentOf(resources: readonly MarkedResource[]): Promise<Deployment> {
-  const lambda = new LambdaClient({});
+  const lambda = new LambdaClient(operatorClientConfig());
   const configuration = (functionName: string) =>
     lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
   const environment = async (functionName: string) =>

@@ -17,7 +17,7 @@ import {
   rootsOf,
   versionOf,
 } from './letters.js';
-import { stackResources, targetOptions } from './target.js';
+import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
 import { inboxWindowOf, parseWindow } from './window.js';
 
@@ -155,7 +155,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
   };
   const deployment = await deploymentOf(await stackResources(values));
   const from = sources(deployment, values.queue);
-  const sqs = new SQSClient({});
+  const sqs = new SQSClient(operatorClientConfig());
 
   if (action === 'list' || action === 'show') {
     // Hidden only for the read; released at once, so consumers' redrives are not delayed.
@@ -355,7 +355,7 @@ export async function dlqCommand(args: readonly string[], io: CommandIo): Promis
       ...[...new Set(relay.map(busOf))].map((bus) =>
         redriveRelayLetters(
           relay.filter((l) => busOf(l) === bus),
-          { eventBridge: new EventBridgeClient({}), eventBusName: bus },
+          { eventBridge: new EventBridgeClient(operatorClientConfig()), eventBusName: bus },
         ),
       ),
       redriveConsumerLetters(consumer, {

@@ -19,6 +19,7 @@ import {
   parseDeadLetter,
   summarizeLetter,
 } from '../shared/dead-letters.js';
+import { operatorClientConfig } from './target.js';
 
 /** A dead letter as received from its queue. */
 export interface Letter {
@@ -193,7 +194,7 @@ export async function redriveRelayLetters(
     readonly ddb?: DynamoDBClient;
   },
 ): Promise<RedriveResult> {
-  const ddb = options.ddb ?? new DynamoDBClient({});
+  const ddb = options.ddb ?? new DynamoDBClient(operatorClientConfig());
   const failed: Array<{ letter: Letter; reason: string }> = [];
   const candidates: Array<{ letter: Letter; record: PublishableRecord }> = [];
   const records = await Promise.all(

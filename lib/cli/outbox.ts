@@ -8,7 +8,7 @@ import { type Deployment, deploymentOf } from './deployment.js';
 import { fields, table } from './format.js';
 import type { CommandIo } from './io.js';
 import { progress } from './progress.js';
-import { stackResources, targetOptions } from './target.js';
+import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
 import { inboxWindowOf, parseWindow, refuseBeyondInbox } from './window.js';
 
@@ -91,8 +91,8 @@ export async function outboxCommand(args: readonly string[], io: CommandIo): Pro
   const deployment = standalone ? undefined : await deploymentOf(await stackResources(values));
   const targets = targetsOf(values, deployment);
   refuseBeyondInbox(since, inboxWindowOf(deployment?.consumers), values.force);
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({}));
-  const eventBridge = new EventBridgeClient({});
+  const client = DynamoDBDocumentClient.from(new DynamoDBClient(operatorClientConfig()));
+  const eventBridge = new EventBridgeClient(operatorClientConfig());
   const done: TableOutcome[] = [];
   const refused: Array<{ tableName: string; reason: string }> = [];
   const bar = progress(io, 'published');

@@ -11,7 +11,7 @@ import { table } from './format.js';
 import type { CommandIo } from './io.js';
 import { type Figure, figure, show } from './metrics.js';
 import { relayedTables } from './relay-health.js';
-import { stackResources, targetOptions } from './target.js';
+import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 
 export const statusUsage = `eventbox status
 
@@ -45,11 +45,11 @@ const queueName = (url: string) => url.split('/').pop() ?? url;
 export async function statusCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: targetOptions });
   const deployment = await deploymentOf(await stackResources(values));
-  const sqs = new SQSClient({});
-  const cloudwatch = new CloudWatchClient({});
+  const sqs = new SQSClient(operatorClientConfig());
+  const cloudwatch = new CloudWatchClient(operatorClientConfig());
   const resources = {
-    ddb: DynamoDBDocumentClient.from(new DynamoDBClient({})),
-    logs: new CloudWatchLogsClient({}),
+    ddb: DynamoDBDocumentClient.from(new DynamoDBClient(operatorClientConfig())),
+    logs: new CloudWatchLogsClient(operatorClientConfig()),
   };
   const lambdaMetric = (name: string, fn: string, statistic: 'Sum' | 'Maximum') =>
     figure(cloudwatch, {

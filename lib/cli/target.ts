@@ -14,5 +14,14 @@ export async function stackResources(values: {
 }): Promise<MarkedResource[]> {
   const stack = values.stack ?? process.env.EVENTBOX_STACK;
   if (!stack) throw new UsageError('name the deployment: --stack <name> (or set EVENTBOX_STACK)');
-  return markedResources(new CloudFormationClient({}), stack);
+  return markedResources(new CloudFormationClient(operatorClientConfig()), stack);
+}
+
+/**
+ * SDK client settings of the operator's commands: 8 attempts rather than 3, unless
+ * AWS_MAX_ATTEMPTS says otherwise. No deadline waits on a command line, and a throttled
+ * send the SDK gives up on is a letter left for another round.
+ */
+export function operatorClientConfig(): { maxAttempts?: number } {
+  return process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 8 };
 }
