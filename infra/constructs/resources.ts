@@ -40,14 +40,20 @@ export function deadLetterQueue(scope: Construct, id: string, key?: kms.IKey): s
  * instead of scanning the table: keys only, plus what its filters need. Only outbox items
  * carry its keys, so entity writes never touch it.
  */
-export function addOutboxIndex(table: dynamodb.Table | dynamodb.TableV2): void {
-  table.addGlobalSecondaryIndex({
+export function addOutboxIndex(
+  table: dynamodb.Table | dynamodb.TableV2,
+  capacity: { readonly readCapacity?: number; readonly writeCapacity?: number } = {},
+): void {
+  const index = {
     indexName: OutboxItem.byTimeIndex,
     partitionKey: { name: OutboxItem.bucketAttribute, type: dynamodb.AttributeType.STRING },
     sortKey: { name: OutboxItem.timeAttribute, type: dynamodb.AttributeType.STRING },
     projectionType: dynamodb.ProjectionType.INCLUDE,
     nonKeyAttributes: ['eventId', 'eventType', 'aggregateType', 'aggregateId', 'tenantId'],
-  });
+  };
+  // A TableV2 index inherits the table's capacity and autoscaling by itself.
+  if (table instanceof dynamodb.TableV2) table.addGlobalSecondaryIndex(index);
+  else table.addGlobalSecondaryIndex({ ...index, ...capacity });
 }
 
 /**
@@ -57,7 +63,7 @@ export function addOutboxIndex(table: dynamodb.Table | dynamodb.TableV2): void {
  */
 export function ensureOutboxIndex(table: dynamodb.ITable, what: string): void {
   if (table instanceof dynamodb.Table) {
-    if (!hasIndex(table)) addOutboxIndex(table);
+    if (!hasIndex(table)) addOutboxIndex(table, provisionedCapacityOf(table, what));
   } else if (table instanceof dynamodb.TableV2) {
     try {
       addOutboxIndex(table);
@@ -73,9 +79,32 @@ export function ensureOutboxIndex(table: dynamodb.ITable, what: string): void {
   }
 }
 
+/**
+ * A provisioned table's index takes the table's own capacity, not CDK's 5 units: every
+ * outbox write writes the index too, and an index short of capacity throttles the table.
+ * Its autoscaling is not copied: a warning says so.
+ */
+function provisionedCapacityOf(table: dynamodb.Table, what: string) {
+  const cfn = table.node.defaultChild as dynamodb.CfnTable;
+  if (cfn.billingMode === dynamodb.BillingMode.PAY_PER_REQUEST) return {};
+  const base = cfn.provisionedThroughput as dynamodb.CfnTable.ProvisionedThroughputProperty;
+  Annotations.of(table).addWarningV2(
+    'eventbox:replay-index-capacity',
+    `${what} (${table.node.path}) is provisioned: its ${OutboxItem.byTimeIndex} index gets the table's capacity (${base?.readCapacityUnits ?? '?'} read, ${base?.writeCapacityUnits ?? '?'} write units), not its autoscaling; scale the index as the table (table.autoScaleGlobalSecondaryIndexWriteCapacity)`,
+  );
+  return {
+    ...(typeof base?.readCapacityUnits === 'number'
+      ? { readCapacity: base.readCapacityUnits }
+      : {}),
+    ...(typeof base?.writeCapacityUnits === 'number'
+      ? { writeCapacity: base.writeCapacityUnits }
+      : {}),
+  };
+}
+
 function hasIndex(table: dynamodb.Table): boolean {
   try {
-    table.schema(OutboxItem.byTimeIndex);
+    table.schemaV2(OutboxItem.byTimeIndex);
     return true;
   } catch {
     return false;

@@ -27,8 +27,12 @@ export interface DeployedRelay {
 
 export interface StreamMapping {
   readonly tableName: string;
+  /** The stream it reads: a table's stream switched off and on has a new one. */
+  readonly eventSourceArn: string;
   readonly state: string;
   readonly stateTransitionReason?: string;
+  /** "OK", "No records processed", or "PROBLEM: ..." when the function fails its batches. */
+  readonly lastProcessingResult?: string;
 }
 
 export interface DeployedConsumer {
@@ -51,8 +55,15 @@ export interface Deployment {
   readonly archives: readonly string[];
 }
 
-/** Reads the relays' and consumers' settings from their functions' environments. */
-export async function deploymentOf(resources: readonly MarkedResource[]): Promise<Deployment> {
+/**
+ * Reads the relays' and consumers' settings from their functions' environments; with
+ * `mappings`, also each relay's stream mappings (`lambda:ListEventSourceMappings`), which
+ * only `status` and `outbox replay` need.
+ */
+export async function deploymentOf(
+  resources: readonly MarkedResource[],
+  options: { readonly mappings?: boolean } = {},
+): Promise<Deployment> {
   const lambda = new LambdaClient(operatorClientConfig());
   const configuration = (functionName: string) =>
     lambda.send(new GetFunctionConfigurationCommand({ FunctionName: functionName }));
@@ -64,7 +75,7 @@ export async function deploymentOf(resources: readonly MarkedResource[]): Promis
       const config = await configuration(fn.physicalId);
       const env = config.Environment?.Variables ?? {};
       const dlq = of(ResourceRole.relayDeadLetterQueue).find((q) => q.relay === fn.relay);
-      const mappings = await streamMappingsOf(lambda, fn.physicalId);
+      const mappings = options.mappings ? await streamMappingsOf(lambda, fn.physicalId) : [];
       return {
         name: fn.relay ?? fn.logicalId,
         functionName: fn.physicalId,
@@ -125,12 +136,26 @@ async function streamMappingsOf(
       if (!tableName) continue;
       mappings.push({
         tableName,
+        eventSourceArn: mapping.EventSourceArn ?? '',
         state: mapping.State ?? 'unknown',
         ...(mapping.StateTransitionReason
           ? { stateTransitionReason: mapping.StateTransitionReason }
+          : {}),
+        ...(mapping.LastProcessingResult
+          ? { lastProcessingResult: mapping.LastProcessingResult }
           : {}),
       });
     }
   }
   return mappings;
+}
+
+/**
+ * Tables the stack declares as relayed (box tables, job runners' tables) that no relay's
+ * stream mapping reads now: a mapping deleted, or one a deploy has yet to create.
+ */
+export function unrelayedTables(deployment: Deployment): string[] {
+  const read = new Set(deployment.relays.flatMap((r) => r.tables));
+  const declared = [...deployment.boxTables, ...deployment.jobsTables.map((j) => j.tableName)];
+  return [...new Set(declared)].filter((t) => !read.has(t));
 }

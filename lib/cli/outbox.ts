@@ -4,7 +4,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { type OutboxReplayResult, replayOutbox } from '../relay/replay.js';
 import { ReplayTableError } from '../relay/replay-table.js';
-import { type Deployment, deploymentOf } from './deployment.js';
+import { type Deployment, deploymentOf, unrelayedTables } from './deployment.js';
 import { fields, table } from './format.js';
 import type { CommandIo } from './io.js';
 import { progress } from './progress.js';
@@ -55,28 +55,64 @@ interface ReplayTarget {
 
 /**
  * What to replay where: every table each relay of the stack reads, to that relay's bus
- * (or `--bus`), narrowed by `--table`; `--table` and `--bus` alone need no stack.
+ * (or `--bus`), and the stack's relayed tables no mapping reads now (to the one relay's
+ * bus), narrowed by `--table`; `--table` and `--bus` alone need no stack. A table whose
+ * bus cannot be told is refused, with why, for the others to go on.
  */
-function targetsOf(values: Values, deployment: Deployment | undefined): ReplayTarget[] {
-  if (!deployment) return [{ tableName: values.table ?? '', eventBusName: values.bus ?? '' }];
+function targetsOf(
+  values: Values,
+  deployment: Deployment | undefined,
+): { targets: ReplayTarget[]; refused: Refusal[] } {
+  if (!deployment)
+    return {
+      targets: [{ tableName: values.table ?? '', eventBusName: values.bus ?? '' }],
+      refused: [],
+    };
   const targets: ReplayTarget[] = [];
+  const refused: Refusal[] = [];
+  const add = (tableName: string, bus: string | undefined, why: string) => {
+    const eventBusName = values.bus ?? bus;
+    if (!eventBusName)
+      refused.push({
+        tableName,
+        reason: `table ${tableName} cannot be replayed: ${why}; give --bus`,
+      });
+    else if (!targets.some((t) => t.tableName === tableName && t.eventBusName === eventBusName))
+      targets.push({ tableName, eventBusName });
+  };
   for (const relay of deployment.relays)
-    for (const tableName of relay.tables) {
-      const eventBusName = values.bus ?? relay.eventBusName;
-      if (!targets.some((t) => t.tableName === tableName && t.eventBusName === eventBusName))
-        targets.push({ tableName, eventBusName });
-    }
+    for (const tableName of relay.tables)
+      add(
+        tableName,
+        relay.eventBusName || undefined,
+        `relay ${relay.name} names no bus in its environment`,
+      );
+  const [only] = deployment.relays;
+  for (const tableName of unrelayedTables(deployment))
+    add(
+      tableName,
+      deployment.relays.length === 1 ? only?.eventBusName || undefined : undefined,
+      'no stream mapping reads it, and the stack does not say which relay would',
+    );
   if (values.table) {
     const chosen = targets.filter((t) => t.tableName === values.table);
-    if (chosen.length > 0) return chosen;
-    if (values.bus) return [{ tableName: values.table, eventBusName: values.bus }];
+    const refusedTable = refused.filter((r) => r.tableName === values.table);
+    if (chosen.length > 0 || refusedTable.length > 0)
+      return { targets: chosen, refused: refusedTable };
+    if (values.bus)
+      return { targets: [{ tableName: values.table, eventBusName: values.bus }], refused: [] };
     throw new CommandError(
       `no relay of the stack reads table ${values.table}: give --bus to publish its outbox items`,
     );
   }
-  if (targets.length === 0)
+  if (targets.length === 0 && refused.length === 0)
     throw new CommandError('no relay of the stack reads a table: give --table and --bus');
-  return targets;
+  return { targets, refused };
+}
+
+interface Refusal {
+  readonly tableName: string;
+  readonly reason: string;
 }
 
 type TableOutcome = ReplayTarget & OutboxReplayResult;
@@ -88,17 +124,19 @@ export async function outboxCommand(args: readonly string[], io: CommandIo): Pro
   const { since, until } = parseWindow(values);
   if (!since || !until) throw new UsageError('give the window: --since TIME --until TIME');
   const standalone = values.table && values.bus && !(values.stack ?? process.env.EVENTBOX_STACK);
-  const deployment = standalone ? undefined : await deploymentOf(await stackResources(values));
-  const targets = targetsOf(values, deployment);
+  const deployment = standalone
+    ? undefined
+    : await deploymentOf(await stackResources(values), { mappings: true });
+  const { targets, refused } = targetsOf(values, deployment);
   refuseBeyondInbox(since, inboxWindowOf(deployment?.consumers), values.force);
   const client = DynamoDBDocumentClient.from(new DynamoDBClient(operatorClientConfig()));
   const eventBridge = new EventBridgeClient(operatorClientConfig());
   const done: TableOutcome[] = [];
-  const refused: Array<{ tableName: string; reason: string }> = [];
   const bar = progress(io, 'published');
   try {
     for (const target of targets) {
-      const before = done.reduce((n, d) => n + d.published, 0);
+      const published = done.reduce((n, d) => n + d.published, 0);
+      const found = done.reduce((n, d) => n + d.found, 0);
       try {
         const result = await replayOutbox({
           client,
@@ -108,8 +146,9 @@ export async function outboxCommand(args: readonly string[], io: CommandIo): Pro
           until,
           filter: filterOf(values),
           dryRun: values['dry-run'],
-          onProgress: ({ found, published }) => {
-            if (published > 0) bar.update(before + published, before + found);
+          onProgress: (progress) => {
+            if (progress.published > 0)
+              bar.update(published + progress.published, found + progress.found);
           },
         });
         done.push({ ...target, ...result });

@@ -2,6 +2,7 @@ import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/clie
 import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newestOutboxTime } from '../relay/replay.js';
+import { ReplayTableError, replayableTable } from '../relay/replay-table.js';
 import type { DeployedRelay } from './deployment.js';
 
 /** How long a new outbox item may wait before a relay that has not run since is behind. */
@@ -10,24 +11,48 @@ export const RELAY_GRACE_SECONDS = 60;
 /** One table a relay reads, as its resources say, with no CloudWatch metric needed. */
 export interface RelayedTable {
   readonly tableName: string;
-  /** The event source mapping's state: `Enabled` when the relay reads the stream. */
+  /** The event source mapping's state (`Enabled` when the relay reads the stream), or `none`. */
   readonly mapping: string;
   /** Age of the newest outbox item of the last two hours, if any (from the by-time index). */
   readonly newestOutboxItemSeconds?: number;
   /**
-   * `relaying` (the relay ran after the newest item was written), `quiet` (no outbox item
-   * in two hours), `stopped` (the mapping is not enabled), `behind` (the relay has not run
-   * since an item older than a minute), `dropping` (the stream has no new images, so the
-   * mapping's filter drops every outbox item), or `unknown` (the table cannot say).
+   * `relaying` (the relay logged after the newest item was written), `quiet` (no outbox item
+   * in two hours), `changing` (a deploy is creating or updating the mapping), `stopped`
+   * (no mapping, one not enabled, or one on a stream the table no longer has), `failing`
+   * (the mapping reports a problem with its batches), `behind` (nothing logged since an item
+   * older than a minute), `dropping` (the stream has no new images, so the mapping's filter
+   * drops every outbox item), or `unknown` (the table cannot say).
    */
-  readonly state: 'relaying' | 'quiet' | 'stopped' | 'behind' | 'dropping' | 'unknown';
+  readonly state:
+    | 'relaying'
+    | 'quiet'
+    | 'changing'
+    | 'stopped'
+    | 'failing'
+    | 'behind'
+    | 'dropping'
+    | 'unknown';
   readonly problem?: string;
+}
+
+const CHANGING = new Set(['Creating', 'Enabling', 'Updating']);
+const REPLAY_HINT = 'then outbox replay what the stream no longer holds (records older than 24 h)';
+
+/** A table of the stack no relay's mapping reads (its mapping deleted, say). */
+export function unrelayedTable(tableName: string): RelayedTable {
+  return {
+    tableName,
+    mapping: 'none',
+    state: 'stopped',
+    problem: `no relay reads table ${tableName}: its stream mapping is gone; deploy the stack again to create it, ${REPLAY_HINT}`,
+  };
 }
 
 /**
  * Whether a relay keeps up with each of its tables, read from the resources themselves:
- * the mapping's state, the table's newest outbox item, and whether the relay's log has an
- * entry since. These hold on any endpoint, where CloudWatch metrics may have none.
+ * the mapping's state and last result, the table's stream, its newest outbox item, and
+ * whether the relay's log has an entry since. These hold on any endpoint, where CloudWatch
+ * metrics may have none.
  */
 export async function relayedTables(
   clients: { readonly ddb: DynamoDBDocumentClient; readonly logs: CloudWatchLogsClient },
@@ -37,24 +62,47 @@ export async function relayedTables(
   return Promise.all(
     relay.mappings.map(async (mapping): Promise<RelayedTable> => {
       const base = { tableName: mapping.tableName, mapping: mapping.state };
+      const about = `relay ${relay.name} for table ${mapping.tableName}`;
+      if (CHANGING.has(mapping.state)) return { ...base, state: 'changing' };
       if (mapping.state !== 'Enabled') {
         const why = mapping.stateTransitionReason ? ` (${mapping.stateTransitionReason})` : '';
         return {
           ...base,
           state: 'stopped',
-          problem: `relay ${relay.name} is stopped for table ${mapping.tableName}: its stream mapping is ${mapping.state}${why}; enable it, then outbox replay what the stream no longer holds (records older than 24 h)`,
+          problem: `${about} is stopped: its stream mapping is ${mapping.state}${why}; enable it, ${REPLAY_HINT}`,
         };
       }
-      const viewType = await streamViewType(clients.ddb, mapping.tableName);
+      const stream = await streamOf(clients.ddb, mapping.tableName);
+      if (stream && stream.arn !== mapping.eventSourceArn) {
+        return {
+          ...base,
+          state: 'stopped',
+          problem: `${about} is stopped: its mapping reads a stream the table no longer has (${stream.arn ? 'the stream was switched off and on' : 'the table has no stream'}); deploy the stack again to map the table's stream, ${REPLAY_HINT}`,
+        };
+      }
+      const viewType = stream?.viewType;
       if (viewType && viewType !== 'NEW_IMAGE' && viewType !== 'NEW_AND_OLD_IMAGES') {
         return {
           ...base,
           state: 'dropping',
-          problem: `relay ${relay.name} drops every outbox item of table ${mapping.tableName}: its stream is ${viewType}, and the relay's filter needs the new image; switch the stream to NEW_AND_OLD_IMAGES, then outbox replay the time it was ${viewType}`,
+          problem: `${about} drops every outbox item: the stream is ${viewType}, and the relay's filter needs the new image; switch the stream to NEW_AND_OLD_IMAGES, then outbox replay the time it was ${viewType}`,
         };
       }
+      if (mapping.lastProcessingResult?.startsWith('PROBLEM')) {
+        return {
+          ...base,
+          state: 'failing',
+          problem: `${about} is failing: its stream mapping says "${mapping.lastProcessingResult}"; see the relay's errors and log`,
+        };
+      }
+      // Without its by-time index the table can neither say nor be replayed: a problem.
+      const readable = await replayableTable(clients.ddb, mapping.tableName).catch(
+        (error: Error) => error,
+      );
+      if (readable instanceof ReplayTableError)
+        return { ...base, state: 'unknown', problem: readable.message };
       const newest = await newestOutboxTime(clients.ddb, mapping.tableName, now).catch(() => null);
-      if (newest === null) return { ...base, state: 'unknown' };
+      if (newest === null || readable instanceof Error) return { ...base, state: 'unknown' };
       if (newest === undefined) return { ...base, state: 'quiet' };
       const ageSeconds = Math.max(0, Math.round((now.getTime() - newest.getTime()) / 1000));
       const withAge = { ...base, newestOutboxItemSeconds: ageSeconds };
@@ -64,21 +112,29 @@ export async function relayedTables(
       return {
         ...withAge,
         state: 'behind',
-        problem: `relay ${relay.name} has not run since table ${mapping.tableName}'s newest outbox item, written ${ageSeconds} s ago: see its errors and iterator age`,
+        problem: `${about} has not run since the table's newest outbox item, written ${ageSeconds} s ago: see its errors and iterator age`,
       };
     }),
   );
 }
 
-/** The table's stream view type (`none` without a stream); undefined when it cannot be read. */
-async function streamViewType(
+/**
+ * The table's current stream: its ARN (empty when it has none: DynamoDB then leaves
+ * `StreamSpecification` out) and view type; undefined when the table cannot be described.
+ */
+async function streamOf(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-): Promise<string | undefined> {
+): Promise<{ readonly arn: string; readonly viewType?: string } | undefined> {
   try {
     const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-    const stream = Table?.StreamSpecification;
-    return stream?.StreamEnabled === false ? 'none' : stream?.StreamViewType;
+    if (!Table) return undefined;
+    const spec = Table.StreamSpecification;
+    if (!spec || spec.StreamEnabled === false) return { arn: '' };
+    return {
+      arn: Table.LatestStreamArn ?? '',
+      ...(spec.StreamViewType ? { viewType: spec.StreamViewType } : {}),
+    };
   } catch {
     return undefined;
   }

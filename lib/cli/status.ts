@@ -6,11 +6,11 @@ import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JobClient } from '../jobs/client.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
-import { deploymentOf } from './deployment.js';
+import { deploymentOf, unrelayedTables } from './deployment.js';
 import { table } from './format.js';
 import type { CommandIo } from './io.js';
 import { type Figure, figure, show } from './metrics.js';
-import { relayedTables } from './relay-health.js';
+import { relayedTables, unrelayedTable } from './relay-health.js';
 import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 
 export const statusUsage = `eventbox status
@@ -44,7 +44,7 @@ const queueName = (url: string) => url.split('/').pop() ?? url;
 
 export async function statusCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values } = parseArgs({ args: [...args], options: targetOptions });
-  const deployment = await deploymentOf(await stackResources(values));
+  const deployment = await deploymentOf(await stackResources(values), { mappings: true });
   const sqs = new SQSClient(operatorClientConfig());
   const cloudwatch = new CloudWatchClient(operatorClientConfig());
   const resources = {
@@ -75,6 +75,7 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
       tables: await relayedTables(resources, r),
     })),
   );
+  const unrelayed = unrelayedTables(deployment).map(unrelayedTable);
   const consumers = await Promise.all(
     deployment.consumers.map(async (c) => ({
       name: c.name,
@@ -100,7 +101,9 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
   );
 
   const problems = [
-    ...relays.flatMap((r) => r.tables.flatMap((t) => (t.problem ? [t.problem] : []))),
+    ...[...relays.flatMap((r) => r.tables), ...unrelayed].flatMap((t) =>
+      t.problem ? [t.problem] : [],
+    ),
     ...[...relays, ...consumers]
       .filter((q) => q.deadLetters > 0)
       .map((q) => `${q.name} has ${q.deadLetters} dead letters: eventbox dlq list`),
@@ -110,7 +113,7 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
   ];
   const code = problems.length > 0 ? 1 : 0;
   if (values.json) {
-    io.out(JSON.stringify({ relays, consumers, jobs, problems }));
+    io.out(JSON.stringify({ relays, unrelayed, consumers, jobs, problems }));
     return code;
   }
   const f = (x: Figure, unit = '') => show(x, unit);
@@ -124,15 +127,16 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
   io.out(
     table(
       ['RELAY', 'TABLE', 'STREAM MAPPING', 'NEWEST OUTBOX ITEM', 'STATE'],
-      relays.flatMap((r) =>
-        r.tables.map((t) => [
-          r.name,
-          t.tableName,
-          t.mapping,
-          t.newestOutboxItemSeconds === undefined ? '-' : `${t.newestOutboxItemSeconds} s ago`,
-          t.state,
-        ]),
-      ),
+      [
+        ...relays.flatMap((r) => r.tables.map((t) => [r.name, t] as const)),
+        ...unrelayed.map((t) => ['-', t] as const),
+      ].map(([relay, t]) => [
+        relay,
+        t.tableName,
+        t.mapping,
+        t.newestOutboxItemSeconds === undefined ? '-' : `${t.newestOutboxItemSeconds} s ago`,
+        t.state,
+      ]),
     ),
   );
   io.out('');

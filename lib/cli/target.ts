@@ -19,8 +19,9 @@ export async function stackResources(values: {
 
 /**
  * SDK client settings of the operator's commands: 8 attempts rather than 3, unless
- * AWS_MAX_ATTEMPTS says otherwise. No deadline waits on a command line, and a throttled
- * send the SDK gives up on is a letter left for another round.
+ * AWS_MAX_ATTEMPTS is set (the 8 also wins over `max_attempts` in the AWS config file).
+ * No deadline waits on a command line, and a throttled send the SDK gives up on is a
+ * letter left for another round.
  */
 export function operatorClientConfig(): { maxAttempts?: number } {
   return process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 8 };

@@ -1,17 +1,21 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBoxError } from '../shared/errors.js';
 import { OutboxItem } from '../shared/outbox-item.js';
 
-/** A table `outbox replay` cannot read: no by-time index, one still being built, or no sort key. */
+/**
+ * A table `outbox replay` cannot read: absent, not describable, no sort key, no by-time
+ * index, one with other keys, or one still being built.
+ */
 export class ReplayTableError extends EventBoxError {
   override name = 'ReplayTableError';
 
   constructor(
     readonly tableName: string,
     reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(`table ${tableName} cannot be replayed: ${reason}`);
+    super(`table ${tableName} cannot be replayed: ${reason}`, options);
   }
 }
 
@@ -31,7 +35,19 @@ export async function replayableTable(
   client: DynamoDBDocumentClient,
   tableName: string,
 ): Promise<ReplayableTable> {
-  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  let Table: TableDescription | undefined;
+  try {
+    ({ Table } = await client.send(new DescribeTableCommand({ TableName: tableName })));
+  } catch (error) {
+    const { name, message } = error as Error;
+    if (name === 'ResourceNotFoundException')
+      throw new ReplayTableError(tableName, 'it does not exist', { cause: error });
+    if (name === 'AccessDeniedException')
+      throw new ReplayTableError(tableName, `describing it is not allowed: ${message}`, {
+        cause: error,
+      });
+    throw error;
+  }
   const keyOf = (type: string) => Table?.KeySchema?.find((k) => k.KeyType === type)?.AttributeName;
   const partitionKey = keyOf('HASH');
   const sortKey = keyOf('RANGE');
@@ -42,6 +58,18 @@ export async function replayableTable(
     throw new ReplayTableError(
       tableName,
       `it has no ${OutboxItem.byTimeIndex} index to find outbox items by time without a scan; add one (partition key ${OutboxItem.bucketAttribute}, sort key ${OutboxItem.timeAttribute}, both strings) and replay once it is active: the outbox items written before it are indexed too`,
+    );
+  }
+  const indexKey = (type: string) =>
+    index.KeySchema?.find((k) => k.KeyType === type)?.AttributeName;
+  if (
+    index.KeySchema &&
+    (indexKey('HASH') !== OutboxItem.bucketAttribute ||
+      indexKey('RANGE') !== OutboxItem.timeAttribute)
+  ) {
+    throw new ReplayTableError(
+      tableName,
+      `its ${OutboxItem.byTimeIndex} index has the keys ${indexKey('HASH')} and ${indexKey('RANGE')}, not ${OutboxItem.bucketAttribute} and ${OutboxItem.timeAttribute}`,
     );
   }
   if (index.IndexStatus && index.IndexStatus !== 'ACTIVE') {

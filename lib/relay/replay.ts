@@ -76,7 +76,7 @@ export async function newestOutboxTime(
   hours = 2,
 ): Promise<Date | undefined> {
   let newest: string | undefined;
-  for (const bucket of buckets(new Date(now.getTime() - (hours - 1) * 3_600_000), now)) {
+  for (const bucket of buckets(new Date(now.getTime() - hours * 3_600_000), now)) {
     const { Items = [] } = await client.send(
       new QueryCommand({
         TableName: tableName,

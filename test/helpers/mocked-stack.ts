@@ -14,7 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
  * A deployed stack as the CLI reads it, for commands tested with the SDK mocked: a
  * template with the constructs' resource metadata, its physical ids, and the functions'
  * environments (the consumer's inbox remembers 30 days); the relay reads the streams of
- * `shop-box` and of a tenant's table, `shop-tenant-b`.
+ * the box's table `shop-box` and of a tenant's table, `shop-tenant-b`.
  */
 export const mockedStack = {
   template: {
@@ -29,6 +29,7 @@ export const mockedStack = {
         Metadata: { eventbox: { role: 'consumer-dead-letter-queue', consumer: 'scores' } },
       },
       Archive: { Metadata: { eventbox: { role: 'archive' } } },
+      Box: { Metadata: { eventbox: { role: 'box-table' } } },
       Plain: {},
     },
   },
@@ -39,9 +40,14 @@ export const mockedStack = {
     ScoresQueue: 'https://sqs/scores',
     ScoresDlq: 'https://sqs/scores-dlq',
     Archive: 'shop-archive',
+    Box: 'shop-box',
     Plain: 'x',
   } as Record<string, string>,
 };
+
+/** The stream ARN of a table of the mocked stack, as its relay's mapping names it. */
+export const streamArnOf = (table: string) =>
+  `arn:aws:dynamodb:eu-west-1:111122223333:table/${table}/stream/2026-12-01T00:00:00.000`;
 
 /** The SDK mocks the stack is read through; reset them after each test. */
 export const stackMocks = {
@@ -70,7 +76,7 @@ export function mockStack(): void {
   });
   lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
     EventSourceMappings: ['shop-box', 'shop-tenant-b'].map((table) => ({
-      EventSourceArn: `arn:aws:dynamodb:eu-west-1:111122223333:table/${table}/stream/2026-12-01T00:00:00.000`,
+      EventSourceArn: streamArnOf(table),
       State: 'Enabled',
     })),
   });

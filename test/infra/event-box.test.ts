@@ -249,6 +249,59 @@ describe('Construct: EventBox', () => {
     });
   });
 
+  it("gives a provisioned relayed table's index the table's capacity, with a warning about autoscaling", () => {
+    const stack = testStack();
+    const provisioned = new dynamodb.Table(stack, 'Provisioned', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      stream: dynamodb.StreamViewType.NEW_IMAGE,
+      billingMode: dynamodb.BillingMode.PROVISIONED,
+      readCapacity: 50,
+      writeCapacity: 200,
+    });
+
+    new EventBox(stack, 'Box', { additionalTables: [provisioned] });
+
+    Template.fromStack(stack).hasResourceProperties('AWS::DynamoDB::Table', {
+      ProvisionedThroughput: { ReadCapacityUnits: 50, WriteCapacityUnits: 200 },
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'outboxByTime',
+          ProvisionedThroughput: { ReadCapacityUnits: 50, WriteCapacityUnits: 200 },
+        }),
+      ],
+    });
+    Annotations.fromStack(stack).hasWarning(
+      '/Test/Provisioned',
+      Match.stringLikeRegexp('is provisioned: its outboxByTime index gets the table'),
+    );
+  });
+
+  it('keeps the by-time index a TableV2 has, without adding it twice', () => {
+    const stack = testStack();
+    const tenant = new dynamodb.TableV2(stack, 'Tenant', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      dynamoStream: dynamodb.StreamViewType.NEW_IMAGE,
+      globalSecondaryIndexes: [
+        {
+          indexName: 'outboxByTime',
+          partitionKey: { name: 'outboxBucket', type: dynamodb.AttributeType.STRING },
+          sortKey: { name: 'outboxTime', type: dynamodb.AttributeType.STRING },
+        },
+      ],
+    });
+
+    new EventBox(stack, 'Box', { additionalTables: [tenant] });
+
+    const indexes = Object.values(
+      Template.fromStack(stack).findResources('AWS::DynamoDB::GlobalTable'),
+    )
+      .flatMap((r) => (r.Properties?.GlobalSecondaryIndexes ?? []) as Array<{ IndexName: string }>)
+      .map((i) => i.IndexName);
+    expect(indexes).toStrictEqual(['outboxByTime']);
+  });
+
   it('warns that an imported relayed table needs the by-time index for replay', () => {
     const stack = testStack();
     const imported = dynamodb.Table.fromTableAttributes(stack, 'Imported', {

@@ -12,7 +12,20 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
-import { mockStack, stackMocks } from '../../helpers/mocked-stack.js';
+import { mockStack, stackMocks, streamArnOf } from '../../helpers/mocked-stack.js';
+
+/** A relayed table as DynamoDB describes it: keys, a new-image stream, the by-time index. */
+const described = (tableName: string) => ({
+  Table: {
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' as const },
+      { AttributeName: 'sk', KeyType: 'RANGE' as const },
+    ],
+    GlobalSecondaryIndexes: [{ IndexName: 'outboxByTime', IndexStatus: 'ACTIVE' as const }],
+    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
+    LatestStreamArn: streamArnOf(tableName),
+  },
+});
 
 /**
  * What the emulator cannot do: EventBridge archive replay and CloudWatch figures. The SDK
@@ -37,6 +50,9 @@ describe('Commands: archive replay and status', () => {
     });
     events.on(StartReplayCommand).resolves({ State: 'STARTING' });
     ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb
+      .on(DescribeTableCommand)
+      .callsFake((input: { TableName: string }) => described(input.TableName));
     logs.on(FilterLogEventsCommand).resolves({ events: [] });
   });
 
@@ -202,7 +218,7 @@ describe('Commands: archive replay and status', () => {
       expect(code).toBe(1);
       expect(tables[0]).toMatchObject({ state: 'behind', newestOutboxItemSeconds: 300 });
       expect(problems[0]).toMatch(
-        /^relay eventbox-relay-1 has not run since table shop-box's newest outbox item, written 300 s ago/,
+        /^relay eventbox-relay-1 for table shop-box has not run since the table's newest outbox item, written 300 s ago/,
       );
       expect(logs.commandCalls(FilterLogEventsCommand)).toHaveLength(2);
     });
@@ -216,8 +232,12 @@ describe('Commands: archive replay and status', () => {
     });
 
     it('is dropping when the stream of an imported table has no new images', async () => {
+      const tenant = described('shop-tenant-b').Table;
       ddb.on(DescribeTableCommand, { TableName: 'shop-tenant-b' }).resolves({
-        Table: { StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' } },
+        Table: {
+          ...tenant,
+          StreamSpecification: { StreamEnabled: true, StreamViewType: 'KEYS_ONLY' },
+        },
       });
 
       const { code, tables, problems } = await statusOf();
@@ -225,7 +245,7 @@ describe('Commands: archive replay and status', () => {
       expect(code).toBe(1);
       expect(tables[1]).toMatchObject({ tableName: 'shop-tenant-b', state: 'dropping' });
       expect(problems).toStrictEqual([
-        "relay eventbox-relay-1 drops every outbox item of table shop-tenant-b: its stream is KEYS_ONLY, and the relay's filter needs the new image; switch the stream to NEW_AND_OLD_IMAGES, then outbox replay the time it was KEYS_ONLY",
+        "relay eventbox-relay-1 for table shop-tenant-b drops every outbox item: the stream is KEYS_ONLY, and the relay's filter needs the new image; switch the stream to NEW_AND_OLD_IMAGES, then outbox replay the time it was KEYS_ONLY",
       ]);
     });
 
@@ -245,8 +265,99 @@ describe('Commands: archive replay and status', () => {
       expect(code).toBe(1);
       expect(tables).toMatchObject([{ tableName: 'shop-box', state: 'stopped' }]);
       expect(problems).toStrictEqual([
-        'relay eventbox-relay-1 is stopped for table shop-box: its stream mapping is Disabled (USER_INITIATED); enable it, then outbox replay what the stream no longer holds (records older than 24 h)',
+        'relay eventbox-relay-1 for table shop-box is stopped: its stream mapping is Disabled (USER_INITIATED); enable it, then outbox replay what the stream no longer holds (records older than 24 h)',
       ]);
+    });
+
+    /** The relay's mappings: shop-box's with these fields, shop-tenant-b's as deployed. */
+    const mappingOfBox = (fields: Record<string, string>) =>
+      lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
+        EventSourceMappings: [
+          { EventSourceArn: streamArnOf('shop-box'), State: 'Enabled', ...fields },
+          { EventSourceArn: streamArnOf('shop-tenant-b'), State: 'Enabled' },
+        ],
+      });
+
+    it('is changing, not a problem, while a deploy creates or updates the mapping', async () => {
+      mappingOfBox({ State: 'Updating' });
+
+      const { code, tables } = await statusOf();
+
+      expect(code).toBe(0);
+      expect(tables[0]).toMatchObject({ tableName: 'shop-box', state: 'changing' });
+    });
+
+    it('is failing when the mapping reports a problem with its batches', async () => {
+      mappingOfBox({ LastProcessingResult: 'PROBLEM: Function call failed' });
+
+      const { code, tables, problems } = await statusOf();
+
+      expect(code).toBe(1);
+      expect(tables[0]).toMatchObject({ state: 'failing' });
+      expect(problems).toStrictEqual([
+        'relay eventbox-relay-1 for table shop-box is failing: its stream mapping says "PROBLEM: Function call failed"; see the relay\'s errors and log',
+      ]);
+    });
+
+    it.each([
+      ['the stream was switched off and on', { LatestStreamArn: `${streamArnOf('shop-box')}-new` }],
+      ['the table has no stream', { StreamSpecification: undefined, LatestStreamArn: undefined }],
+    ])(
+      'is stopped when the mapping reads a stream the table no longer has: %s',
+      async (why, table) => {
+        ddb
+          .on(DescribeTableCommand, { TableName: 'shop-box' })
+          .resolves({ Table: { ...described('shop-box').Table, ...table } });
+
+        const { code, tables, problems } = await statusOf();
+
+        expect(code).toBe(1);
+        expect(tables[0]).toMatchObject({ state: 'stopped' });
+        expect(problems[0]).toBe(
+          `relay eventbox-relay-1 for table shop-box is stopped: its mapping reads a stream the table no longer has (${why}); deploy the stack again to map the table's stream, then outbox replay what the stream no longer holds (records older than 24 h)`,
+        );
+      },
+    );
+
+    it('is stopped when no mapping reads a table the stack relays (its mapping deleted)', async () => {
+      lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
+        EventSourceMappings: [{ EventSourceArn: streamArnOf('shop-tenant-b'), State: 'Enabled' }],
+      });
+
+      const { code, out } = await cli('status', '--json');
+
+      expect(code).toBe(1);
+      const status = JSON.parse(out) as { unrelayed: unknown[]; problems: string[] };
+      expect(status.unrelayed).toMatchObject([
+        { tableName: 'shop-box', mapping: 'none', state: 'stopped' },
+      ]);
+      expect(status.problems).toContain(
+        'no relay reads table shop-box: its stream mapping is gone; deploy the stack again to create it, then outbox replay what the stream no longer holds (records older than 24 h)',
+      );
+    });
+
+    it('names a relayed table without the by-time index as a problem: it cannot be replayed', async () => {
+      ddb
+        .on(DescribeTableCommand, { TableName: 'shop-tenant-b' })
+        .resolves({ Table: { ...described('shop-tenant-b').Table, GlobalSecondaryIndexes: [] } });
+
+      const { code, tables, problems } = await statusOf();
+
+      expect(code).toBe(1);
+      expect(tables[1]).toMatchObject({ tableName: 'shop-tenant-b', state: 'unknown' });
+      expect(problems[0]).toMatch(
+        /^table shop-tenant-b cannot be replayed: it has no outboxByTime index/,
+      );
+    });
+
+    it('prints the problems in text and exits 1', async () => {
+      mappingOfBox({ State: 'Disabled' });
+
+      const { code, out } = await cli('status');
+
+      expect(code).toBe(1);
+      expect(out).toMatch(/Problems:\n {2}relay eventbox-relay-1 for table shop-box is stopped/);
+      expect(out).toMatch(/eventbox-relay-1\s+shop-box\s+Disabled\s+-\s+stopped/);
     });
   });
 });

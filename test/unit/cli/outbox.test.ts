@@ -1,10 +1,14 @@
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import {
+  GetFunctionConfigurationCommand,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 import { cli } from '../../helpers/cli.js';
-import { mockStack, stackMocks } from '../../helpers/mocked-stack.js';
+import { mockStack, stackMocks, streamArnOf } from '../../helpers/mocked-stack.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
@@ -126,5 +130,79 @@ describe('Command: outbox replay', () => {
       .map((c) => c.args[0].input.ExpressionAttributeValues?.[':tenantId']);
     expect(new Set(tenants)).toStrictEqual(new Set(['acme']));
     expect(queriedTables()).toStrictEqual(new Set(['shop-box', 'shop-tenant-b']));
+  });
+
+  it('names a table that does not exist, and replays the others', async () => {
+    ddb
+      .on(DescribeTableCommand, { TableName: 'shop-tenant-b' })
+      .rejects(
+        new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} }),
+      );
+
+    const { code, out } = await cli('outbox', 'replay', ...window);
+
+    expect(code).toBe(1);
+    const summary = JSON.parse(out) as { tables: Array<{ tableName: string }>; refused: unknown[] };
+    expect(summary.tables.map((t) => t.tableName)).toStrictEqual(['shop-box']);
+    expect(summary.refused).toStrictEqual([
+      {
+        tableName: 'shop-tenant-b',
+        reason: 'table shop-tenant-b cannot be replayed: it does not exist',
+      },
+    ]);
+  });
+
+  it("replays a table of the stack whose mapping is gone, to the relay's bus: the outage it repairs", async () => {
+    stackMocks.lambda.on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' }).resolves({
+      EventSourceMappings: [{ EventSourceArn: streamArnOf('shop-tenant-b'), State: 'Enabled' }],
+    });
+
+    const { out } = await cli('outbox', 'replay', ...window);
+
+    const summary = JSON.parse(out) as {
+      tables: Array<{ tableName: string; eventBusName: string }>;
+    };
+    expect(summary.tables).toMatchObject([
+      { tableName: 'shop-tenant-b', eventBusName: 'shop-bus' },
+      { tableName: 'shop-box', eventBusName: 'shop-bus' },
+    ]);
+  });
+
+  it('refuses a table whose relay names no bus, unless --bus says where', async () => {
+    stackMocks.lambda
+      .on(GetFunctionConfigurationCommand, { FunctionName: 'relay-fn' })
+      .resolves({ Environment: { Variables: {} } });
+
+    const refused = JSON.parse((await cli('outbox', 'replay', ...window)).out) as {
+      tables: unknown[];
+      refused: Array<{ reason: string }>;
+    };
+    const given = JSON.parse((await cli('outbox', 'replay', '--bus', 'b', ...window)).out) as {
+      tables: unknown[];
+    };
+
+    expect(refused.tables).toStrictEqual([]);
+    expect(refused.refused[0]?.reason).toBe(
+      'table shop-box cannot be replayed: relay eventbox-relay-1 names no bus in its environment; give --bus',
+    );
+    expect(given.tables).toHaveLength(2);
+  });
+
+  it("reads the consumers' inbox window from the stack even with --table and --bus", async () => {
+    const { code, err } = await cli(
+      'outbox',
+      'replay',
+      '--table',
+      'shop-box',
+      '--bus',
+      'b',
+      '--since',
+      '31d',
+      '--until',
+      '1d',
+    );
+
+    expect(code).toBe(1);
+    expect(err).toContain("further back than the consumers' inbox remembers (30 days)");
   });
 });

@@ -1,4 +1,4 @@
-import { DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, InternalServerError } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describe, expect, it } from 'vitest';
@@ -50,9 +50,7 @@ describe('Function: runCli', () => {
     const ddb = mockClient(DynamoDBDocumentClient);
     ddb
       .on(DescribeTableCommand)
-      .rejects(
-        new ResourceNotFoundException({ message: 'Requested resource not found', $metadata: {} }),
-      );
+      .rejects(new InternalServerError({ message: 'Internal server error', $metadata: {} }));
     const { code, err } = await cli(
       'outbox',
       'replay',
@@ -70,7 +68,7 @@ describe('Function: runCli', () => {
 
     expect(code).toBe(1);
     expect(err.trim().split('\n')).toHaveLength(1);
-    expect(err).toBe('eventbox outbox: ResourceNotFoundException: Requested resource not found');
+    expect(err).toBe('eventbox outbox: InternalServerError: Internal server error');
     expect(err).not.toContain('    at ');
   });
 });
