@@ -137,7 +137,7 @@ describe('Example app, deployed with the CDK CLI', () => {
     expect(stopped.problems).toStrictEqual([
       expect.stringMatching(
         new RegExp(
-          `^relay \\S+ is stopped for table ${outputs.OrdersTableName}: its stream mapping is Disabled`,
+          `^relay \\S+ for table ${outputs.OrdersTableName} is stopped: its stream mapping is Disabled`,
         ),
       ),
     ]);

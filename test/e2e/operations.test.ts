@@ -132,6 +132,7 @@ describe('Operations, on the example deployed with the CDK CLI', () => {
       notDeleted: [],
       setAside: [],
       gaveUp: 0,
+      hidden: 0,
     });
     expect(await letters(outputs.RelayDeadLetterQueueUrl)).toStrictEqual([]);
     expect(await letters(outputs.UserScoreDeadLetterQueueUrl)).toStrictEqual([]);

@@ -228,6 +228,19 @@ describe('Command: dlq list', () => {
     delete process.env.EVENTBOX_STACK;
   });
 
+  it('says how many letters are in flight elsewhere, in text and JSON', async () => {
+    sqs.on(ReceiveMessageCommand).resolves({});
+    sqs
+      .on(GetQueueAttributesCommand, { QueueUrl: 'https://sqs/relay-dlq' })
+      .resolves({ Attributes: { ApproximateNumberOfMessagesNotVisible: '2' } });
+
+    const text = await cli('dlq', 'list');
+    const json = await cli('dlq', 'list', '--json');
+
+    expect(text.out).toContain('2 letter(s) are in flight elsewhere');
+    expect(JSON.parse(json.out).hidden).toBe(2);
+  });
+
   it('names the root cause first: the letter of the lowest version, with how many letters of its aggregate wait behind it', async () => {
     const poison = letterOf(1);
     const behind = [letterOf(3), letterOf(2), letterOf(4)];

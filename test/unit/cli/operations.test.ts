@@ -6,7 +6,10 @@ import {
   EventBridgeClient,
   StartReplayCommand,
 } from '@aws-sdk/client-eventbridge';
-import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  ListEventSourceMappingsCommand,
+} from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -348,6 +351,32 @@ describe('Commands: archive replay and status', () => {
       expect(problems[0]).toMatch(
         /^table shop-tenant-b cannot be replayed: it has no outboxByTime index/,
       );
+    });
+
+    it("reads every page of the relay's mappings, and its own log group", async () => {
+      lambda
+        .on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn' })
+        .resolves({
+          EventSourceMappings: [{ EventSourceArn: streamArnOf('shop-box'), State: 'Enabled' }],
+          NextMarker: 'page-2',
+        })
+        .on(ListEventSourceMappingsCommand, { FunctionName: 'relay-fn', Marker: 'page-2' })
+        .resolves({
+          EventSourceMappings: [{ EventSourceArn: streamArnOf('shop-tenant-b'), State: 'Enabled' }],
+        });
+      lambda.on(GetFunctionConfigurationCommand, { FunctionName: 'relay-fn' }).resolves({
+        Environment: { Variables: { EVENTBOX_EVENT_BUS_NAME: 'shop-bus' } },
+        LoggingConfig: { LogGroup: '/shop/relay' },
+      });
+      newestItem(5);
+
+      const { tables } = await statusOf();
+
+      expect(tables.map((t) => t.tableName)).toStrictEqual(['shop-box', 'shop-tenant-b']);
+      const groups = logs
+        .commandCalls(FilterLogEventsCommand)
+        .map((c) => c.args[0].input.logGroupName);
+      expect(new Set(groups)).toStrictEqual(new Set(['/shop/relay']));
     });
 
     it('prints the problems in text and exits 1', async () => {
