@@ -274,16 +274,20 @@ export async function replayOutbox(options: OutboxReplayOptions): Promise<Outbox
   };
 }
 
+/** Attempts per entry of an operator's command: more than the relay's 6, as below. */
+export const OPERATOR_PUBLISH_ATTEMPTS = 10;
+
 /**
  * How an operator's command publishes (a replay, a redrive): the relay's defaults, with no
- * Lambda deadline to keep to.
+ * Lambda deadline to keep to, and more attempts per entry: the relay's stream retries what
+ * it gave up on, but an entry a command gives up on waits for the operator to run it again.
  */
 export function operatorPublishing(eventBridge: EventBridgeClient) {
   return {
     eventBridge,
     concurrency: RelayDefaults.concurrency,
     maxEntryBytes: RelayDefaults.maxEntryBytes,
-    maxAttempts: RelayDefaults.maxAttempts,
+    maxAttempts: OPERATOR_PUBLISH_ATTEMPTS,
     backoff: RelayDefaults.backoff,
     safetyMarginMs: 0,
     remainingMs: () => Number.POSITIVE_INFINITY,

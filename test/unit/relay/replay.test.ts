@@ -1,11 +1,16 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { inReplayOrder, replayOutbox } from '../../../lib/relay/replay.js';
+import {
+  inReplayOrder,
+  OPERATOR_PUBLISH_ATTEMPTS,
+  replayOutbox,
+} from '../../../lib/relay/replay.js';
 import { ReplayTableError } from '../../../lib/relay/replay-table.js';
 import { OutboxItem } from '../../../lib/shared/outbox-item.js';
+import { envelope, outboxItemOf } from '../../../lib/testing/builders.js';
 
 const item = (aggregateId: string, version: number, time: string) => ({
   aggregateType: 'Order',
@@ -158,5 +163,42 @@ describe('Function: replayOutbox', () => {
 
     const request = ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.orders;
     expect(request?.Keys).toStrictEqual([{ id: 'OUTBOX#Order#o1', rev: '1' }]);
+  });
+
+  it('tries an entry 10 times, more than the relay: nobody reruns a command by itself', async () => {
+    // Prepare: one event, whose PutEvents entry fails until the last attempt
+    vi.useFakeTimers();
+    const event = envelope({
+      type: 'OrderPlaced',
+      aggregate: { type: 'Order', id: 'o1', version: 1 },
+      payload: {},
+      time: new Date('2026-12-01T10:05:00.000Z'),
+    });
+    const item = outboxItemOf(event);
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ pk: item.pk, sk: item.sk }] })
+      .resolves({ Items: [] });
+    ddb.on(BatchGetCommand).resolves({ Responses: { orders: [item] } });
+    const events = mockClient(EventBridgeClient);
+    const failed = { FailedEntryCount: 1, Entries: [{ ErrorCode: 'InternalFailure' }] };
+    let calls = 0;
+    events.on(PutEventsCommand).callsFake(async () => {
+      calls++;
+      return calls < OPERATOR_PUBLISH_ATTEMPTS
+        ? failed
+        : { FailedEntryCount: 0, Entries: [{ EventId: 'e' }] };
+    });
+
+    // Act
+    const pending = replayOutbox({ ...options, dryRun: false });
+    await vi.runAllTimersAsync();
+    const result = await pending;
+    events.restore();
+
+    // Assess
+    expect(OPERATOR_PUBLISH_ATTEMPTS).toBe(10);
+    expect(calls).toBe(10);
+    expect(result).toMatchObject({ published: 1, failed: 0 });
   });
 });
