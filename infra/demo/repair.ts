@@ -116,10 +116,8 @@ export function repairByRedrive(options: {
   readonly onStage?: (stage: string) => void;
 }) {
   const sendFailures = options.sendFailures ?? 0.2;
-  const redrive = () =>
-    runEventbox(options.target, ['dlq', 'redrive', '--stack', options.stackName, '--json'], {
-      sendFailures,
-    });
+  const redriveArgs = ['dlq', 'redrive', '--stack', options.stackName, '--json'];
+  const redrive = () => runEventbox(options.target, redriveArgs, { sendFailures });
   return async (run: RepairRun): Promise<RepairReport> => {
     const before = run.letters;
     options.onStage?.(`repair: ${before.length} letters; the fix deployed`);
@@ -127,11 +125,10 @@ export function repairByRedrive(options: {
     let killedRedrives = 0;
     if (options.killHalfWay && before.length > 1) {
       options.onStage?.('repair: a redrive killed half-way');
-      const killed = await runEventbox(
-        options.target,
-        ['dlq', 'redrive', '--stack', options.stackName, '--json'],
-        { sendFailures, killAfterSends: Math.ceil(before.length / 2) },
-      );
+      const killed = await runEventbox(options.target, redriveArgs, {
+        sendFailures,
+        killAfterSends: Math.ceil(before.length / 2),
+      });
       if (killed.signal === 'SIGKILL') killedRedrives++;
       // Its letters stay hidden until the redrive's 5-minute hide ends.
       await new Promise((resolve) => setTimeout(resolve, 305_000));

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { letterEnvelope, reasonKind } from '../shared/dead-letters.js';
 import { type Deployment, deploymentOf } from './deployment.js';
 import { fields, table } from './format.js';
@@ -17,6 +17,7 @@ import {
   rootsOf,
   versionOf,
 } from './letters.js';
+import { queueDepth } from './queue-depth.js';
 import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
 import { inboxWindowOf, parseWindow } from './window.js';
@@ -108,18 +109,8 @@ async function read(sqs: SQSClient, from: readonly Source[], hideSeconds: number
  * that stopped before it released them (they come back when its hide ends).
  */
 async function hiddenLetters(sqs: SQSClient, from: readonly Source[]): Promise<number> {
-  const counts = await Promise.all(
-    from.map(async (s) => {
-      const { Attributes = {} } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: s.queueUrl,
-          AttributeNames: ['ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      return Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
-    }),
-  );
-  return counts.reduce((a, b) => a + b, 0);
+  const depths = await Promise.all(from.map((s) => queueDepth(sqs, s.queueUrl)));
+  return depths.reduce((sum, d) => sum + d.inFlight, 0);
 }
 
 const hiddenNote = (hidden: number) =>

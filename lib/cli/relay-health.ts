@@ -1,8 +1,8 @@
 import { type CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import type { TableDescription } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { newestOutboxTime } from '../relay/replay.js';
-import { ReplayTableError, replayableTable } from '../relay/replay-table.js';
+import { describeTable, ReplayTableError, replayableFrom } from '../relay/replay-table.js';
 import type { DeployedRelay } from './deployment.js';
 
 /** How long a new outbox item may wait before a relay that has not run since is behind. */
@@ -72,7 +72,11 @@ export async function relayedTables(
           problem: `${about} is stopped: its stream mapping is ${mapping.state}${why}; enable it, ${REPLAY_HINT}`,
         };
       }
-      const stream = await streamOf(clients.ddb, mapping.tableName);
+      // One description serves the stream checks and the replay check below.
+      const described = await describeTable(clients.ddb, mapping.tableName).catch(
+        (error: Error) => error,
+      );
+      const stream = described instanceof Error ? undefined : streamOf(described);
       if (stream && stream.arn !== mapping.eventSourceArn) {
         return {
           ...base,
@@ -96,9 +100,14 @@ export async function relayedTables(
         };
       }
       // Without its by-time index the table can neither say nor be replayed: a problem.
-      const readable = await replayableTable(clients.ddb, mapping.tableName).catch(
-        (error: Error) => error,
-      );
+      const readable = (() => {
+        if (described instanceof Error) return described;
+        try {
+          return replayableFrom(mapping.tableName, described);
+        } catch (error) {
+          return error as Error;
+        }
+      })();
       if (readable instanceof ReplayTableError)
         return { ...base, state: 'unknown', problem: readable.message };
       const newest = await newestOutboxTime(clients.ddb, mapping.tableName, now).catch(() => null);
@@ -120,24 +129,18 @@ export async function relayedTables(
 
 /**
  * The table's current stream: its ARN (empty when it has none: DynamoDB then leaves
- * `StreamSpecification` out) and view type; undefined when the table cannot be described.
+ * `StreamSpecification` out) and view type; undefined without a description.
  */
-async function streamOf(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<{ readonly arn: string; readonly viewType?: string } | undefined> {
-  try {
-    const { Table } = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-    if (!Table) return undefined;
-    const spec = Table.StreamSpecification;
-    if (!spec || spec.StreamEnabled === false) return { arn: '' };
-    return {
-      arn: Table.LatestStreamArn ?? '',
-      ...(spec.StreamViewType ? { viewType: spec.StreamViewType } : {}),
-    };
-  } catch {
-    return undefined;
-  }
+function streamOf(
+  table: TableDescription | undefined,
+): { readonly arn: string; readonly viewType?: string } | undefined {
+  if (!table) return undefined;
+  const spec = table.StreamSpecification;
+  if (!spec || spec.StreamEnabled === false) return { arn: '' };
+  return {
+    arn: table.LatestStreamArn ?? '',
+    ...(spec.StreamViewType ? { viewType: spec.StreamViewType } : {}),
+  };
 }
 
 /** Producers' clocks may run a little ahead of the log's: an entry this much earlier counts. */

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { JobClient } from '../jobs/client.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
@@ -10,6 +10,7 @@ import { deploymentOf, unrelayedTables } from './deployment.js';
 import { table } from './format.js';
 import type { CommandIo } from './io.js';
 import { type Figure, figure, show } from './metrics.js';
+import { queueDepth } from './queue-depth.js';
 import { relayedTables, unrelayedTable } from './relay-health.js';
 import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 
@@ -26,19 +27,6 @@ holds letters, or a job is stalled.
 
   --stack NAME   the deployed stack (or EVENTBOX_STACK)
   --json         print one JSON object`;
-
-async function depth(sqs: SQSClient, queueUrl: string) {
-  const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return {
-    visible: Number(Attributes.ApproximateNumberOfMessages ?? 0),
-    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
-  };
-}
 
 const queueName = (url: string) => url.split('/').pop() ?? url;
 
@@ -71,7 +59,7 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
       name: r.name,
       iteratorAgeMs: await lambdaMetric('IteratorAge', r.functionName, 'Maximum'),
       errors: await lambdaMetric('Errors', r.functionName, 'Sum'),
-      deadLetters: (await depth(sqs, r.deadLetterQueueUrl)).visible,
+      deadLetters: (await queueDepth(sqs, r.deadLetterQueueUrl)).visible,
       tables: await relayedTables(resources, r),
     })),
   );
@@ -79,14 +67,14 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
   const consumers = await Promise.all(
     deployment.consumers.map(async (c) => ({
       name: c.name,
-      queue: await depth(sqs, c.queueUrl),
+      queue: await queueDepth(sqs, c.queueUrl),
       oldestMessageSeconds: await figure(cloudwatch, {
         namespace: 'AWS/SQS',
         name: 'ApproximateAgeOfOldestMessage',
         dimensions: [{ Name: 'QueueName', Value: queueName(c.queueUrl) }],
         statistic: 'Maximum',
       }),
-      deadLetters: (await depth(sqs, c.deadLetterQueueUrl)).visible,
+      deadLetters: (await queueDepth(sqs, c.deadLetterQueueUrl)).visible,
       notYetRetries: await eventbox('NotYetRetries', c.name),
       conflictRetries: await eventbox('ConflictRetries', c.name),
     })),

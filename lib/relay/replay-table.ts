@@ -1,4 +1,9 @@
-import { DescribeTableCommand, type TableDescription } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeTableCommand,
+  type KeySchemaElement,
+  type KeyType,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EventBoxError } from '../shared/errors.js';
 import { OutboxItem } from '../shared/outbox-item.js';
@@ -35,9 +40,16 @@ export async function replayableTable(
   client: DynamoDBDocumentClient,
   tableName: string,
 ): Promise<ReplayableTable> {
-  let Table: TableDescription | undefined;
+  return replayableFrom(tableName, await describeTable(client, tableName));
+}
+
+/** The table's description; `ReplayTableError` when it is absent or may not be described. */
+export async function describeTable(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+): Promise<TableDescription | undefined> {
   try {
-    ({ Table } = await client.send(new DescribeTableCommand({ TableName: tableName })));
+    return (await client.send(new DescribeTableCommand({ TableName: tableName }))).Table;
   } catch (error) {
     const { name, message } = error as Error;
     if (name === 'ResourceNotFoundException')
@@ -48,28 +60,36 @@ export async function replayableTable(
       });
     throw error;
   }
-  const keyOf = (type: string) => Table?.KeySchema?.find((k) => k.KeyType === type)?.AttributeName;
-  const partitionKey = keyOf('HASH');
-  const sortKey = keyOf('RANGE');
+}
+
+const keyNamed = (schema: readonly KeySchemaElement[] | undefined, type: KeyType) =>
+  schema?.find((k) => k.KeyType === type)?.AttributeName;
+
+/** `replayableTable` on a description already read. */
+export function replayableFrom(
+  tableName: string,
+  table: TableDescription | undefined,
+): ReplayableTable {
+  const partitionKey = keyNamed(table?.KeySchema, 'HASH');
+  const sortKey = keyNamed(table?.KeySchema, 'RANGE');
   if (!partitionKey || !sortKey)
     throw new ReplayTableError(tableName, 'it has no sort key, so it holds no outbox items');
-  const index = Table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === OutboxItem.byTimeIndex);
+  const index = table?.GlobalSecondaryIndexes?.find((i) => i.IndexName === OutboxItem.byTimeIndex);
   if (!index) {
     throw new ReplayTableError(
       tableName,
       `it has no ${OutboxItem.byTimeIndex} index to find outbox items by time without a scan; add one (partition key ${OutboxItem.bucketAttribute}, sort key ${OutboxItem.timeAttribute}, both strings) and replay once it is active: the outbox items written before it are indexed too`,
     );
   }
-  const indexKey = (type: string) =>
-    index.KeySchema?.find((k) => k.KeyType === type)?.AttributeName;
+  const indexHash = keyNamed(index.KeySchema, 'HASH');
+  const indexRange = keyNamed(index.KeySchema, 'RANGE');
   if (
     index.KeySchema &&
-    (indexKey('HASH') !== OutboxItem.bucketAttribute ||
-      indexKey('RANGE') !== OutboxItem.timeAttribute)
+    (indexHash !== OutboxItem.bucketAttribute || indexRange !== OutboxItem.timeAttribute)
   ) {
     throw new ReplayTableError(
       tableName,
-      `its ${OutboxItem.byTimeIndex} index has the keys ${indexKey('HASH')} and ${indexKey('RANGE')}, not ${OutboxItem.bucketAttribute} and ${OutboxItem.timeAttribute}`,
+      `its ${OutboxItem.byTimeIndex} index has the keys ${indexHash} and ${indexRange}, not ${OutboxItem.bucketAttribute} and ${OutboxItem.timeAttribute}`,
     );
   }
   if (index.IndexStatus && index.IndexStatus !== 'ACTIVE') {

@@ -15,20 +15,11 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cli } from '../../helpers/cli.js';
+import { describedTable } from '../../helpers/described-table.js';
 import { mockStack, stackMocks, streamArnOf } from '../../helpers/mocked-stack.js';
 
 /** A relayed table as DynamoDB describes it: keys, a new-image stream, the by-time index. */
-const described = (tableName: string) => ({
-  Table: {
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-    GlobalSecondaryIndexes: [{ IndexName: 'outboxByTime', IndexStatus: 'ACTIVE' as const }],
-    StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' as const },
-    LatestStreamArn: streamArnOf(tableName),
-  },
-});
+const described = (tableName: string) => describedTable({ streamArn: streamArnOf(tableName) });
 
 /**
  * What the emulator cannot do: EventBridge archive replay and CloudWatch figures. The SDK

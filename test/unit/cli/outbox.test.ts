@@ -6,24 +6,13 @@ import {
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 import { cli } from '../../helpers/cli.js';
+import { describedTable } from '../../helpers/described-table.js';
 import { mockStack, stackMocks, streamArnOf } from '../../helpers/mocked-stack.js';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 
-/** A table as DynamoDB describes it, with or without the by-time index. */
-const described = (indexed: boolean) => ({
-  Table: {
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' as const },
-      { AttributeName: 'sk', KeyType: 'RANGE' as const },
-    ],
-    GlobalSecondaryIndexes: indexed
-      ? [{ IndexName: OutboxItem.byTimeIndex, IndexStatus: 'ACTIVE' as const }]
-      : [],
-  },
-});
+const described = (indexed: boolean) => describedTable(indexed ? {} : { indexes: [] });
 const queriedTables = () =>
   new Set(ddb.commandCalls(QueryCommand).map((c) => c.args[0].input.TableName));
 const window = ['--since', '2h', '--until', '1h', '--dry-run', '--json'];

@@ -11,6 +11,7 @@ import {
 import { ReplayTableError } from '../../../lib/relay/replay-table.js';
 import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 import { envelope, outboxItemOf } from '../../../lib/testing/builders.js';
+import { describedTable } from '../../helpers/described-table.js';
 
 const item = (aggregateId: string, version: number, time: string) => ({
   aggregateType: 'Order',
@@ -21,19 +22,9 @@ const item = (aggregateId: string, version: number, time: string) => ({
 
 /** A table's description as DynamoDB answers it: keys `pk`/`sk` unless told, its indexes. */
 const described = (
-  indexes: Array<{ IndexName: string; IndexStatus?: 'ACTIVE' | 'CREATING' }> = [
-    { IndexName: OutboxItem.byTimeIndex, IndexStatus: 'ACTIVE' },
-  ],
-  keys: [string, string] = ['pk', 'sk'],
-) => ({
-  Table: {
-    KeySchema: [
-      { AttributeName: keys[0], KeyType: 'HASH' as const },
-      { AttributeName: keys[1], KeyType: 'RANGE' as const },
-    ],
-    GlobalSecondaryIndexes: indexes,
-  },
-});
+  indexes?: NonNullable<Parameters<typeof describedTable>[0]>['indexes'],
+  keys?: readonly [string, string],
+) => describedTable({ ...(indexes ? { indexes } : {}), ...(keys ? { keys } : {}) });
 
 /** The outbox replay's reading of the table, with DynamoDB mocked where it must misbehave. */
 describe('Function: replayOutbox', () => {
