@@ -7,10 +7,12 @@ import { fileURLToPath } from 'node:url';
  */
 export function eventboxEntry(relative: string): string {
   for (const extension of ['.ts', '.js']) {
-    const path = fileURLToPath(new URL(`../../functions/${relative}${extension}`, import.meta.url));
+    const path = fileURLToPath(
+      new URL(`../../functions/eventbox/${relative}${extension}`, import.meta.url),
+    );
     if (existsSync(path)) return path;
   }
   throw new Error(
-    `Eventbox function entry "functions/${relative}" not found next to the constructs`,
+    `Eventbox function entry "functions/eventbox/${relative}" not found next to the constructs`,
   );
 }

@@ -1,4 +1,5 @@
 export { eventboxBundling, eventboxFunctionDefaults } from './bundling.js';
+export { functionLogGroup, queueEncryption } from './encryption.js';
 export {
   EventBox,
   type EventBoxProps,

@@ -3,7 +3,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { OutboxItem } from '../../lib/shared/outbox-item.js';
+import { OutboxItem } from '../../lib/envelope/outbox-item.js';
 import { queueEncryption } from './encryption.js';
 
 /**

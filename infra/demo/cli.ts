@@ -1,8 +1,12 @@
 import { parseArgs } from 'node:util';
 import { MultiBar, Presets } from 'cli-progress';
-import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
-import { PrerequisiteError } from '../../lib/testing/emulator/prerequisites.js';
-import { type Emulator, startEmulator } from '../../lib/testing/emulator/start.js';
+
+import {
+  type Emulator,
+  eventboxDirs,
+  PrerequisiteError,
+  startEmulator,
+} from '../../lib/testing/index.js';
 import { deployExample } from './deploy.js';
 import { runDemo } from './run.js';
 import { positiveInteger, StageError } from './stage-error.js';

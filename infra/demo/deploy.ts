@@ -1,5 +1,4 @@
-import { type Deployment, deployApp } from '../../lib/testing/deploy.js';
-import type { Emulator } from '../../lib/testing/emulator/start.js';
+import { type Deployment, deployApp, type Emulator } from '../../lib/testing/index.js';
 import { keepDurableConfig } from './durable-on-emulator.js';
 import { StageError } from './stage-error.js';
 
@@ -38,11 +37,13 @@ export interface DeployExampleOptions {
   readonly stackName?: string;
   /** Extra environment for the example's functions. */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
-  /** Deploy the fault-injecting relay and consumer. */
+  /** Deploy the fault-injecting functions (`soak-app.ts`) instead of the example's own. */
   readonly faults?: boolean;
   /** User-score's "not yet" budget. */
   readonly notYetMaxAttempts?: number;
 }
+
+const SOAK_APP = 'npx tsx infra/demo/soak-app.ts';
 
 /** Deploys the example app (`infra/app.ts`) with the CDK CLI and returns the stack's outputs. */
 export async function deployExample(options: DeployExampleOptions): Promise<ExampleOutputs> {
@@ -52,9 +53,9 @@ export async function deployExample(options: DeployExampleOptions): Promise<Exam
     deployment = await deployApp({
       emulator: options.target,
       stackName,
+      ...(options.faults ? { app: SOAK_APP } : {}),
       context: {
         'eventbox:stackName': stackName,
-        ...(options.faults ? { 'eventbox:faults': 'true' } : {}),
         ...(options.notYetMaxAttempts
           ? { 'eventbox:notYetMaxAttempts': String(options.notYetMaxAttempts) }
           : {}),

@@ -3,7 +3,7 @@ import {
   type LambdaClient,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { FAULTS_VARIABLE, type FaultConfig } from '../../functions/faults/config.js';
+import { FAULTS_VARIABLE, type FaultConfig } from '../../functions/demo/config.js';
 
 /**
  * Faults at the rates the soak uses by default: 10 to 30 % of calls, and a consumer bug:

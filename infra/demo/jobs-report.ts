@@ -1,8 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { fulfilmentJobId } from '../../functions/example/fulfilment/job.js';
-import type { JobClient, JobStatus } from '../../lib/jobs/client.js';
+import type { JobClient, JobStatus } from '../../lib/jobs/index.js';
 import type { EventEnvelope } from '../../lib/producer/index.js';
-import { scanPrefix } from '../../lib/testing/state.js';
+import { scanPrefix } from '../../lib/testing/index.js';
 import { type Letter, reasonKind } from './hops.js';
 
 /** What happened to the fulfilment jobs the run's payments started. */

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { EventEnvelope } from '../../lib/producer/index.js';
-import { reasonKind } from '../../lib/shared/dead-letters.js';
+import { reasonKind } from '../../lib/testing/index.js';
 import type { ExampleOutputs, Target } from './deploy.js';
 import { setFaults } from './faults.js';
 import type { Letter } from './hops.js';

@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { CRASH_RECORD_PREFIX } from '../../functions/demo/config.js';
 import { REWARD_TIERS } from '../../functions/example/rewards/events.js';
-import { CRASH_RECORD_PREFIX } from '../../functions/faults/config.js';
-import { JobClient, type JobStatus } from '../../lib/jobs/client.js';
+import { JobClient, type JobStatus } from '../../lib/jobs/index.js';
 import type { EventEnvelope } from '../../lib/producer/index.js';
-import { parseDeadLetter } from '../../lib/shared/dead-letters.js';
-import { drainQueue, peekQueue, queueDepth } from '../../lib/testing/queues.js';
-import { readInbox, scanPrefix } from '../../lib/testing/state.js';
+
+import {
+  drainQueue,
+  parseDeadLetter,
+  peekQueue,
+  queueDepth,
+  readInbox,
+  scanPrefix,
+} from '../../lib/testing/index.js';
 import { USER_SCORE_EVENTS } from '../example/example-stack.js';
 import type { ExampleOutputs, Target } from './deploy.js';
 import { expectedRewards, expectedScores } from './expected-state.js';

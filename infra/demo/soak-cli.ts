@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
-import { startEmulator } from '../../lib/testing/emulator/start.js';
+
+import { eventboxDirs, startEmulator } from '../../lib/testing/index.js';
 import { DEFAULT_SOAK_FAULTS } from './faults.js';
 import { runSoak } from './soak.js';
 import { positiveInteger } from './stage-error.js';

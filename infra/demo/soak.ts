@@ -1,9 +1,9 @@
-import type { FaultConfig } from '../../functions/faults/config.js';
-import { streamHonoursBatchItemFailures } from '../../lib/testing/emulator/probes.js';
+import type { FaultConfig } from '../../functions/demo/config.js';
 import { deployExample, type ExampleOutputs, type Target } from './deploy.js';
 import { setFaults } from './faults.js';
 import { repairByRedrive } from './repair.js';
 import { type RunOptions, runClients, runDemo } from './run.js';
+import { streamHonoursBatchItemFailures } from './stream-probe.js';
 import type { DemoSummary } from './summary.js';
 
 export interface SoakOptions

@@ -9,26 +9,38 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { eventboxFunctionDefaults } from '../constructs/bundling.js';
-import { functionLogGroup, queueEncryption } from '../constructs/encryption.js';
-import { EventBox } from '../constructs/event-box.js';
-import { EventBoxConsumer } from '../constructs/event-box-consumer.js';
-import { ownLogsRole } from '../constructs/function-role.js';
-import { JobRunner } from '../constructs/job-runner.js';
-import { EventBoxQueueTarget } from '../constructs/queue-target.js';
+import {
+  EventBox,
+  EventBoxConsumer,
+  type EventBoxConsumerProps,
+  EventBoxQueueTarget,
+  eventboxFunctionDefaults,
+  functionLogGroup,
+  JobRunner,
+  type JobRunnerProps,
+  ownLogsRole,
+  queueEncryption,
+  type RelayProps,
+} from '../constructs/index.js';
 
 export interface ExampleStackProps extends StackProps {
   /** Extra environment for every function of the example. */
   readonly functionEnvironment?: Readonly<Record<string, string>>;
   /**
-   * Deploy the fault-injecting relay and consumer (functions/faults/), which fail as the
-   * EVENTBOX_FAULTS variable says; with short timeouts so that redeliveries come quickly.
+   * Settings laid over the example's own for its relay, its user-score consumer and its
+   * fulfilment runner: other entries or timeouts, as a test of the app might deploy.
    */
-  readonly faults?: boolean;
+  readonly overrides?: ExampleOverrides;
   /** Deliveries before user-score dead-letters a "not yet" event (an operations test wants few). */
   readonly notYetMaxAttempts?: number;
   /** Encrypt every table, queue, topic and log group with a customer-managed key of the stack's own. @default false */
   readonly encrypted?: boolean;
+}
+
+export interface ExampleOverrides {
+  readonly relay?: RelayProps;
+  readonly userScore?: Partial<EventBoxConsumerProps>;
+  readonly fulfilment?: Partial<JobRunnerProps>;
 }
 
 const source = (path: string) => fileURLToPath(new URL(`../../functions/${path}`, import.meta.url));
@@ -79,7 +91,7 @@ export class ExampleStack extends Stack {
     this.box = new EventBox(this, 'Orders', {
       ...encryption,
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
-      ...(props.faults ? { relay: { entry: source('faults/relay.ts') } } : {}),
+      ...(props.overrides?.relay ? { relay: props.overrides.relay } : {}),
     });
     this.box.relayFunction.addEnvironment('EVENTBOX_EXAMPLE', '1');
     for (const [name, value] of Object.entries(extra))
@@ -108,15 +120,7 @@ export class ExampleStack extends Stack {
       consumerName: 'user-score',
       eventBus: this.box.eventBus,
       eventPattern: { source: ['orders'], detailType: USER_SCORE_EVENTS },
-      entry: source(props.faults ? 'faults/user-score.ts' : 'example/user-score/index.ts'),
-      ...(props.faults
-        ? {
-            timeout: Duration.seconds(5),
-            notYetBackoff: { baseSeconds: 1, capSeconds: 20 },
-            // Events behind an injected poison event wait about as long as ten short rounds.
-            notYetMaxWait: Duration.minutes(2),
-          }
-        : {}),
+      entry: source('example/user-score/index.ts'),
       ...(props.notYetMaxAttempts ? { notYetMaxAttempts: props.notYetMaxAttempts } : {}),
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
       environment: extra,
@@ -124,6 +128,7 @@ export class ExampleStack extends Stack {
       publishTo: this.box,
       ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
+      ...props.overrides?.userScore,
     });
 
     this.rewards = new EventBoxConsumer(this, 'Rewards', {
@@ -186,22 +191,16 @@ export class ExampleStack extends Stack {
       ...encryption,
       stateMachines: [this.fraudCheck],
       durableFunctions: [refundTarget],
-      ...(props.faults
-        ? {
-            dispatcherEntry: source('faults/dispatcher.ts'),
-            dispatcherTimeout: Duration.seconds(5),
-          }
-        : {}),
       runnerName: 'fulfilment',
       eventBus: this.box.eventBus,
       publishTo: this.box,
-      entry: source(props.faults ? 'faults/job-runner.ts' : 'example/fulfilment/runner.ts'),
+      entry: source('example/fulfilment/runner.ts'),
       stepTable: this.box.table,
       tableProps: { removalPolicy: RemovalPolicy.DESTROY },
-      ...(props.faults ? { timeout: Duration.seconds(5) } : {}),
       environment: extra,
       ...(this.box.alarmTopic ? { existingAlarmTopic: this.box.alarmTopic } : {}),
       ...(this.box.dashboard ? { dashboard: this.box.dashboard } : {}),
+      ...props.overrides?.fulfilment,
     });
     this.fulfilment.grantStart(this.orders);
     this.orders.addEnvironment('FRAUD_STATE_MACHINE_ARN', this.fraudCheck.stateMachineArn);

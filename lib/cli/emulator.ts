@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { ensureMinistackInstalled } from '../testing/emulator/ministack.js';
-import { startEmulator } from '../testing/emulator/start.js';
+import { ensureMinistackInstalled } from '../emulator/ministack.js';
+import { startEmulator } from '../emulator/start.js';
 import type { CommandIo } from './io.js';
 import { UsageError } from './usage-error.js';
 

@@ -1,4 +1,4 @@
-import { PrerequisiteError } from '../testing/emulator/prerequisites.js';
+import { PrerequisiteError } from '../emulator/prerequisites.js';
 import { archiveCommand, archiveUsage } from './archive.js';
 import { dlqCommand, dlqUsage } from './dlq.js';
 import { emulatorCommand, emulatorUsage } from './emulator.js';

@@ -1,6 +1,6 @@
 import { createEnvelope, serializeEnvelope } from '../envelope/create.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
-import { OutboxItem, outboxItem } from '../shared/outbox-item.js';
+import { OutboxItem, outboxItem } from '../envelope/outbox-item.js';
 import { type PlannedAction, planCreate, type TableLayout } from '../transaction/actions.js';
 
 /**

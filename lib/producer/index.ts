@@ -3,10 +3,10 @@ export type { AggregateRef, EventEnvelope, EventInput } from '../envelope/envelo
 export { EnvelopeDefaults } from '../envelope/envelope.js';
 export { InvalidEventError } from '../envelope/errors.js';
 export { newEventId } from '../envelope/event-id.js';
+export { OutboxItem } from '../envelope/outbox-item.js';
 export type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
 export { EventBoxError, InvalidOptionsError } from '../shared/errors.js';
 export { Limits } from '../shared/limits.js';
-export { OutboxItem } from '../shared/outbox-item.js';
 export type {
   ActionFailure,
   ActionKind,

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
+import { OutboxItem } from '../envelope/outbox-item.js';
 import { sourceSchema } from '../envelope/schema.js';
 import { Limits } from '../shared/limits.js';
 import { OptionChecks } from '../shared/option-checks.js';
-import { OutboxItem } from '../shared/outbox-item.js';
 import { notBoth } from '../shared/validate-options.js';
 
 const { nonEmpty } = OptionChecks;

@@ -5,8 +5,8 @@ import {
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { OutboxItem } from '../envelope/outbox-item.js';
 import { EventBoxError } from '../shared/errors.js';
-import { OutboxItem } from '../shared/outbox-item.js';
 
 /**
  * A table `outbox replay` cannot read: absent, not describable, no sort key, no by-time

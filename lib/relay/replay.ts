@@ -3,7 +3,7 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { BatchGetCommand, type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { OutboxItem } from '../shared/outbox-item.js';
+import { OutboxItem } from '../envelope/outbox-item.js';
 import { RelayDefaults } from './options.js';
 import { publishRecords } from './publisher.js';
 import { type ReplayableTable, replayableTable } from './replay-table.js';

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { parseEnvelope, putEventsEntrySize } from '../envelope/create.js';
-import { OutboxItem } from '../shared/outbox-item.js';
+import { OutboxItem } from '../envelope/outbox-item.js';
 
 /** An outbox INSERT ready to become a PutEvents entry. */
 export interface PublishableRecord {

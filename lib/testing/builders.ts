@@ -10,7 +10,7 @@ import type {
 } from 'aws-lambda';
 import { createEnvelope, serializeEnvelope } from '../envelope/create.js';
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
-import { OutboxItem, outboxItem } from '../shared/outbox-item.js';
+import { OutboxItem, outboxItem } from '../envelope/outbox-item.js';
 
 const ACCOUNT = '000000000000';
 const REGION = 'us-east-1';

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventboxDirs, findProjectRoot } from '../emulator/paths.js';
+import { EMULATOR_ACCOUNT, type Emulator } from '../emulator/start.js';
 import { EventBoxError } from '../shared/errors.js';
-import { eventboxDirs, findProjectRoot } from './emulator/paths.js';
-import { EMULATOR_ACCOUNT, type Emulator } from './emulator/start.js';
 
 /** A CDK CLI command failed; the message names the command and its log file. */
 export class DeployError extends EventBoxError {

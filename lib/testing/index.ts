@@ -1,4 +1,17 @@
-export { type ParsedDeadLetter, parseDeadLetter } from '../shared/dead-letters.js';
+export { ensureMinistackInstalled, MINISTACK_VERSION } from '../emulator/ministack.js';
+export { eventboxDirs, findProjectRoot } from '../emulator/paths.js';
+export { PrerequisiteError } from '../emulator/prerequisites.js';
+export {
+  clientConfigFor,
+  type DynamoDbEngine,
+  EMULATOR_ACCOUNT,
+  type Emulator,
+  type EmulatorClientConfig,
+  emulatorEnvironment,
+  type StartEmulatorOptions,
+  startEmulator,
+} from '../emulator/start.js';
+export { type ParsedDeadLetter, parseDeadLetter, reasonKind } from '../shared/dead-letters.js';
 export {
   envelope,
   eventBridgeEventOf,
@@ -13,19 +26,6 @@ export {
   streamRecordOf,
 } from './builders.js';
 export { DeployError, type Deployment, type DeployOptions, deployApp } from './deploy.js';
-export { ensureMinistackInstalled, MINISTACK_VERSION } from './emulator/ministack.js';
-export { eventboxDirs, findProjectRoot } from './emulator/paths.js';
-export { PrerequisiteError } from './emulator/prerequisites.js';
-export {
-  clientConfigFor,
-  type DynamoDbEngine,
-  EMULATOR_ACCOUNT,
-  type Emulator,
-  type EmulatorClientConfig,
-  emulatorEnvironment,
-  type StartEmulatorOptions,
-  startEmulator,
-} from './emulator/start.js';
 export {
   drainQueue,
   NotQuietError,

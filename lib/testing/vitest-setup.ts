@@ -1,6 +1,6 @@
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
-import { type Emulator, type StartEmulatorOptions, startEmulator } from './emulator/start.js';
+import { type Emulator, type StartEmulatorOptions, startEmulator } from '../emulator/start.js';
 
 /** What the global setup provides to tests: `inject('eventbox')`. */
 export type EventboxTestEnvironment = Omit<Emulator, 'stop'>;

@@ -7,8 +7,8 @@ import {
 import { createEnvelope, putEventsEntrySize, serializeEnvelope } from '../envelope/create.js';
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
 import { InvalidEventError } from '../envelope/errors.js';
+import { outboxItem } from '../envelope/outbox-item.js';
 import { Limits } from '../shared/limits.js';
-import { outboxItem } from '../shared/outbox-item.js';
 import {
   type ActionSummary,
   type GuardOptions,

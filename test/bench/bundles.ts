@@ -12,7 +12,7 @@ const COLD_LOADS = 15;
 
 /** The Lambda entries whose bundles matter on the hot path. */
 const ENTRIES = {
-  relay: 'functions/relay/index.ts',
+  relay: 'functions/eventbox/relay/index.ts',
   consumer: 'functions/example/user-score/index.ts',
   sdkFloor: 'test/bench/fixtures/sdk-floor.ts',
 } as const;

@@ -6,7 +6,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { round } from '../../infra/demo/stats.js';
 import { type EventEnvelope, InboxEngine, withInbox } from '../../lib/consumer/index.js';
-import type { EmulatorClientConfig } from '../../lib/testing/emulator/start.js';
+import type { EmulatorClientConfig } from '../../lib/emulator/start.js';
 import { add } from '../../lib/transaction/update-operations.js';
 import { envelope, sqsEventOf, sqsMessage } from '../helpers/inbox.js';
 import { lambdaContext } from '../helpers/lambda-context.js';

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
-import { clientConfigFor, startEmulator } from '../../lib/testing/emulator/start.js';
+import { eventboxDirs } from '../../lib/emulator/paths.js';
+import { clientConfigFor, startEmulator } from '../../lib/emulator/start.js';
 import { benchBundles } from './bundles.js';
 import { benchConsumer } from './consumer.js';
 import { benchJobSteps, costPerMillionSteps } from './jobs.js';

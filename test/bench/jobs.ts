@@ -9,10 +9,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { round, summarize } from '../../infra/demo/stats.js';
+import type { EmulatorClientConfig } from '../../lib/emulator/start.js';
 import { defineJob, type StepContext, startJob } from '../../lib/jobs/index.js';
 import { JobRunner } from '../../lib/jobs/runner.js';
 import { EventBox } from '../../lib/producer/event-box.js';
-import type { EmulatorClientConfig } from '../../lib/testing/emulator/start.js';
 import { sqsMessage } from '../helpers/inbox.js';
 import { createJobsTable } from '../helpers/table.js';
 import { meteredClient } from './metered-client.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EmulatorClientConfig } from '../../lib/testing/emulator/start.js';
+import type { EmulatorClientConfig } from '../../lib/emulator/start.js';
 
 /** Counts DynamoDB calls by operation and sums the capacity they consume. */
 export function meteredClient(config: EmulatorClientConfig) {

@@ -1,12 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { round, summarize } from '../../infra/demo/stats.js';
+import { clientConfigFor, type DynamoDbEngine, type Emulator } from '../../lib/emulator/start.js';
 import { EventBox } from '../../lib/producer/event-box.js';
-import {
-  clientConfigFor,
-  type DynamoDbEngine,
-  type Emulator,
-} from '../../lib/testing/emulator/start.js';
 import { createTableAt } from './tables.js';
 
 const WARMUP = 30;

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EmulatorClientConfig } from '../../lib/testing/emulator/start.js';
+import type { EmulatorClientConfig } from '../../lib/emulator/start.js';
 import { createStreamTable } from '../helpers/table.js';
 
 /** A stream table for benchmarks, which run outside vitest. */

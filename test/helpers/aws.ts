@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
-import { clientConfigFor } from '../../lib/testing/emulator/start.js';
+import { clientConfigFor } from '../../lib/emulator/start.js';
 import { createStreamTable } from './table.js';
 
 /**

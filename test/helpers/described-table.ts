@@ -1,5 +1,5 @@
 import type { TableDescription } from '@aws-sdk/client-dynamodb';
-import { OutboxItem } from '../../lib/shared/outbox-item.js';
+import { OutboxItem } from '../../lib/envelope/outbox-item.js';
 
 /**
  * A DescribeTable answer for a relayed table: string keys (`pk`/`sk` unless told), the

@@ -5,9 +5,9 @@ import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-
 import type { Outcome } from '../../lib/consumer/engine.js';
 import type { InboxMessage } from '../../lib/consumer/messages.js';
 import type { EventEnvelope } from '../../lib/envelope/envelope.js';
+import { OutboxItem } from '../../lib/envelope/outbox-item.js';
 import { JobEvent } from '../../lib/jobs/messages.js';
 import { JobRunner, type JobRunnerOptions } from '../../lib/jobs/runner.js';
-import { OutboxItem } from '../../lib/shared/outbox-item.js';
 import { TransactionConflictError } from '../../lib/transaction/errors.js';
 import { sqsMessage } from './inbox.js';
 

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
-import { findPython } from '../../lib/testing/emulator/prerequisites.js';
+import { eventboxDirs } from '../../lib/emulator/paths.js';
+import { findPython } from '../../lib/emulator/prerequisites.js';
 
 /**
  * A pinned Python tool in a venv of its own under `.eventbox/`, installed from PyPI on

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { eventboxDirs } from '../../lib/testing/emulator/paths.js';
+import { eventboxDirs } from '../../lib/emulator/paths.js';
 import { readmeCodeBlocks } from './readme-blocks.js';
 
 const run = promisify(execFile);

@@ -2,10 +2,10 @@ import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dy
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, inject, it } from 'vitest';
 import type { EventEnvelope } from '../../../lib/envelope/envelope.js';
+import { OutboxItem } from '../../../lib/envelope/outbox-item.js';
 import { defineJob } from '../../../lib/jobs/index.js';
 import { JobEvent } from '../../../lib/jobs/messages.js';
 import { JobRunner } from '../../../lib/jobs/runner.js';
-import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 import { add } from '../../../lib/transaction/update-operations.js';
 import { sqsMessage } from '../../helpers/inbox.js';
 import { Crash, Network } from '../../helpers/job-network.js';

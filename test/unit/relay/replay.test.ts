@@ -3,13 +3,13 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OutboxItem } from '../../../lib/envelope/outbox-item.js';
 import {
   inReplayOrder,
   OPERATOR_PUBLISH_ATTEMPTS,
   replayOutbox,
 } from '../../../lib/relay/replay.js';
 import { ReplayTableError } from '../../../lib/relay/replay-table.js';
-import { OutboxItem } from '../../../lib/shared/outbox-item.js';
 import { envelope, outboxItemOf } from '../../../lib/testing/builders.js';
 import { describedTable } from '../../helpers/described-table.js';
 

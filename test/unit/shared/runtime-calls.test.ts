@@ -74,10 +74,10 @@ async function actionsOf(path: string): Promise<Set<string>> {
 }
 
 const RUNTIMES = [
-  ['relay', 'relay/index.ts', RelayCalls],
+  ['relay', 'eventbox/relay/index.ts', RelayCalls],
   ['consumer', 'example/user-score/index.ts', ConsumerCalls],
   ['job runner', 'example/fulfilment/runner.ts', JobRunnerCalls],
-  ['dispatcher', 'dispatcher/index.ts', DispatcherCalls],
+  ['dispatcher', 'eventbox/dispatcher/index.ts', DispatcherCalls],
 ] as const;
 
 describe('The calls tables beside the runtimes', () => {

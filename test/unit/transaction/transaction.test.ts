@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outboxBucket } from '../../../lib/shared/outbox-item.js';
+import { outboxBucket } from '../../../lib/envelope/outbox-item.js';
 import {
   DuplicateActionError,
   EventTooLargeError,

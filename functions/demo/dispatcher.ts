@@ -1,5 +1,5 @@
-import { inboxOptionsFromEnvironment } from '../../lib/consumer/environment.js';
-import { createExecutionDispatcher } from '../../lib/jobs/dispatcher.js';
+import { inboxOptionsFromEnvironment } from '../../lib/consumer/index.js';
+import { createExecutionDispatcher } from '../../lib/jobs/index.js';
 import { currentFaults } from './config.js';
 import { crashingClient, inboxEventId } from './crash.js';
 

@@ -1,4 +1,4 @@
-import { currentFaults } from '../../faults/config.js';
+import { currentFaults } from './config.js';
 
 /**
  * Fails a step or task at the rate EVENTBOX_FAULTS sets for jobs (the soak's "tasks

@@ -1,5 +1,5 @@
-import { relayOptionsFromEnvironment } from '../../lib/relay/environment.js';
-import { createRelayHandler } from '../../lib/relay/handler.js';
+import { relayOptionsFromEnvironment } from '../../../lib/relay/environment.js';
+import { createRelayHandler } from '../../../lib/relay/handler.js';
 
 /**
  * The relay Lambda: DynamoDB stream (outbox INSERTs) to EventBridge. Configured by the

@@ -1,5 +1,5 @@
-import { inboxOptionsFromEnvironment } from '../../lib/consumer/environment.js';
-import { createExecutionDispatcher } from '../../lib/jobs/dispatcher.js';
+import { inboxOptionsFromEnvironment } from '../../../lib/consumer/environment.js';
+import { createExecutionDispatcher } from '../../../lib/jobs/dispatcher.js';
 
 /**
  * The execution dispatcher Lambda: starts the Step Functions and durable executions that

@@ -1,7 +1,8 @@
 import { createJobRunner, jobRunnerOptionsFromEnvironment } from '../../lib/jobs/index.js';
-import { fulfilOrder } from '../example/fulfilment/job.js';
+import { fulfilmentJob } from '../example/fulfilment/job.js';
 import { currentFaults } from './config.js';
 import { crashingClient } from './crash.js';
+import { injectedFailure } from './job-failures.js';
 
 /**
  * The example's job runner when deployed for fault tests: invocations die just before or
@@ -14,7 +15,7 @@ const crashes = crashingClient(options.tableName, () => undefined);
 const runner = createJobRunner({
   ...options,
   client: crashes.client,
-  jobs: [fulfilOrder],
+  jobs: [fulfilmentJob({ before: injectedFailure })],
   source: 'fulfilment',
 });
 

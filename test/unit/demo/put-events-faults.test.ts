@@ -1,7 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAULTS_VARIABLE } from '../../../functions/faults/config.js';
-import { injectPutEventsFaults } from '../../../functions/faults/put-events-faults.js';
+import { FAULTS_VARIABLE } from '../../../functions/demo/config.js';
+import { injectPutEventsFaults } from '../../../functions/demo/put-events-faults.js';
 import { requestText } from '../../helpers/request-body.js';
 
 /** A client whose HTTP layer accepts every entry it is sent and records them. */

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { EventBoxError } from '../../shared/errors.js';
+import { EventBoxError } from '../shared/errors.js';
 
 /** A tool the emulators need is missing; the message says what to install. */
 export class PrerequisiteError extends EventBoxError {

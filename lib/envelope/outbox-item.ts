@@ -1,4 +1,4 @@
-import type { EventEnvelope } from '../envelope/envelope.js';
+import type { EventEnvelope } from './envelope.js';
 
 /**
  * The shape of an outbox item, shared by the producer (which writes it) and the relay

@@ -1,7 +1,6 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
-import { relayOptionsFromEnvironment } from '../../lib/relay/environment.js';
-import { createRelayHandler } from '../../lib/relay/handler.js';
+import { createRelayHandler, relayOptionsFromEnvironment } from '../../lib/relay/index.js';
 import { injectPutEventsFaults } from './put-events-faults.js';
 
 /**
