@@ -9,7 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ConsumerCalls } from '../../lib/consumer/calls.js';
-import { ConsumerEnvironment } from '../../lib/consumer/environment.js';
+import { ConsumerEnvironment, ConsumerMetrics } from '../../lib/consumer/environment.js';
 import { METRICS_NAMESPACE } from '../../lib/shared/metrics-namespace.js';
 import { eventboxFunctionDefaults } from './bundling.js';
 import { alarmTopic, functionLogGroup, queueEncryption, tableEncryption } from './encryption.js';
@@ -323,7 +323,11 @@ export class EventBoxConsumer extends Construct {
     props.dashboard?.addWidgets(
       new cloudwatch.GraphWidget({
         title: `${props.consumerName}: handled and duplicates`,
-        left: [this.metric('Handled'), this.metric('Duplicates'), this.metric('StaleSkipped')],
+        left: [
+          this.metric(ConsumerMetrics.handled),
+          this.metric(ConsumerMetrics.duplicates),
+          this.metric(ConsumerMetrics.staleSkipped),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: `${props.consumerName}: retries`,
@@ -380,8 +384,8 @@ export class EventBoxConsumer extends Construct {
     return new cloudwatch.MathExpression({
       expression: 'FILL(notYet, 0) + FILL(conflicts, 0)',
       usingMetrics: {
-        notYet: this.metric('NotYetRetries'),
-        conflicts: this.metric('ConflictRetries'),
+        notYet: this.metric(ConsumerMetrics.notYetRetries),
+        conflicts: this.metric(ConsumerMetrics.conflictRetries),
       },
       label: 'Retries',
       period: Duration.minutes(5),

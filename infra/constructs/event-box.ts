@@ -9,6 +9,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { RelayMetrics } from '../../lib/relay/environment.js';
 import { deploysToEmulator } from './emulator.js';
 import { alarmTopic, tableEncryption } from './encryption.js';
 import { grantItemActions, ITEM_READ_WRITE } from './grants.js';
@@ -191,12 +192,12 @@ export class EventBox extends Construct {
 
   /** Events the relay published (the relay's own EMF metric). */
   metricEventsPublished(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.relay.metric('EventsPublished', props);
+    return this.relay.metric(RelayMetrics.eventsPublished, props);
   }
 
   /** Entries EventBridge rejected, whatever the code. */
   metricPublishErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.relay.metric('PublishErrors', props);
+    return this.relay.metric(RelayMetrics.publishErrors, props);
   }
 
   #createAlarms(iteratorAgeThreshold: Duration): cloudwatch.Alarm[] {

@@ -11,11 +11,10 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { JobRunnerCalls } from '../../lib/jobs/calls.js';
-import { JobRunnerEnvironment } from '../../lib/jobs/environment.js';
-import { EXECUTION_START, EXECUTION_TARGETS_VARIABLE } from '../../lib/jobs/executions.js';
+import { JobRunnerEnvironment, JobRunnerMetrics } from '../../lib/jobs/environment.js';
+import { EXECUTION_START } from '../../lib/jobs/executions.js';
 import { JobEvent, RUNNER_EVENT_TYPES } from '../../lib/jobs/messages.js';
 import { JobKeys } from '../../lib/jobs/records.js';
-import { JOBS_TABLE_VARIABLE } from '../../lib/jobs/table.js';
 import { tableEncryption } from './encryption.js';
 import type { EventBox } from './event-box.js';
 import { EventBoxConsumer } from './event-box-consumer.js';
@@ -176,12 +175,22 @@ export class JobRunner extends Construct {
     props.dashboard?.addWidgets(
       new cloudwatch.GraphWidget({
         title: `${this.runnerName}: jobs`,
-        left: [this.metric('JobsSucceeded'), this.metric('JobsFailed'), this.metricStalledJobs()],
+        left: [
+          this.metric(JobRunnerMetrics.jobsSucceeded),
+          this.metric(JobRunnerMetrics.jobsFailed),
+          this.metricStalledJobs(),
+        ],
       }),
       new cloudwatch.GraphWidget({
         title: `${this.runnerName}: steps, tasks and retries`,
-        left: [this.metric('StepsCompleted'), this.metric('TasksCompleted')],
-        right: [this.metric('StepRetries'), this.metric('TaskRetries')],
+        left: [
+          this.metric(JobRunnerMetrics.stepsCompleted),
+          this.metric(JobRunnerMetrics.tasksCompleted),
+        ],
+        right: [
+          this.metric(JobRunnerMetrics.stepRetries),
+          this.metric(JobRunnerMetrics.taskRetries),
+        ],
       }),
     );
   }
@@ -229,11 +238,11 @@ export class JobRunner extends Construct {
    */
   grantStart(grantee: iam.IGrantable): iam.Grant {
     if (grantee instanceof lambda.Function) {
-      grantee.addEnvironment(JOBS_TABLE_VARIABLE, this.table.tableName);
+      grantee.addEnvironment(JobRunnerEnvironment.jobsTable, this.table.tableName);
       // The targets the dispatcher's rule matches: startExecution refuses others before commit.
       if (this.#targets.length > 0)
         grantee.addEnvironment(
-          EXECUTION_TARGETS_VARIABLE,
+          JobRunnerEnvironment.executionTargets,
           Stack.of(this).toJsonString([...this.#targets]),
         );
     }
@@ -255,7 +264,7 @@ export class JobRunner extends Construct {
 
   /** Jobs that stalled: each waits for an operator to resume it. */
   metricStalledJobs(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric('StalledJobs', props);
+    return this.metric(JobRunnerMetrics.stalledJobs, props);
   }
 
   #createAlarms(retriesThreshold: number, topic: sns.ITopic | undefined): cloudwatch.Alarm[] {

@@ -4,6 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConsumerMetrics } from '../consumer/environment.js';
 import { JobClient } from '../jobs/client.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import { deploymentOf, unrelayedTables } from './deployment.js';
@@ -75,8 +76,8 @@ export async function statusCommand(args: readonly string[], io: CommandIo): Pro
         statistic: 'Maximum',
       }),
       deadLetters: (await queueDepth(sqs, c.deadLetterQueueUrl)).visible,
-      notYetRetries: await eventbox('NotYetRetries', c.name),
-      conflictRetries: await eventbox('ConflictRetries', c.name),
+      notYetRetries: await eventbox(ConsumerMetrics.notYetRetries, c.name),
+      conflictRetries: await eventbox(ConsumerMetrics.conflictRetries, c.name),
     })),
   );
   const jobs = await Promise.all(

@@ -29,6 +29,23 @@ export const ConsumerEnvironment = {
 } as const;
 
 /**
+ * The metrics an inbox consumer publishes (namespace `Eventbox`, dimension `service` = the
+ * consumer's name), which the construct's alarms and dashboard and `eventbox status` read.
+ */
+export const ConsumerMetrics = {
+  handled: 'Handled',
+  duplicates: 'Duplicates',
+  staleSkipped: 'StaleSkipped',
+  notYetRetries: 'NotYetRetries',
+  notYetRequeued: 'NotYetRequeued',
+  lockWaits: 'LockWaits',
+  conflictRetries: 'ConflictRetries',
+  failures: 'Failures',
+  deadLettered: 'DeadLettered',
+  returnedUnstarted: 'ReturnedUnstarted',
+} as const;
+
+/**
  * The inbox options the EventBoxConsumer construct passes through the environment, to
  * spread into `withInbox`'s options.
  *

@@ -11,6 +11,7 @@ import {
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { sendConsumerDeadLetter } from './dead-letter.js';
 import type { Outcome } from './engine.js';
+import { ConsumerMetrics } from './environment.js';
 import type { InboxMessage } from './messages.js';
 
 /** What settling needs of whoever handled the message: the inbox engine, or the job runner. */
@@ -54,9 +55,10 @@ export function visibilityWithinLimit(
 
 /** The metric each kind of retry counts in. */
 const RETRY_METRICS = {
-  'not-yet': 'NotYetRetries',
-  locked: 'LockWaits',
-  conflict: 'ConflictRetries',
+  'not-yet': ConsumerMetrics.notYetRetries,
+  locked: ConsumerMetrics.lockWaits,
+  conflict: ConsumerMetrics.conflictRetries,
+  // The job runner's kinds; its JobRunnerMetrics lists the same names.
   step: 'StepRetries',
   task: 'TaskRetries',
   waiting: 'JobMessageWaits',
@@ -94,7 +96,7 @@ export class Settler {
     // An event that may still wait is not cut short by the queue's count of receives.
     if (last && outcome.status === 'retry' && outcome.kind === 'not-yet') {
       if (await this.#requeue(message, outcome.delaySeconds)) {
-        metrics.addMetric('NotYetRequeued', MetricUnit.Count, 1);
+        metrics.addMetric(ConsumerMetrics.notYetRequeued, MetricUnit.Count, 1);
         return true;
       }
     }
@@ -107,9 +109,9 @@ export class Settler {
     }
     switch (outcome.status) {
       case 'handled':
-        metrics.addMetric('Handled', MetricUnit.Count, 1);
+        metrics.addMetric(ConsumerMetrics.handled, MetricUnit.Count, 1);
         if (outcome.staleSkipped > 0)
-          metrics.addMetric('StaleSkipped', MetricUnit.Count, outcome.staleSkipped);
+          metrics.addMetric(ConsumerMetrics.staleSkipped, MetricUnit.Count, outcome.staleSkipped);
         logger.info('handled', {
           eventId,
           eventType: outcome.event.type,
@@ -118,7 +120,7 @@ export class Settler {
         });
         return true;
       case 'duplicate':
-        metrics.addMetric('Duplicates', MetricUnit.Count, 1);
+        metrics.addMetric(ConsumerMetrics.duplicates, MetricUnit.Count, 1);
         logger.info('duplicate ignored', { eventId, messageId: message.messageId });
         return true;
       case 'retry':
@@ -135,7 +137,7 @@ export class Settler {
       case 'dead-letter':
         return this.#deadLetter(message, outcome.reason, outcome.event);
       case 'failed': {
-        metrics.addMetric('Failures', MetricUnit.Count, 1);
+        metrics.addMetric(ConsumerMetrics.failures, MetricUnit.Count, 1);
         // Back off as for "not yet", rather than wait out the whole visibility timeout.
         const delaySeconds = this.#engine.backoffSeconds(message.receiveCount);
         logger.error('handler failed; the message comes back', {
@@ -166,7 +168,7 @@ export class Settler {
           : 'Not started: an earlier message of its FIFO group failed';
       if (await this.#deadLetter(message, `${reason} ${last}`)) return true;
     }
-    this.#engine.metrics.addMetric('ReturnedUnstarted', MetricUnit.Count, 1);
+    this.#engine.metrics.addMetric(ConsumerMetrics.returnedUnstarted, MetricUnit.Count, 1);
     this.#engine.logger.info('message returned unstarted', { messageId: message.messageId, why });
     await this.#delay(message, 0);
     return false;
@@ -204,7 +206,7 @@ export class Settler {
       reason,
     });
     if (!options.deadLetterQueueUrl) {
-      metrics.addMetric('Failures', MetricUnit.Count, 1);
+      metrics.addMetric(ConsumerMetrics.failures, MetricUnit.Count, 1);
       return false;
     }
     try {
@@ -216,11 +218,11 @@ export class Settler {
         reason,
         event,
       );
-      metrics.addMetric('DeadLettered', MetricUnit.Count, 1);
+      metrics.addMetric(ConsumerMetrics.deadLettered, MetricUnit.Count, 1);
       if (event) await this.#engine.deadLettered?.(event);
       return true;
     } catch (error) {
-      metrics.addMetric('Failures', MetricUnit.Count, 1);
+      metrics.addMetric(ConsumerMetrics.failures, MetricUnit.Count, 1);
       logger.error('dead-letter send failed; the message comes back', {
         messageId: message.messageId,
         error,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { OutboxItem } from '../envelope/outbox-item.js';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { Transaction } from '../transaction/transaction.js';
@@ -9,7 +10,6 @@ import type { ExecutionRecord } from './dispatcher.js';
 import { JobNotFoundError, JobNotResumableError } from './errors.js';
 import { JobEvent, planJobEvents } from './messages.js';
 import { JobKeys, JobState, TaskState } from './records.js';
-
 import { currentStep, JobStore, type JobView } from './store.js';
 import { jobsLayout, jobsTableFrom } from './table.js';
 
@@ -382,7 +382,11 @@ export class JobClient {
     const tx = new Transaction({
       client: this.client,
       layout,
-      outbox: { layout, ttlSeconds: 7 * 24 * 3600, ttlAttribute: 'ttl' },
+      outbox: {
+        layout,
+        ttlSeconds: OutboxItem.defaultTtlSeconds,
+        ttlAttribute: OutboxItem.defaultTtlAttribute,
+      },
       source: JobEvent.source,
       maxEventBytes: Limits.maxEventBytes,
       now: () => now,

@@ -20,3 +20,20 @@ export const JobRunnerEnvironment = {
   /** Set by `JobRunner.grantStart` too: the targets the dispatcher starts; `startExecution` reads it. */
   executionTargets: EXECUTION_TARGETS_VARIABLE,
 } as const;
+
+/**
+ * The metrics a job runner publishes besides its consumer's (namespace `Eventbox`,
+ * dimension `service` = the runner's name), which the JobRunner construct's alarms and
+ * dashboard read.
+ */
+export const JobRunnerMetrics = {
+  stepsCompleted: 'StepsCompleted',
+  tasksCompleted: 'TasksCompleted',
+  taskRounds: 'TaskRounds',
+  stalledJobs: 'StalledJobs',
+  jobsSucceeded: 'JobsSucceeded',
+  jobsFailed: 'JobsFailed',
+  stepRetries: 'StepRetries',
+  taskRetries: 'TaskRetries',
+  jobMessageWaits: 'JobMessageWaits',
+} as const;

@@ -8,6 +8,7 @@ import { InvalidMessageError } from '../consumer/errors.js';
 import { envelopeOf, type InboxMessage } from '../consumer/messages.js';
 import type { SettleContext } from '../consumer/settle.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
+import { OutboxItem } from '../envelope/outbox-item.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
@@ -25,6 +26,7 @@ import type {
   StepContext,
   TaskOutcome,
 } from './definition.js';
+import { JobRunnerMetrics } from './environment.js';
 import { JobEvent, type JobEventPayload, planJobEvents, RUNNER_EVENT_TYPES } from './messages.js';
 import { planMismatch } from './plan.js';
 import {
@@ -144,7 +146,11 @@ export class JobRunner implements SettleContext {
     this.#stepSettings = {
       client: this.client,
       layout: { ...layout, tableName: options.stepTableName ?? options.tableName },
-      outbox: { layout, ttlSeconds: 7 * 24 * 3600, ttlAttribute: 'ttl' },
+      outbox: {
+        layout,
+        ttlSeconds: OutboxItem.defaultTtlSeconds,
+        ttlAttribute: OutboxItem.defaultTtlAttribute,
+      },
       source: options.source ?? 'jobs',
       maxEventBytes: Limits.maxEventBytes,
       now: () => new Date(this.#clock()),
@@ -609,7 +615,7 @@ export class JobRunner implements SettleContext {
       return this.#stepFailed(delivery, definition, running, index, step.name, attempt, error);
     }
     if (committed === 'moved') return this.#reload(running);
-    this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
+    this.metrics.addMetric(JobRunnerMetrics.stepsCompleted, MetricUnit.Count, 1);
     return { view: { ...running, steps: new Map(running.steps).set(index, checkpoint.committed) } };
   }
 
@@ -684,7 +690,7 @@ export class JobRunner implements SettleContext {
     for (const planned of this.#notices(job, JobEvent.stalled, reason))
       tx.addAction(planned, planned.envelope);
     if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
-    this.metrics.addMetric('StalledJobs', MetricUnit.Count, 1);
+    this.metrics.addMetric(JobRunnerMetrics.stalledJobs, MetricUnit.Count, 1);
     this.logger.error('job stalled', { jobId: job.jobId, name: job.name, reason });
     return { outcome: handledOutcome(delivery.event) };
   }
@@ -699,7 +705,7 @@ export class JobRunner implements SettleContext {
     for (const planned of this.#notices(job, JobEvent.succeeded))
       tx.addAction(planned, planned.envelope);
     if ((await this.#commit(tx)) === 'moved') return this.#reload(view);
-    this.metrics.addMetric('JobsSucceeded', MetricUnit.Count, 1);
+    this.metrics.addMetric(JobRunnerMetrics.jobsSucceeded, MetricUnit.Count, 1);
     this.logger.info('job succeeded', { jobId: job.jobId, name: job.name });
     return { outcome: handledOutcome(delivery.event) };
   }
@@ -927,7 +933,8 @@ export class JobRunner implements SettleContext {
     }
     // Another delivery of this task checkpointed first and ours wrote nothing; that one may
     // have died before aggregating, so see whether to.
-    if (committed === 'committed') this.metrics.addMetric('TasksCompleted', MetricUnit.Count, 1);
+    if (committed === 'committed')
+      this.metrics.addMetric(JobRunnerMetrics.tasksCompleted, MetricUnit.Count, 1);
     return this.#aggregate(delivery, view, stepIndex, step);
   }
 
@@ -1074,7 +1081,7 @@ export class JobRunner implements SettleContext {
       const unplanned = this.#planned(tx, [checkpoint.planned, this.store.planJob(job, changes)]);
       if (unplanned) return this.#stall(delivery, view, `${decided}: ${unplanned}`);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
-      this.metrics.addMetric('StepsCompleted', MetricUnit.Count, 1);
+      this.metrics.addMetric(JobRunnerMetrics.stepsCompleted, MetricUnit.Count, 1);
       // The next steps run in this invocation, from the checkpoint just committed.
       return {
         view: {
@@ -1096,7 +1103,7 @@ export class JobRunner implements SettleContext {
       ]);
       if (unplanned) return this.#stall(delivery, view, `${decided}: ${unplanned}`);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
-      this.metrics.addMetric('JobsFailed', MetricUnit.Count, 1);
+      this.metrics.addMetric(JobRunnerMetrics.jobsFailed, MetricUnit.Count, 1);
       this.logger.warn('job failed', { jobId: job.jobId, reason: decision.fail });
       return { outcome: handledOutcome(delivery.event) };
     }
@@ -1144,7 +1151,7 @@ export class JobRunner implements SettleContext {
       ]);
       if (unplanned) return this.#stall(delivery, view, `${decided}: ${unplanned}`);
       if ((await this.#commit(tx)) === 'moved') return { outcome: handledOutcome(delivery.event) };
-      this.metrics.addMetric('TaskRounds', MetricUnit.Count, 1);
+      this.metrics.addMetric(JobRunnerMetrics.taskRounds, MetricUnit.Count, 1);
       return { outcome: handledOutcome(delivery.event) };
     }
     return this.#stall(

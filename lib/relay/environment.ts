@@ -18,6 +18,18 @@ export const RelayEnvironment = {
 } as const;
 
 /**
+ * The metrics the relay publishes (namespace `Eventbox`, dimension `service`), which the
+ * construct's alarms and dashboard and `eventbox status` read.
+ */
+export const RelayMetrics = {
+  eventsPublished: 'EventsPublished',
+  publishErrors: 'PublishErrors',
+  publishTime: 'PublishTime',
+  batchSize: 'BatchSize',
+  poisonRecords: 'PoisonRecords',
+} as const;
+
+/**
  * The relay options the relay construct passes through the environment, to spread into
  * `createRelayHandler`'s options (a relay `entry` of your own reads them the same way).
  *

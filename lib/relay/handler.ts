@@ -5,6 +5,7 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { validateOptions } from '../shared/validate-options.js';
 import { sqsDeadLetterSender } from './dead-letter.js';
+import { RelayMetrics } from './environment.js';
 import { RelayDefaults, type RelayOptions, relayOptionsSchema } from './options.js';
 import { type DeadLetter, publishRecords } from './publisher.js';
 import { classifyRecord, type PoisonRecord, type PublishableRecord } from './stream-records.js';
@@ -77,7 +78,7 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
     if (!sendToQueue) return letters.map(() => false);
     const stored = await sendToQueue(letters);
     const count = stored.filter(Boolean).length;
-    if (count > 0) metrics.addMetric('PoisonRecords', MetricUnit.Count, count);
+    if (count > 0) metrics.addMetric(RelayMetrics.poisonRecords, MetricUnit.Count, count);
     return stored;
   };
 
@@ -92,7 +93,7 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
       if (classified.kind === 'publishable') publishable.push(classified);
       else if (classified.kind === 'poison') poison.push(classified);
     });
-    metrics.addMetric('BatchSize', MetricUnit.Count, records.length);
+    metrics.addMetric(RelayMetrics.batchSize, MetricUnit.Count, records.length);
 
     try {
       const outcome = await publishRecords(publishable, poison, {
@@ -106,15 +107,15 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
         deadLetter,
         observer: {
           onCall: (_entries, _failed, durationMs) =>
-            metrics.addMetric('PublishTime', MetricUnit.Milliseconds, durationMs),
+            metrics.addMetric(RelayMetrics.publishTime, MetricUnit.Milliseconds, durationMs),
           onPublished: (published) => {
-            metrics.addMetric('EventsPublished', MetricUnit.Count, published.length);
+            metrics.addMetric(RelayMetrics.eventsPublished, MetricUnit.Count, published.length);
             logger.debug('published', { eventIds: published.map((r) => r.eventId) });
           },
           onEntryError: (record, code, errorClass, message) => {
             const single = metrics.singleMetric();
             single.addDimension('ErrorCode', code);
-            single.addMetric('PublishErrors', MetricUnit.Count, 1);
+            single.addMetric(RelayMetrics.publishErrors, MetricUnit.Count, 1);
             logger.warn('entry rejected', {
               eventId: record.eventId,
               errorCode: code,
@@ -125,7 +126,7 @@ export function createRelayHandler(options: RelayOptions): RelayHandler {
           onCallError: (failed, error) => {
             const single = metrics.singleMetric();
             single.addDimension('ErrorCode', (error as Error).name ?? 'Error');
-            single.addMetric('PublishErrors', MetricUnit.Count, failed.length);
+            single.addMetric(RelayMetrics.publishErrors, MetricUnit.Count, failed.length);
             logger.warn('PutEvents call failed', { eventIds: failed.map((r) => r.eventId), error });
           },
           onGiveUp: (record, reason) =>
