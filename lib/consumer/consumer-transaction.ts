@@ -1,12 +1,8 @@
 import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
-import {
-  type Item,
-  type PlannedAction,
-  planSynchronize,
-  SynchronizeMode,
-  type TransactItem,
-} from '../transaction/actions.js';
+import type { Item, TransactItem } from '../transaction/actions.js';
+import type { PlannedAction } from '../transaction/planners.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
+import { planSynchronize, SynchronizeMode, synchronizeKind } from './synchronize.js';
 
 export interface SynchronizeOptions {
   /** The snapshot's version; it is written only over an absent item or a lower version. */
@@ -74,7 +70,7 @@ export class ConsumerTransaction extends Transaction {
   soleSynchronize(): TransactItem | undefined {
     const rest = this.actions.slice(1);
     const [only] = rest;
-    return rest.length === 1 && only?.summary.kind === 'synchronize'
+    return rest.length === 1 && only?.summary.kind === synchronizeKind
       ? only.transactItem
       : undefined;
   }

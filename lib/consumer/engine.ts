@@ -12,7 +12,7 @@ import { isConditionFailure } from '../shared/condition-failure.js';
 import { documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { validateOptions } from '../shared/validate-options.js';
-import { type Item, type Key, planCreate, type TableLayout } from '../transaction/actions.js';
+import type { Item, Key, TableLayout } from '../transaction/actions.js';
 import {
   AlreadyExistsError,
   OutboxDisabledError,
@@ -20,6 +20,7 @@ import {
   TransactionConflictError,
   VersionConflictError,
 } from '../transaction/errors.js';
+import { planCreate } from '../transaction/planners.js';
 import type { TransactionSettings } from '../transaction/transaction.js';
 import { ConsumerTransaction } from './consumer-transaction.js';
 import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js';
@@ -30,6 +31,7 @@ import { countNotYet, forgetNotYet, type NotYetWait, notYetBudgetSpent } from '.
 import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
 import { validatePayload } from './schemas.js';
 import { readInboxRecords } from './seen.js';
+import { synchronizeKind } from './synchronize.js';
 
 /** What a handler gets besides the event. */
 export interface InboxContext {
@@ -327,7 +329,7 @@ export class InboxEngine {
           return { status: 'duplicate', event: attempt.event };
         }
         const stale = failed.filter(
-          (f) => f.action.kind === 'synchronize' && f.code === 'ConditionalCheckFailed',
+          (f) => f.action.kind === synchronizeKind && f.code === 'ConditionalCheckFailed',
         );
         // A stale snapshot is skipped by design; whatever else failed shows on the retry without it.
         if (stale.length === 0) return this.fail(attempt, error);

@@ -1,6 +1,5 @@
 export type { EventEnvelope } from '../envelope/envelope.js';
 export type { ConsumerDeadLetterMessage } from '../shared/dead-letters.js';
-export { SynchronizeMode } from '../transaction/actions.js';
 export { OutboxDisabledError } from '../transaction/errors.js';
 export {
   add,
@@ -31,4 +30,5 @@ export { envelopeOf, type InboxMessage, messagesOf } from './messages.js';
 export { inbox, type MiddyLikeMiddleware, type MiddyLikeRequest } from './middleware.js';
 export { InboxDefaults, InboxMode, type InboxOptions } from './options.js';
 export type { EventOf, PayloadSchemas, TypedEnvelope } from './schemas.js';
+export { SynchronizeMode } from './synchronize.js';
 export { type InboxLambdaHandler, InboxRetryError, withInbox } from './with-inbox.js';

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { isConditionFailure } from '../shared/condition-failure.js';
-import type { Item, PlannedAction, TableLayout } from '../transaction/actions.js';
+import type { Item, TableLayout } from '../transaction/actions.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
+import type { PlannedAction } from '../transaction/planners.js';
 import { InboxItem } from './inbox-item.js';
 
 export interface Lock {

@@ -1,4 +1,6 @@
 import { EventBoxError } from '../shared/errors.js';
+import type { ActionFailure, ActionSummary } from '../transaction/actions.js';
+import { AlreadyExistsError } from '../transaction/errors.js';
 
 /** A job definition is malformed: a bad name, two steps of one name, a range. */
 export class InvalidJobDefinitionError extends EventBoxError {
@@ -45,5 +47,24 @@ export class InvalidExecutionStartError extends EventBoxError {
 
   constructor(readonly problems: readonly string[]) {
     super(`Invalid execution start: ${problems.join('; ')}`);
+  }
+}
+
+/**
+ * A job with this id exists already: the transaction that would start it again was
+ * cancelled and wrote nothing. Derive job ids from business keys so that a repeated
+ * command finds its job instead of starting a second one.
+ */
+export class JobAlreadyStartedError extends AlreadyExistsError {
+  override name = 'JobAlreadyStartedError';
+
+  constructor(
+    readonly jobId: string,
+    action: ActionSummary,
+    failures: readonly ActionFailure[],
+    options?: { cause?: unknown },
+  ) {
+    super(action, failures, options);
+    this.message = `Job ${jobId} was started before; the transaction that would start it again wrote nothing`;
   }
 }

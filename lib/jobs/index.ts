@@ -1,4 +1,3 @@
-export { JobAlreadyStartedError } from '../transaction/errors.js';
 export {
   JobClient,
   type JobClientOptions,
@@ -32,6 +31,7 @@ export {
   InvalidExecutionStartError,
   InvalidJobDefinitionError,
   InvalidJobInputError,
+  JobAlreadyStartedError,
   JobNotFoundError,
   JobNotResumableError,
 } from './errors.js';

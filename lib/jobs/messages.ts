@@ -1,7 +1,8 @@
 import { createEnvelope, serializeEnvelope } from '../envelope/create.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { OutboxItem, outboxItem } from '../envelope/outbox-item.js';
-import { type PlannedAction, planCreate, type TableLayout } from '../transaction/actions.js';
+import type { TableLayout } from '../transaction/actions.js';
+import { type PlannedAction, planCreate } from '../transaction/planners.js';
 
 /**
  * The events job runs publish, through the jobs table's outbox and relay, to the bus: the

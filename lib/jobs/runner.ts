@@ -13,9 +13,10 @@ import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
-import type { Item, Key, PlannedAction } from '../transaction/actions.js';
+import type { Item, Key } from '../transaction/actions.js';
 import { TransactionCanceledError, TransactionConflictError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
+import type { PlannedAction } from '../transaction/planners.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
 import { attemptState, type Delivery, secondsUntil } from './attempts.js';
 import type {
@@ -41,7 +42,7 @@ import {
   TaskState,
   taskKey,
 } from './records.js';
-import { currentStep, JobStore, type JobView } from './store.js';
+import { currentStep, JobStore, type JobView, jobActionKind } from './store.js';
 import { jobsLayout } from './table.js';
 
 export type JobRunnerOptions = {
@@ -359,7 +360,9 @@ export class JobRunner implements SettleContext {
     } catch (error) {
       if (
         error instanceof TransactionCanceledError &&
-        error.failures.some((f) => f.action.kind === 'job' && f.code === 'ConditionalCheckFailed')
+        error.failures.some(
+          (f) => f.action.kind === jobActionKind && f.code === 'ConditionalCheckFailed',
+        )
       )
         return 'moved';
       throw error;

@@ -1,8 +1,8 @@
 import { describeIssues } from '../shared/standard-schema-problems.js';
-import { planCreate } from '../transaction/actions.js';
+import { planCreate } from '../transaction/planners.js';
 import type { Transaction } from '../transaction/transaction.js';
 import type { JobDefinition } from './definition.js';
-import { InvalidJobInputError } from './errors.js';
+import { InvalidJobInputError, JobAlreadyStartedError } from './errors.js';
 import { JobEvent, planJobEvents } from './messages.js';
 import { planOf } from './plan.js';
 import { JobKeys, type JobRecord, JobState, jobKey } from './records.js';
@@ -79,7 +79,9 @@ export async function startJob<TInput>(
       layout,
       'startJob',
       { ...record, _eventbox: JobKeys.marker },
-      { jobId: options.jobId },
+      {},
+      (failure, failures, cause) =>
+        new JobAlreadyStartedError(options.jobId, failure.action, failures, cause),
     ),
   );
   const [started] = planJobEvents(

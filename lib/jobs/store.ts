@@ -5,9 +5,15 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from '../shared/condition-failure.js';
-import type { PlannedAction, TableLayout } from '../transaction/actions.js';
-import { planCheck, planPut, planUpdate, type UpdateChange } from '../transaction/actions.js';
+import type { TableLayout } from '../transaction/actions.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
+import {
+  type PlannedAction,
+  planCheck,
+  planPut,
+  planUpdate,
+  type UpdateChange,
+} from '../transaction/planners.js';
 import {
   JobKeys,
   type JobRecord,
@@ -20,6 +26,9 @@ import {
 } from './records.js';
 
 /** A job as one query of its partition reads it. */
+/** The kind of a job record's write in a transaction, as its failures report it. */
+export const jobActionKind = 'job';
+
 export interface JobView {
   readonly job: JobRecord;
   /** Step records by step index: the steps that have started. */
@@ -117,7 +126,7 @@ export class JobStore {
     const planned = planUpdate(this.layout, jobKey(job.jobId), changes, {
       expectedVersion: job.version,
     });
-    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: job.jobId } };
+    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
   }
 
   /** A check, in a step's transaction, that the job still runs: a stalled job runs no more. */
@@ -126,7 +135,7 @@ export class JobStore {
       attr: 'jobState',
       eq: 'running',
     });
-    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: job.jobId } };
+    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
   }
 
   /**
@@ -150,7 +159,7 @@ export class JobStore {
       _eventbox: JobKeys.stepMarker,
     };
     const planned = planPut(this.layout, item, { expectedVersion: previous?.version ?? 0 });
-    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: record.jobId } };
+    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
   }
 
   /** A checkpoint of a task record, if it is still at `version`. */
@@ -166,7 +175,7 @@ export class JobStore {
         expectedVersion: task.version,
       },
     );
-    return { ...planned, summary: { ...planned.summary, kind: 'job', jobId: task.jobId } };
+    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
   }
 
   /**

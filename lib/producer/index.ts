@@ -11,10 +11,9 @@ export type {
   ActionFailure,
   ActionKind,
   ActionSummary,
-  GuardOptions,
+  CoreActionKind,
   Item,
   Key,
-  UpdateChange,
 } from '../transaction/actions.js';
 export type { Condition } from '../transaction/conditions.js';
 export {
@@ -24,7 +23,6 @@ export {
   EventTooLargeError,
   InvalidActionError,
   ItemTooLargeError,
-  JobAlreadyStartedError,
   OutboxDisabledError,
   TransactionCanceledError,
   TransactionConflictError,
@@ -32,6 +30,7 @@ export {
   TransactionTooLargeError,
   VersionConflictError,
 } from '../transaction/errors.js';
+export type { GuardOptions, UpdateChange } from '../transaction/planners.js';
 export {
   type CommitResult,
   Transaction,

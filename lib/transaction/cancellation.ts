@@ -5,11 +5,17 @@ import {
   AlreadyExistsError,
   ConditionFailedError,
   describeTarget,
-  JobAlreadyStartedError,
   TransactionCanceledError,
   TransactionConflictError,
   VersionConflictError,
 } from './errors.js';
+import type { ConditionFailureNamer } from './planners.js';
+
+/** An action as the cancellation mapping needs it: what it did and how its failure is named. */
+export interface CancellableAction {
+  readonly summary: ActionSummary;
+  readonly conditionFailure?: ConditionFailureNamer;
+}
 
 interface CancellationReason {
   Code?: string;
@@ -30,12 +36,12 @@ export function isTransactionCanceled(
  */
 export function mapCancellation(
   error: Error & { CancellationReasons?: CancellationReason[] },
-  actions: readonly ActionSummary[],
+  actions: readonly CancellableAction[],
   versionAttribute: (tableName: string) => string,
 ): TransactionCanceledError {
   const failures: ActionFailure[] = [];
   (error.CancellationReasons ?? []).forEach((reason, index) => {
-    const action = actions[index];
+    const action = actions[index]?.summary;
     if (action === undefined || reason.Code === undefined || reason.Code === 'None') return;
     const item = reason.Item ? unmarshall(reason.Item) : undefined;
     const version = item?.[versionAttribute(action.tableName)];
@@ -49,7 +55,10 @@ export function mapCancellation(
   });
   const options = { cause: error };
   const conditional = failures.find((f) => f.code === 'ConditionalCheckFailed');
-  if (conditional) return conditionError(conditional, failures, options);
+  if (conditional) {
+    const named = actions[conditional.action.index]?.conditionFailure;
+    return conditionError(conditional, failures, options, named);
+  }
   const conflict = failures.find((f) => f.code === 'TransactionConflict');
   if (conflict) return new TransactionConflictError(conflict.action, failures, options);
   const described = failures.map(
@@ -66,6 +75,7 @@ function conditionError(
   failure: ActionFailure,
   failures: readonly ActionFailure[],
   options: { cause: unknown },
+  named: ConditionFailureNamer | undefined,
 ): TransactionCanceledError {
   const { action } = failure;
   const expected = action.expectedVersion;
@@ -77,10 +87,8 @@ function conditionError(
     );
   }
   if (expected === undefined) {
-    if (action.kind === 'startJob' && action.jobId !== undefined)
-      return new JobAlreadyStartedError(action.jobId, action, failures, options);
-    return action.kind === 'inbox'
-      ? new AlreadyExistsError(action, failures, options)
+    return named
+      ? named(failure, failures, options)
       : new ConditionFailedError(action, failures, options);
   }
   // With a caller condition as well, the stored item tells which of the two failed.

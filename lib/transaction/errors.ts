@@ -154,25 +154,6 @@ export class AlreadyExistsError extends TransactionCanceledError {
   }
 }
 
-/**
- * A job with this id exists already: the transaction that would start it again was
- * cancelled and wrote nothing. Derive job ids from business keys so that a repeated
- * command finds its job instead of starting a second one.
- */
-export class JobAlreadyStartedError extends AlreadyExistsError {
-  override name = 'JobAlreadyStartedError';
-
-  constructor(
-    readonly jobId: string,
-    action: ActionSummary,
-    failures: readonly ActionFailure[],
-    options?: { cause?: unknown },
-  ) {
-    super(action, failures, options);
-    this.message = `Job ${jobId} was started before; the transaction that would start it again wrote nothing`;
-  }
-}
-
 /** A `check` or a caller-supplied condition was not met. */
 export class ConditionFailedError extends TransactionCanceledError {
   override name = 'ConditionFailedError';

@@ -9,20 +9,7 @@ import type { EventEnvelope, EventInput } from '../envelope/envelope.js';
 import { InvalidEventError } from '../envelope/errors.js';
 import { outboxItem } from '../envelope/outbox-item.js';
 import { Limits } from '../shared/limits.js';
-import {
-  type ActionSummary,
-  type GuardOptions,
-  type Item,
-  type Key,
-  type PlannedAction,
-  planCheck,
-  planCreate,
-  planDelete,
-  planPut,
-  planUpdate,
-  type TableLayout,
-  type UpdateChange,
-} from './actions.js';
+import type { ActionSummary, Item, Key, TableLayout } from './actions.js';
 import { isTransactionCanceled, mapCancellation } from './cancellation.js';
 import type { Condition } from './conditions.js';
 import {
@@ -34,6 +21,16 @@ import {
   TransactionTooLargeError,
 } from './errors.js';
 import { itemSize } from './item-size.js';
+import {
+  type GuardOptions,
+  type PlannedAction,
+  planCheck,
+  planCreate,
+  planDelete,
+  planPut,
+  planUpdate,
+  type UpdateChange,
+} from './planners.js';
 
 /** Everything a transaction needs, resolved once by the box that creates it. */
 export interface TransactionSettings {
@@ -224,7 +221,7 @@ export class Transaction {
       if (isTransactionCanceled(error)) {
         throw mapCancellation(
           error,
-          this.actions.map((a) => a.summary),
+          this.actions,
           (tableName) => this.layoutFor(tableName).versionAttribute,
         );
       }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -49,6 +49,15 @@ describe('The layer rule', () => {
     }
   });
 
+  it("keeps lib/transaction free of its callers' cases: no inbox, job or synchronize in its code", () => {
+    const named = ALL.filter((file) => file.startsWith('lib/transaction/')).flatMap((file) =>
+      codeLines(`${root}/${file}`)
+        .filter((line) => /inbox|job|synchroni[sz]e/i.test(line))
+        .map((line) => `${file}: ${line.trim()}`),
+    );
+    expect(named).toEqual([]);
+  });
+
   it('keeps what ships apart from the example app and the demo, soak and fault tooling', () => {
     const shipped = ALL.filter((file) => within(file, SHIPPED));
     expect(
@@ -90,3 +99,12 @@ describe('The layer rule', () => {
     expect(forbidden).toEqual([]);
   });
 });
+
+/** A file's lines without its comments, which may name callers as examples. */
+function codeLines(path: string): string[] {
+  return readFileSync(path, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .split('\n')
+    .map((line) => line.replace(/\/\/.*$/, ''))
+    .filter((line) => line.trim().length > 0);
+}

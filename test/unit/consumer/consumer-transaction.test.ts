@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConsumerTransaction } from '../../../lib/consumer/consumer-transaction.js';
-import { planCreate } from '../../../lib/transaction/actions.js';
 import { InvalidActionError } from '../../../lib/transaction/errors.js';
+import { planCreate } from '../../../lib/transaction/planners.js';
 import { envelope } from '../../helpers/inbox.js';
 import { testSettings } from '../../helpers/settings.js';
 

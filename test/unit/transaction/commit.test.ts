@@ -11,6 +11,7 @@ import {
   TransactionStateError,
   VersionConflictError,
 } from '../../../lib/transaction/errors.js';
+import { planCreate } from '../../../lib/transaction/planners.js';
 import { Transaction } from '../../../lib/transaction/transaction.js';
 import { testSettings } from '../../helpers/settings.js';
 
@@ -139,6 +140,47 @@ describe('Class: Transaction', () => {
       const tx = new Transaction(settings).put({ pk: 'A', sk: 'B' }, { expectedVersion: 0 });
 
       await expect(tx.commit()).rejects.toThrow(AlreadyExistsError);
+    });
+
+    it("names a failed create of an action's planner by the planner's own error", async () => {
+      class ClaimTakenError extends TransactionCanceledError {}
+      ddb
+        .on(TransactWriteCommand)
+        .rejects(canceled([{ Code: 'None' }, { Code: 'ConditionalCheckFailed' }]));
+      const tx = new Transaction(settings).put({ pk: 'A', sk: 'B' });
+      tx.addAction(
+        planCreate(
+          settings.layout,
+          'claim',
+          { pk: 'C', sk: 'D' },
+          {},
+          (failure, failures, o) =>
+            new ClaimTakenError(`claim ${failure.action.key.pk} taken`, failures, o),
+        ),
+      );
+
+      const error = await tx.commit().catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(ClaimTakenError);
+      expect(error).toMatchObject({
+        message: 'claim C taken',
+        failures: [{ action: { index: 1, kind: 'claim' } }],
+      });
+    });
+
+    it('maps a failed create without its own naming to AlreadyExistsError, and a failed plain condition to ConditionFailedError', async () => {
+      ddb.on(TransactWriteCommand).rejects(canceled([{ Code: 'ConditionalCheckFailed' }]));
+      const created = new Transaction(settings);
+      created.addAction(planCreate(settings.layout, 'claim', { pk: 'C', sk: 'D' }));
+      const checked = new Transaction(settings).check(
+        { pk: 'C', sk: 'D' },
+        { attr: 'x', exists: true },
+      );
+
+      await expect(created.commit()).rejects.toThrow(AlreadyExistsError);
+      const error = await checked.commit().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConditionFailedError);
+      expect(error).not.toBeInstanceOf(AlreadyExistsError);
     });
 
     it('maps a caller condition that failed while the version matched to ConditionFailedError', async () => {
