@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
-import { JobClient, type JobStatus } from '../jobs/client.js';
+import { JobClient } from '../jobs/client.js';
 import { JobNotFoundError, JobNotResumableError } from '../jobs/errors.js';
 import { JobState } from '../jobs/records.js';
+import type { JobStatus } from '../jobs/status.js';
 import { fields, table } from './format.js';
 import type { CommandIo } from './io.js';
 import { pick } from './stack.js';

@@ -41,7 +41,22 @@ export class JobNotResumableError extends EventBoxError {
   }
 }
 
+/** The job changed under every one of a resume's tries (it was moving on meanwhile). */
+export class JobResumeConflictError extends EventBoxError {
+  override name = 'JobResumeConflictError';
+
+  constructor(
+    readonly jobId: string,
+    readonly tries: number,
+  ) {
+    super(
+      `Job ${jobId} changed while it was being resumed, ${tries} times in a row; see its status and resume it again`,
+    );
+  }
+}
+
 /** A start of a Step Functions or durable execution the engine would refuse; nothing was added. */
+
 export class InvalidExecutionStartError extends EventBoxError {
   override name = 'InvalidExecutionStartError';
 

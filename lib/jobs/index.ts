@@ -1,11 +1,8 @@
 export {
   JobClient,
   type JobClientOptions,
-  type JobStatus,
   type JobSummary,
   type ListJobsOptions,
-  type StepStatus,
-  type TaskStatus,
 } from './client.js';
 export {
   type AggregatorArgs,
@@ -26,6 +23,7 @@ export {
   dispatchExecution,
   type ExecutionRecord,
 } from './dispatcher.js';
+export { DynamoJobStore, type DynamoJobStoreOptions } from './dynamodb-store.js';
 export { JobRunnerEnvironment } from './environment.js';
 export {
   InvalidExecutionStartError,
@@ -34,7 +32,9 @@ export {
   JobAlreadyStartedError,
   JobNotFoundError,
   JobNotResumableError,
+  JobResumeConflictError,
 } from './errors.js';
+export type { ExecutionStatus, JobEngines } from './execution-status.js';
 export {
   EXECUTION_START,
   EXECUTION_TARGETS_VARIABLE,
@@ -49,4 +49,6 @@ export { JobEvent, type JobEventPayload, RUNNER_EVENT_TYPES } from './messages.j
 export { JobKeys, JobState, TaskState } from './records.js';
 export { JobRunner, type JobRunnerOptions } from './runner.js';
 export { type JobStart, type StartableJob, type StartJobOptions, startJob } from './start.js';
+export type { JobStatus, StepStatus, TaskStatus } from './status.js';
+export type { JobCheckpoint, JobStore, JobView, RecordChanges, StepWrite } from './store.js';
 export { JOBS_TABLE_VARIABLE } from './table.js';

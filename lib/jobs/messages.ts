@@ -35,6 +35,9 @@ export interface JobEventPayload {
   readonly reason?: string;
 }
 
+/** A job event to publish: its type and payload. */
+export type JobEventInput = { readonly type: string; readonly payload: JobEventPayload };
+
 /**
  * Outbox items for job events, all of one commit: aggregate `Job`/jobId at the version the
  * commit gives the job, one index each, so no two can collide.
@@ -42,7 +45,7 @@ export interface JobEventPayload {
 export function planJobEvents(
   layout: TableLayout,
   version: number,
-  events: ReadonlyArray<{ readonly type: string; readonly payload: JobEventPayload }>,
+  events: readonly JobEventInput[],
   options: {
     readonly now: Date;
     readonly correlationId?: string;

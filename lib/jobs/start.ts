@@ -51,29 +51,10 @@ export async function startJob<TInput>(
   input: NoInfer<TInput>,
   options: StartJobOptions,
 ): Promise<JobStart> {
-  if (!JOB_ID.test(options.jobId)) {
-    throw new InvalidJobInputError(job.name, [
-      `jobId: must be 1 to 200 letters, digits, ".", "_", "-", ":" or "/"; got "${options.jobId}"`,
-    ]);
-  }
-  const result = await job.input['~standard'].validate(input);
-  if (result.issues) throw new InvalidJobInputError(job.name, describeIssues(result.issues));
+  const record = await newJobRecord(job, input, options.jobId);
   const tableName = jobsTableFrom(options.tableName);
   const layout = jobsLayout(tableName);
-  const now = new Date();
-  const at = now.toISOString();
-  const record: JobRecord = {
-    ...jobKey(options.jobId),
-    jobId: options.jobId,
-    name: job.name,
-    input: JSON.stringify(result.value ?? null),
-    jobState: JobState.pending,
-    jobCreatedAt: `${at}#${options.jobId}`,
-    plan: planOf(job),
-    createdAt: at,
-    updatedAt: at,
-    version: 1,
-  };
+  const now = new Date(record.createdAt);
   tx.addAction(
     planCreate(
       layout,
@@ -98,4 +79,37 @@ export async function startJob<TInput>(
   if (!started) throw new Error('no start event planned');
   tx.addAction(started);
   return { jobId: options.jobId, eventId: started.envelope.id };
+}
+
+/**
+ * The record of a job about to start, pending at its first step, once its id and input
+ * pass: what `startJob` writes, and what a `JobStore` in a test starts from.
+ * @throws InvalidJobInputError when the id or the input fails.
+ */
+export async function newJobRecord<TInput>(
+  job: StartableJob<TInput>,
+  input: NoInfer<TInput>,
+  jobId: string,
+  now: Date = new Date(),
+): Promise<JobRecord> {
+  if (!JOB_ID.test(jobId)) {
+    throw new InvalidJobInputError(job.name, [
+      `jobId: must be 1 to 200 letters, digits, ".", "_", "-", ":" or "/"; got "${jobId}"`,
+    ]);
+  }
+  const result = await job.input['~standard'].validate(input);
+  if (result.issues) throw new InvalidJobInputError(job.name, describeIssues(result.issues));
+  const at = now.toISOString();
+  return {
+    ...jobKey(jobId),
+    jobId,
+    name: job.name,
+    input: JSON.stringify(result.value ?? null),
+    jobState: JobState.pending,
+    jobCreatedAt: `${at}#${jobId}`,
+    plan: planOf(job),
+    createdAt: at,
+    updatedAt: at,
+    version: 1,
+  };
 }

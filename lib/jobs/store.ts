@@ -1,34 +1,10 @@
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../shared/condition-failure.js';
-import type { TableLayout } from '../transaction/actions.js';
-import { ExpressionAttributes } from '../transaction/expressions.js';
-import {
-  type PlannedAction,
-  planCheck,
-  planPut,
-  planUpdate,
-  type UpdateChange,
-} from '../transaction/planners.js';
-import {
-  JobKeys,
-  type JobRecord,
-  jobKey,
-  type StepRecord,
-  stepKey,
-  type TaskRecord,
-  taskKey,
-  taskPrefix,
-} from './records.js';
+import type { Item, Key } from '../transaction/actions.js';
+import type { UpdateChange } from '../transaction/planners.js';
+import type { Transaction } from '../transaction/transaction.js';
+import type { JobEventInput } from './messages.js';
+import type { JobRecord, StepRecord, TaskRecord } from './records.js';
 
-/** A job as one query of its partition reads it. */
-/** The kind of a job record's write in a transaction, as its failures report it. */
-export const jobActionKind = 'job';
-
+/** A job as one read of its partition finds it. */
 export interface JobView {
   readonly job: JobRecord;
   /** Step records by step index: the steps that have started. */
@@ -36,189 +12,82 @@ export interface JobView {
   readonly tasks: readonly TaskRecord[];
 }
 
+/** Changes of a record's fields: a value sets it, `undefined` removes it. */
+export type RecordChanges = Readonly<Record<string, UpdateChange>>;
+
+/** A step record as a checkpoint writes it: its fields, without keys or version. */
+export type StepWrite = Omit<StepRecord, 'version' | 'pk' | 'sk'>;
+
 /**
- * Reads and plans writes of job and task records. Every write is guarded by the record's
- * `version`, so two deliveries of one message cannot both move a job on.
+ * One checkpoint: changes of job, step and task records, each guarded by the version it
+ * was read at, the job events they publish, and the step's own writes (`tx`), committed
+ * all or nothing. Each method throws, adding nothing, when the write would break one of
+ * DynamoDB's limits (an item or the transaction too large).
  */
-export class JobStore {
-  readonly client: DynamoDBDocumentClient;
-  readonly layout: TableLayout;
-
-  constructor(client: DynamoDBDocumentClient, layout: TableLayout) {
-    this.client = client;
-    this.layout = layout;
-  }
-
-  /** A consistent read of a job record. */
-  async job(jobId: string): Promise<JobRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.layout.tableName,
-        Key: jobKey(jobId),
-        ConsistentRead: true,
-      }),
-    );
-    return Item as JobRecord | undefined;
-  }
-
-  /** A consistent read of a task record. */
-  async task(jobId: string, stepIndex: number, task: string): Promise<TaskRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.layout.tableName,
-        Key: taskKey(jobId, stepIndex, task),
-        ConsistentRead: true,
-      }),
-    );
-    return Item as TaskRecord | undefined;
-  }
-
-  /** Every task record of one step of a job (a consistent query of the job's partition). */
-  async tasks(jobId: string, stepIndex: number): Promise<TaskRecord[]> {
-    return (await this.#query(jobId, taskPrefix(stepIndex))) as unknown as TaskRecord[];
-  }
-
-  /** The job record, its step records and its task records: the whole job, in one query. */
-  async all(jobId: string): Promise<JobView | undefined> {
-    const items = await this.#query(jobId);
-    const job = items.find((i) => i.sk === JobKeys.jobSortKey) as JobRecord | undefined;
-    if (!job) return undefined;
-    const of = (prefix: string) => items.filter((i) => String(i.sk).startsWith(prefix));
-    return {
-      job,
-      steps: new Map(
-        (of(JobKeys.stepPrefix) as unknown as StepRecord[]).map((s) => [s.stepIndex, s]),
-      ),
-      tasks: of(JobKeys.taskPrefix) as unknown as TaskRecord[],
-    };
-  }
-
-  async #query(jobId: string, sortKeyPrefix?: string): Promise<Array<Record<string, unknown>>> {
-    const items: Array<Record<string, unknown>> = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.client.send(
-        new QueryCommand({
-          TableName: this.layout.tableName,
-          KeyConditionExpression: sortKeyPrefix
-            ? '#pk = :pk AND begins_with(#sk, :prefix)'
-            : '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': 'pk', ...(sortKeyPrefix ? { '#sk': 'sk' } : {}) },
-          ExpressionAttributeValues: {
-            ':pk': jobKey(jobId).pk,
-            ...(sortKeyPrefix ? { ':prefix': sortKeyPrefix } : {}),
-          },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return items;
-  }
-
-  /** A checkpoint of the job record: these changes, if it is still at `version`. */
-  planJob(
-    job: Pick<JobRecord, 'jobId' | 'version'>,
-    changes: Readonly<Record<string, UpdateChange>>,
-  ): PlannedAction {
-    const planned = planUpdate(this.layout, jobKey(job.jobId), changes, {
-      expectedVersion: job.version,
-    });
-    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
-  }
-
-  /** A check, in a step's transaction, that the job still runs: a stalled job runs no more. */
-  planRunning(job: Pick<JobRecord, 'jobId'>): PlannedAction {
-    const planned = planCheck(this.layout, jobKey(job.jobId), {
-      attr: 'jobState',
-      eq: 'running',
-    });
-    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
-  }
-
-  /**
-   * A step's record as it is to be, if the stored one is still at `previous`'s version
-   * (or absent, without one): the whole checkpoint of a sequential step.
-   */
-  planStep(
-    record: Omit<StepRecord, 'version' | 'pk' | 'sk'>,
-    previous: StepRecord | undefined,
-  ): PlannedAction {
-    // A record read back carries its keys and version: the put sets those itself.
-    const {
-      version: _version,
-      pk: _pk,
-      sk: _sk,
-      ...fields
-    } = record as Partial<StepRecord> & typeof record;
-    const item = {
-      ...stepKey(record.jobId, record.stepIndex),
-      ...fields,
-      _eventbox: JobKeys.stepMarker,
-    };
-    const planned = planPut(this.layout, item, { expectedVersion: previous?.version ?? 0 });
-    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
-  }
-
-  /** A checkpoint of a task record, if it is still at `version`. */
-  planTask(
+export interface JobCheckpoint {
+  /** The unit of work a step's or task's writes join: its `ctx.tx`. */
+  readonly tx: Transaction;
+  /** The job record's changes, if it is still at `job.version`. */
+  job(job: Pick<JobRecord, 'jobId' | 'version'>, changes: RecordChanges): void;
+  /** That the job still runs: a stalled job runs no more. */
+  running(job: Pick<JobRecord, 'jobId'>): void;
+  /** A step's record as it is to be, if the stored one is still at `previous`'s version. */
+  step(record: StepWrite, previous: StepRecord | undefined): void;
+  /** A task record's changes, if it is still at `task.version`. */
+  task(
     task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task' | 'version'>,
-    changes: Readonly<Record<string, UpdateChange>>,
-  ): PlannedAction {
-    const planned = planUpdate(
-      this.layout,
-      taskKey(task.jobId, task.stepIndex, task.task),
-      changes,
-      {
-        expectedVersion: task.version,
-      },
-    );
-    return { ...planned, summary: { ...planned.summary, kind: jobActionKind } };
-  }
+    changes: RecordChanges,
+  ): void;
+  /** A new task record, pending, at version 1. */
+  createTask(task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task'>): void;
+  /** Job events, published with the checkpoint: all of one commit that gives the job `version`. */
+  publish(version: number, events: readonly JobEventInput[]): void;
+  /**
+   * `moved` when a job, step or task record it guards was changed by someone else first
+   * (nothing was written); any other refusal is thrown.
+   */
+  commit(): Promise<'committed' | 'moved'>;
+}
 
+/**
+ * Where job, step and task records live, and how the runner and `JobClient` change them:
+ * DynamoDB in production (`DynamoJobStore`), memory in unit tests (`MemoryJobStore` of
+ * `eventbox/testing`). Every change is a guarded checkpoint, so two deliveries of one
+ * message cannot both move a job on.
+ */
+export interface JobStore {
+  /** The jobs table the records are in: what a job message names. */
+  readonly tableName: string;
+  /** The whole job, read consistently; undefined when it does not exist. */
+  read(jobId: string): Promise<JobView | undefined>;
+  /** A new checkpoint, to fill and commit. */
+  checkpoint(): JobCheckpoint;
   /**
    * Claims the aggregation of the job's current parallel step for `claimant` until
-   * `until`: the one conditional write that lets one invocation at a time run the
-   * aggregator. A claim whose holder's lease ran out (it timed out or died) is taken over.
+   * `times.until`: one invocation at a time runs the aggregator. A claim whose lease ran
+   * out is taken over.
    * @returns the record as the claim left it: claimed when its `claim` is `claimant`;
    * another's claim, another phase, or undefined (the job is gone) otherwise.
    */
-  async claimAggregation(
+  claimAggregation(
     job: JobRecord,
     claimant: string,
     times: { readonly now: string; readonly until: string },
-  ): Promise<JobRecord | undefined> {
-    const n = new ExpressionAttributes();
-    const set = [
-      `${n.name('phase')} = ${n.value('aggregating')}`,
-      `${n.name('claim')} = ${n.value(claimant)}`,
-      `${n.name('claimUntil')} = ${n.value(times.until)}`,
-      `${n.name('updatedAt')} = ${n.value(times.now)}`,
-      `${n.name('version')} = ${n.value(job.version + 1)}`,
-    ];
-    const unheld = `(${n.name('phase')} = ${n.value('tasks')} OR (${n.name('phase')} = ${n.value('aggregating')} AND (attribute_not_exists(${n.name('claimUntil')}) OR ${n.name('claimUntil')} <= ${n.value(times.now)})))`;
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.layout.tableName,
-          Key: jobKey(job.jobId),
-          UpdateExpression: `SET ${set.join(', ')}`,
-          ConditionExpression: `${n.name('version')} = ${n.value(job.version)} AND ${unheld}`,
-          ...n.toParams(),
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return Attributes as JobRecord;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Read back: a response lost after the write applied, resent by the SDK, fails its
-      // own condition, and the record then shows the claim as this claimant's.
-      return this.job(job.jobId);
-    }
-  }
+  ): Promise<JobRecord | undefined>;
+  /**
+   * Publishes the events on their own (no record changes), as `aggregate`'s, once however
+   * often it is asked: a second call for the same aggregate publishes nothing and succeeds.
+   */
+  publishOnce(
+    events: readonly JobEventInput[],
+    aggregate: { readonly type: string; readonly id: string },
+  ): Promise<void>;
+  /** A consistent read of one item a step reads (`ctx.get`). */
+  get(tableName: string | undefined, key: Key): Promise<Item | undefined>;
 }
+
+/** The kind of a job record's write in a transaction, as its failures report it. */
+export const jobActionKind = 'job';
 
 /** The first step that has not succeeded: where the job is. */
 export function currentStep(view: Pick<JobView, 'steps'>): number {

@@ -27,6 +27,11 @@ export {
 } from './builders.js';
 export { DeployError, type Deployment, type DeployOptions, deployApp } from './deploy.js';
 export {
+  type MemoryCommit,
+  MemoryJobStore,
+  type MemoryJobStoreOptions,
+} from './memory-job-store.js';
+export {
   drainQueue,
   NotQuietError,
   peekQueue,

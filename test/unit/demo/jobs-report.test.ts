@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { jobsFinished } from '../../../infra/demo/jobs-report.js';
-import type { JobStatus } from '../../../lib/jobs/client.js';
+import type { JobStatus } from '../../../lib/jobs/status.js';
 
 const status = (state: string) => ({ state }) as unknown as JobStatus;
 const letterNaming = (jobId: string) => ({
