@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { letterEnvelope, reasonKind } from '../shared/dead-letters.js';
-import { type Deployment, deploymentOf } from './deployment.js';
+import { deploymentOf } from './deployment.js';
+import { eventTimeOf, hiddenLetters, hiddenNote, read, sources } from './dlq-sources.js';
 import { fields, table } from './format.js';
 import type { CommandIo } from './io.js';
 import {
@@ -10,14 +11,12 @@ import {
   type Letter,
   type LetterFilter,
   matches,
-  receiveLetters,
   redriveConsumerLetters,
   redriveRelayLetters,
   releaseLetters,
   rootsOf,
   versionOf,
 } from './letters.js';
-import { queueDepth } from './queue-depth.js';
 import { operatorClientConfig, stackResources, targetOptions } from './target.js';
 import { CommandError, UsageError } from './usage-error.js';
 import { inboxWindowOf, parseWindow } from './window.js';
@@ -59,77 +58,6 @@ const options = {
   'skip-unknown': { type: 'boolean', default: false },
   force: { type: 'boolean', default: false },
 } as const;
-
-interface Source {
-  readonly name: string;
-  readonly queueUrl: string;
-  /** The consumer whose dead-letter queue this is. */
-  readonly consumer?: string;
-}
-
-function sources(deployment: Deployment, queue: string | undefined): Source[] {
-  const all: Source[] = [
-    ...deployment.relays.map((r, i) => ({
-      name: deployment.relays.length > 1 && i > 0 ? `relay:${r.name}` : 'relay',
-      queueUrl: r.deadLetterQueueUrl,
-    })),
-    ...deployment.consumers.map((c) => ({
-      name: c.name,
-      queueUrl: c.deadLetterQueueUrl,
-      consumer: c.name,
-    })),
-  ];
-  if (queue === undefined) return all;
-  const chosen = all.filter((s) => s.name === queue);
-  if (chosen.length === 0)
-    throw new CommandError(
-      `no dead-letter queue "${queue}"; the stack has ${all.map((s) => s.name).join(', ')}`,
-    );
-  return chosen;
-}
-
-async function read(sqs: SQSClient, from: readonly Source[], hideSeconds: number) {
-  const letters: Array<Letter & { source: string }> = [];
-  for (const source of from) {
-    for (const letter of await receiveLetters(sqs, source.queueUrl, hideSeconds)) {
-      // An event EventBridge could not deliver is the consumer's whose queue holds it.
-      const consumer = letter.summary.consumer ?? source.consumer;
-      letters.push({
-        ...letter,
-        source: source.name,
-        ...(consumer ? { summary: { ...letter.summary, consumer } } : {}),
-      });
-    }
-  }
-  return letters;
-}
-
-/**
- * Letters in flight before this command reads: another `dlq` command holds them, or one
- * that stopped before it released them (they come back when its hide ends).
- */
-async function hiddenLetters(sqs: SQSClient, from: readonly Source[]): Promise<number> {
-  const depths = await Promise.all(from.map((s) => queueDepth(sqs, s.queueUrl)));
-  return depths.reduce((sum, d) => sum + d.inFlight, 0);
-}
-
-const hiddenNote = (hidden: number) =>
-  `${hidden} letter(s) are in flight elsewhere (another dlq command, or one that stopped before it let them go): they come back within 5 minutes; run again then`;
-
-/** When a letter's event was created (ms), from its envelope or its stream record. */
-function eventTimeOf(l: Letter): number | undefined {
-  const envelope = letterEnvelope(l.letter) as { time?: string } | undefined;
-  if (envelope?.time !== undefined) {
-    const time = Date.parse(envelope.time);
-    if (!Number.isNaN(time)) return time;
-  }
-  if (l.letter.kind === 'eventbox.relay.dead-letter') {
-    const created = (l.letter.record as { dynamodb?: { ApproximateCreationDateTime?: number } })
-      ?.dynamodb?.ApproximateCreationDateTime;
-    if (typeof created === 'number') return created * 1000;
-  }
-  return undefined;
-}
 
 export async function dlqCommand(args: readonly string[], io: CommandIo): Promise<number> {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options });

@@ -1,18 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { InboxMessage } from '../delivery/messages.js';
+import { envelopeOf } from '../delivery/messages.js';
+import type { Outcome } from '../delivery/outcome.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { isConditionFailure } from '../shared/condition-failure.js';
 import { documentClient } from '../shared/dynamodb-client.js';
 import { Limits } from '../shared/limits.js';
 import { validateOptions } from '../shared/validate-options.js';
-import type { Item, Key, TableLayout } from '../transaction/actions.js';
+import type { TableLayout } from '../transaction/actions.js';
 import {
   AlreadyExistsError,
   OutboxDisabledError,
@@ -20,41 +18,24 @@ import {
   TransactionConflictError,
   VersionConflictError,
 } from '../transaction/errors.js';
-import { planCreate } from '../transaction/planners.js';
 import type { TransactionSettings } from '../transaction/transaction.js';
-import { ConsumerTransaction } from './consumer-transaction.js';
-import { EventLockedError, InvalidMessageError, NotYetError } from './errors.js';
-import { InboxItem, inboxItem, inboxKey } from './inbox-item.js';
-import { acquireLock, type Lock, planCompletion, releaseLock } from './lock.js';
-import { envelopeOf, type InboxMessage } from './messages.js';
-import { countNotYet, forgetNotYet, type NotYetWait, notYetBudgetSpent } from './not-yet-count.js';
+import type { ConsumerTransaction } from './consumer-transaction.js';
+import { InvalidMessageError, NotYetError } from './errors.js';
+import { notYetBudgetSpent } from './inbox/not-yet-count.js';
+import { INBOX_ACTION, InboxStore, type NotYetWait } from './inbox/store.js';
+import { type InboxContext, inboxContext } from './inbox-context.js';
+import {
+  type Attempt,
+  type InboxStrategy,
+  LockThenComplete,
+  TransactionalInbox,
+} from './inbox-modes.js';
 import { InboxDefaults, InboxMode, type InboxOptions, inboxOptionsSchema } from './options.js';
+import { ConsumerRetryKinds } from './retry-kinds.js';
 import { validatePayload } from './schemas.js';
-import { readInboxRecords } from './seen.js';
 import { synchronizeKind } from './synchronize.js';
 
-/** What a handler gets besides the event. */
-export interface InboxContext {
-  /** The unit of work, committed with the inbox record after the handler returns. */
-  readonly tx: ConsumerTransaction;
-  readonly consumerName: string;
-  /** 1 on the first delivery of this message, then 2, 3, ... */
-  readonly attempt: number;
-  readonly messageId: string;
-  /** For reads; writes go through `tx`. */
-  readonly client: DynamoDBDocumentClient;
-  readonly logger: Logger;
-  /**
-   * A consistent read of one item of the consumer's table (or `tableName`). Type the item
-   * you expect: `await ctx.get<Stock>(key)`; nothing checks it at run time.
-   */
-  get<TItem extends Item = Item>(
-    key: Key,
-    options?: { readonly tableName?: string },
-  ): Promise<TItem | undefined>;
-  /** Ends the handler: a causal predecessor is missing; the message returns later. */
-  notYet(reason: string): never;
-}
+export type { InboxContext } from './inbox-context.js';
 
 /**
  * A handler of one event, typed by its event: any envelope, or the union `EventOf` builds
@@ -70,28 +51,7 @@ export type InboxHandler<TPayload = unknown> = (
   context: InboxContext,
 ) => Promise<void> | void;
 
-/** How handling one message ended; the adapters turn this into an SQS answer. */
-export type Outcome =
-  | {
-      readonly status: 'handled';
-      readonly event: EventEnvelope;
-      readonly staleSkipped: number;
-      readonly published: readonly EventEnvelope[];
-    }
-  | { readonly status: 'duplicate'; readonly event: EventEnvelope }
-  | {
-      readonly status: 'retry';
-      /**
-       * What comes back: a "not yet", a lock wait, a lost race, or (jobs) a failed step or
-       * task, or a copy of a job message waiting for an attempt held elsewhere or a backoff.
-       */
-      readonly kind: 'not-yet' | 'locked' | 'conflict' | 'step' | 'task' | 'waiting';
-      readonly event: EventEnvelope;
-      readonly reason: string;
-      readonly delaySeconds: number;
-    }
-  | { readonly status: 'dead-letter'; readonly event?: EventEnvelope; readonly reason: string }
-  | { readonly status: 'failed'; readonly event?: EventEnvelope; readonly error: unknown };
+export type { Outcome } from '../delivery/outcome.js';
 
 /** What a batch learnt of a message before handling it: its envelope, and whether its inbox record exists. */
 export interface Prefetched {
@@ -100,13 +60,7 @@ export interface Prefetched {
   readonly seen?: boolean;
 }
 
-/** An event being handled: its transaction, and in lock mode the lock it holds. */
-export interface Attempt {
-  readonly message: InboxMessage;
-  readonly event: EventEnvelope;
-  readonly tx: ConsumerTransaction;
-  readonly lock?: Lock;
-}
+export type { Attempt } from './inbox-modes.js';
 
 /**
  * The one engine behind `withInbox` and the `inbox` middleware: validates a message,
@@ -119,8 +73,10 @@ export class InboxEngine {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly options: InboxOptions;
+  readonly retryKinds = ConsumerRetryKinds;
   readonly #layout: TableLayout;
-  readonly #settings: TransactionSettings;
+  readonly #inbox: InboxStore;
+  readonly #strategy: InboxStrategy;
 
   constructor(options: InboxOptions) {
     validateOptions(inboxOptionsSchema, options, 'inbox options');
@@ -138,7 +94,7 @@ export class InboxEngine {
       versionAttribute: options.versionAttribute ?? 'version',
     };
     const outbox = options.outbox === false ? undefined : options.outbox;
-    this.#settings = {
+    const settings: TransactionSettings = {
       client: this.client,
       layout: this.#layout,
       outbox: {
@@ -155,6 +111,19 @@ export class InboxEngine {
       maxEventBytes: Limits.maxEventBytes,
       now: () => new Date(),
     };
+    this.#inbox = new InboxStore(this.client, this.#layout, this.consumerName, {
+      ttlSeconds: options.inboxTtlSeconds ?? InboxDefaults.inboxTtlSeconds,
+      ttlAttribute: options.ttlAttribute ?? InboxDefaults.ttlAttribute,
+    });
+    this.#strategy =
+      (options.mode ?? InboxDefaults.mode) === InboxMode.lockThenComplete
+        ? new LockThenComplete(
+            this.#inbox,
+            settings,
+            options.lockTtlSeconds ?? InboxDefaults.lockTtlSeconds,
+            this.logger,
+          )
+        : new TransactionalInbox(this.#inbox, settings);
   }
 
   /** The validated envelope of a message, or the outcome for a message that can never be handled. */
@@ -182,16 +151,11 @@ export class InboxEngine {
    */
   async prefetch(messages: readonly InboxMessage[]): Promise<Map<string, Prefetched>> {
     const prepared = await Promise.all(messages.map((m) => this.prepare(m)));
-    const transactional = (this.options.mode ?? InboxDefaults.mode) === InboxMode.transaction;
-    const keyOf = (p: Prefetched['prepared']) =>
-      'event' in p ? inboxKey(this.#layout, this.consumerName, p.event.id) : undefined;
-    const keys = prepared.map(keyOf);
-    const partitionOf = (key: Record<string, string>) => key[this.#layout.partitionKey] ?? '';
-    const known = keys.filter((k) => k !== undefined);
+    const ids = prepared.flatMap((p) => ('event' in p ? [p.event.id] : []));
     let seen = new Map<string, boolean>();
-    if (transactional && known.length > 1) {
+    if (this.#strategy.prefetches && ids.length > 1) {
       try {
-        seen = await readInboxRecords(this.client, this.#layout, known);
+        seen = await this.#inbox.existing(ids);
       } catch (error) {
         this.logger.warn('batch read of inbox records failed; each message reads its own', {
           error,
@@ -201,8 +165,7 @@ export class InboxEngine {
     return new Map(
       messages.map((message, i) => {
         const p = prepared[i] as Prefetched['prepared'];
-        const key = keys[i];
-        const exists = key ? seen.get(partitionOf(key)) : undefined;
+        const exists = 'event' in p ? seen.get(p.event.id) : undefined;
         return [
           message.messageId,
           exists === undefined ? { prepared: p } : { prepared: p, seen: exists },
@@ -220,88 +183,12 @@ export class InboxEngine {
     event: EventEnvelope,
     seen?: boolean,
   ): Promise<{ attempt: Attempt } | { outcome: Outcome }> {
-    const now = new Date();
-    const key = inboxKey(this.#layout, this.consumerName, event.id);
-    const ttl = this.#ttl(now);
-    if ((this.options.mode ?? InboxDefaults.mode) === InboxMode.lockThenComplete) {
-      const lockTtl = this.options.lockTtlSeconds ?? InboxDefaults.lockTtlSeconds;
-      const item = inboxItem(
-        this.#layout,
-        this.consumerName,
-        event,
-        ttl,
-        InboxItem.status.inProgress,
-      );
-      const result = await acquireLock(
-        this.client,
-        this.#layout,
-        item,
-        key,
-        lockTtl,
-        now.getTime(),
-      );
-      if ('completed' in result) return { outcome: { status: 'duplicate', event } };
-      if ('heldUntil' in result) {
-        const error = new EventLockedError(event.id, result.heldUntil);
-        const delaySeconds = Math.max(1, Math.ceil((result.heldUntil - now.getTime()) / 1000));
-        return {
-          outcome: { status: 'retry', kind: 'locked', event, reason: error.message, delaySeconds },
-        };
-      }
-      const tx = new ConsumerTransaction(
-        this.#settings,
-        planCompletion(this.#layout, result.acquired, now),
-        event,
-      );
-      return { attempt: { message, event, tx, lock: result.acquired } };
-    }
-    // A cheap read first (the batch's, or one of its own), so a duplicate does not run the
-    // handler; the transaction's condition on the inbox record is what guarantees it.
-    const exists =
-      seen ??
-      (
-        await this.client.send(
-          new GetCommand({ TableName: this.#layout.tableName, Key: key, ConsistentRead: true }),
-        )
-      ).Item !== undefined;
-    if (exists) return { outcome: { status: 'duplicate', event } };
-    const item = inboxItem(this.#layout, this.consumerName, event, ttl, InboxItem.status.completed);
-    const tx = new ConsumerTransaction(
-      this.#settings,
-      planCreate(this.#layout, 'inbox', item, { eventId: event.id }),
-      event,
-    );
-    return { attempt: { message, event, tx } };
+    return this.#strategy.begin(message, event, seen, new Date());
   }
 
   /** The handler's second argument. */
   context(attempt: Attempt): InboxContext {
-    const { client, logger, consumerName } = this;
-    const layout = this.#layout;
-    return {
-      tx: attempt.tx,
-      consumerName,
-      attempt: attempt.message.receiveCount,
-      messageId: attempt.message.messageId,
-      client,
-      logger,
-      async get<TItem extends Item = Item>(
-        key: Key,
-        options: { readonly tableName?: string } = {},
-      ): Promise<TItem | undefined> {
-        const { Item } = await client.send(
-          new GetCommand({
-            TableName: options.tableName ?? layout.tableName,
-            Key: key,
-            ConsistentRead: true,
-          }),
-        );
-        return Item as TItem | undefined;
-      },
-      notYet(reason: string): never {
-        throw new NotYetError(reason);
-      },
-    };
+    return inboxContext(this, attempt, this.#layout.tableName);
   }
 
   /**
@@ -310,7 +197,7 @@ export class InboxEngine {
    */
   async complete(attempt: Attempt): Promise<Outcome> {
     const sole = this.options.synchronizeWithoutInbox ? attempt.tx.soleSynchronize() : undefined;
-    if (sole && !attempt.lock) return this.#synchronizeAlone(attempt, sole);
+    if (sole && this.#strategy.synchronizesAlone) return this.#synchronizeAlone(attempt, sole);
     let tx = attempt.tx;
     let staleSkipped = 0;
     for (;;) {
@@ -320,13 +207,11 @@ export class InboxEngine {
       } catch (error) {
         if (!(error instanceof TransactionCanceledError)) return this.fail(attempt, error);
         const failed = error.failures;
-        if (failed.some((f) => f.action.kind === 'inbox' && f.code === 'ConditionalCheckFailed')) {
-          if (attempt.lock)
-            return this.fail(
-              attempt,
-              new Error('the lock expired and another delivery took the event over'),
-            );
-          return { status: 'duplicate', event: attempt.event };
+        if (
+          failed.some((f) => f.action.kind === INBOX_ACTION && f.code === 'ConditionalCheckFailed')
+        ) {
+          const taken = this.#strategy.recordTaken(attempt);
+          return taken ? this.fail(attempt, taken) : { status: 'duplicate', event: attempt.event };
         }
         const stale = failed.filter(
           (f) => f.action.kind === synchronizeKind && f.code === 'ConditionalCheckFailed',
@@ -368,21 +253,13 @@ export class InboxEngine {
     attempt: Attempt | { message: InboxMessage; event: EventEnvelope },
     error: unknown,
   ): Promise<Outcome> {
-    if ('lock' in attempt && attempt.lock) {
-      await releaseLock(this.client, this.#layout, attempt.lock).catch((e: unknown) =>
-        this.logger.warn('could not release the lock; it expires on its own', {
-          eventId: attempt.event.id,
-          error: e,
-        }),
-      );
-    }
+    if ('tx' in attempt) await this.#strategy.abandon(attempt);
     const { message, event } = attempt;
     if (error instanceof NotYetError) {
       const now = new Date();
       let wait: NotYetWait;
-      const partition = this.#inboxPartition(event.id);
       try {
-        wait = await countNotYet(this.client, this.#layout, partition, this.#ttl(now));
+        wait = await this.#inbox.countNotYet(event.id, now);
       } catch (countError) {
         return { status: 'failed', event, error: countError };
       }
@@ -449,32 +326,18 @@ export class InboxEngine {
    * again. Should this fail, the item still expires with the inbox TTL.
    */
   async deadLettered(event: EventEnvelope): Promise<void> {
-    await forgetNotYet(this.client, this.#layout, this.#inboxPartition(event.id)).catch(
-      (e: unknown) =>
-        this.logger.warn('could not reset the "not yet" wait of a dead-lettered event', {
-          eventId: event.id,
-          error: e,
-        }),
+    await this.#inbox.forgetNotYet(event.id).catch((e: unknown) =>
+      this.logger.warn('could not reset the "not yet" wait of a dead-lettered event', {
+        eventId: event.id,
+        error: e,
+      }),
     );
-  }
-
-  /** The partition of the event's inbox record, which its "not yet" item shares. */
-  #inboxPartition(eventId: string): string {
-    return inboxKey(this.#layout, this.consumerName, eventId)[this.#layout.partitionKey] as string;
   }
 
   #notYetBudget() {
     return {
       maxWaitSeconds: this.options.notYet?.maxWaitSeconds ?? InboxDefaults.notYetMaxWaitSeconds,
       maxAttempts: this.options.notYet?.maxAttempts,
-    };
-  }
-
-  #ttl(now: Date) {
-    return {
-      now,
-      ttlSeconds: this.options.inboxTtlSeconds ?? InboxDefaults.inboxTtlSeconds,
-      ttlAttribute: this.options.ttlAttribute ?? InboxDefaults.ttlAttribute,
     };
   }
 

@@ -1,3 +1,4 @@
+import { DeliveryMetrics } from '../delivery/metrics.js';
 import { InvalidOptionsError } from '../shared/errors.js';
 
 /**
@@ -33,16 +34,11 @@ export const ConsumerEnvironment = {
  * consumer's name), which the construct's alarms and dashboard and `eventbox status` read.
  */
 export const ConsumerMetrics = {
-  handled: 'Handled',
-  duplicates: 'Duplicates',
-  staleSkipped: 'StaleSkipped',
+  ...DeliveryMetrics,
   notYetRetries: 'NotYetRetries',
   notYetRequeued: 'NotYetRequeued',
   lockWaits: 'LockWaits',
   conflictRetries: 'ConflictRetries',
-  failures: 'Failures',
-  deadLettered: 'DeadLettered',
-  returnedUnstarted: 'ReturnedUnstarted',
 } as const;
 
 /**

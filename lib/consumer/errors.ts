@@ -16,22 +16,6 @@ export class NotYetError extends EventBoxError {
   }
 }
 
-/** A message that can never be handled as it is (not an event, invalid envelope, schema failure). */
-export class InvalidMessageError extends EventBoxError {
-  override name = 'InvalidMessageError';
-
-  constructor(
-    readonly reason: string,
-    readonly problems: readonly string[] = [],
-    options?: { cause?: unknown },
-  ) {
-    super(
-      `Invalid message: ${reason}${problems.length > 0 ? `: ${problems.join('; ')}` : ''}`,
-      options,
-    );
-  }
-}
-
 /**
  * In lock-then-complete mode, another invocation holds the lock on this event: it is being
  * handled right now. The message is retried after the lock expires.
@@ -49,7 +33,4 @@ export class EventLockedError extends EventBoxError {
   }
 }
 
-/** The inbox middleware was given an invocation it cannot handle. */
-export class UnsupportedInvocationError extends EventBoxError {
-  override name = 'UnsupportedInvocationError';
-}
+export { InvalidMessageError, UnsupportedInvocationError } from '../delivery/errors.js';

@@ -1,3 +1,4 @@
+export { envelopeOf, type InboxMessage, messagesOf } from '../delivery/messages.js';
 export type { EventEnvelope } from '../envelope/envelope.js';
 export type { ConsumerDeadLetterMessage } from '../shared/dead-letters.js';
 export { OutboxDisabledError } from '../transaction/errors.js';
@@ -25,8 +26,7 @@ export {
   NotYetError,
   UnsupportedInvocationError,
 } from './errors.js';
-export { InboxItem } from './inbox-item.js';
-export { envelopeOf, type InboxMessage, messagesOf } from './messages.js';
+export { InboxItem } from './inbox/format.js';
 export { inbox, type MiddyLikeMiddleware, type MiddyLikeRequest } from './middleware.js';
 export { InboxDefaults, InboxMode, type InboxOptions } from './options.js';
 export type { EventOf, PayloadSchemas, TypedEnvelope } from './schemas.js';

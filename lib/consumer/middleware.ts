@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
-import { refuseUndeliverable, settleDirect } from './direct.js';
+import { refuseUndeliverable, settleDirect } from '../delivery/direct.js';
+import { type InboxMessage, messagesOf } from '../delivery/messages.js';
+import { Settler } from '../delivery/settle.js';
 import { type Attempt, type InboxContext, InboxEngine, type Outcome } from './engine.js';
 import { UnsupportedInvocationError } from './errors.js';
-import { type InboxMessage, messagesOf } from './messages.js';
 import type { InboxOptions } from './options.js';
-import { Settler } from './settle.js';
 
 /** The part of a middy request this middleware uses; middy itself is not required. */
 export interface MiddyLikeRequest {

@@ -2,12 +2,13 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
 import * as z from 'zod/mini';
+import { DeliveryDefaults } from '../delivery/batch.js';
 import { OutboxItem } from '../envelope/outbox-item.js';
 import type { DynamoDbClientOptions } from '../shared/dynamodb-client.js';
 import { METRICS_NAMESPACE } from '../shared/metrics-namespace.js';
 import { OptionChecks } from '../shared/option-checks.js';
 import { notBoth } from '../shared/validate-options.js';
-import { InboxItem } from './inbox-item.js';
+import { InboxItem } from './inbox/format.js';
 import type { PayloadSchemas } from './schemas.js';
 
 export const InboxMode = {
@@ -139,8 +140,8 @@ export const InboxDefaults = {
   notYetBackoff: { baseSeconds: 2, capSeconds: 300 },
   mode: InboxMode.transaction,
   lockTtlSeconds: 300,
-  concurrency: 10,
-  deadlineMarginMs: 3000,
+  concurrency: DeliveryDefaults.concurrency,
+  deadlineMarginMs: DeliveryDefaults.deadlineMarginMs,
   metricsNamespace: METRICS_NAMESPACE,
 } as const;
 

@@ -1,19 +1,20 @@
-import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { deadlineOf, handleSqsBatch } from './batch.js';
-import { refuseUndeliverable, settleDirect } from './direct.js';
-import { type InboxContext, InboxEngine, type InboxHandler } from './engine.js';
-import { messagesOf } from './messages.js';
+import {
+  type BatchProcessor,
+  type DeliveryLambdaHandler,
+  deadlineOf,
+  deliverSqsBatch,
+} from '../delivery/batch.js';
+import { refuseUndeliverable, settleDirect } from '../delivery/direct.js';
+import { messagesOf } from '../delivery/messages.js';
+import { Settler } from '../delivery/settle.js';
+import { type InboxContext, InboxEngine, type InboxHandler, type Prefetched } from './engine.js';
 import { InboxDefaults, type InboxOptions } from './options.js';
 import type { EventOf, PayloadSchemas } from './schemas.js';
-import { Settler } from './settle.js';
 
 /** The Lambda handler `withInbox` returns: SQS batches, or one EventBridge event. */
-export type InboxLambdaHandler = (
-  event: unknown,
-  context?: Context,
-) => Promise<SQSBatchResponse | undefined>;
+export type InboxLambdaHandler = DeliveryLambdaHandler;
 
-export { InboxRetryError } from './direct.js';
+export { InboxRetryError } from '../delivery/direct.js';
 
 /**
  * Wraps a handler of one event into a Lambda handler that applies every event exactly once:
@@ -48,6 +49,10 @@ export function withInbox(
   const settler = new Settler(engine);
   const concurrency = engine.options.concurrency ?? InboxDefaults.concurrency;
   const marginMs = engine.options.deadlineMarginMs ?? InboxDefaults.deadlineMarginMs;
+  const processor: BatchProcessor<Prefetched> = {
+    prefetch: (messages) => engine.prefetch(messages),
+    process: (message, prefetched) => engine.process(message, handler, prefetched),
+  };
   return async function inboxHandler(event, context) {
     const messages = messagesOf(event);
     try {
@@ -57,14 +62,10 @@ export function withInbox(
         await settleDirect(settler, first, await engine.process(first, handler));
         return undefined;
       }
-      return await handleSqsBatch(
-        engine,
-        settler,
-        messages,
-        handler,
+      return await deliverSqsBatch(processor, settler, messages, {
         concurrency,
-        deadlineOf(context, marginMs),
-      );
+        deadline: deadlineOf(context, marginMs),
+      });
     } finally {
       engine.metrics.publishStoredMetrics();
     }

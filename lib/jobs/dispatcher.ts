@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { InvalidMessageError } from '../consumer/errors.js';
 import type { InboxOptions } from '../consumer/options.js';
 import { type InboxLambdaHandler, withInbox } from '../consumer/with-inbox.js';
+import { InvalidMessageError } from '../delivery/errors.js';
 import {
   EXECUTION_START,
   ExecutionEngine,

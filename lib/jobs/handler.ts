@@ -1,10 +1,13 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { deadlineOf, pool, returnedUnstarted } from '../consumer/batch.js';
-import type { Outcome } from '../consumer/engine.js';
-import { messagesOf } from '../consumer/messages.js';
-import { InboxDefaults } from '../consumer/options.js';
-import { Settler } from '../consumer/settle.js';
-import type { InboxLambdaHandler } from '../consumer/with-inbox.js';
+import {
+  type BatchProcessor,
+  DeliveryDefaults,
+  type DeliveryLambdaHandler,
+  deadlineOf,
+  deliverSqsBatch,
+} from '../delivery/batch.js';
+import { messagesOf } from '../delivery/messages.js';
+import { Settler } from '../delivery/settle.js';
 import { InvalidOptionsError } from '../shared/errors.js';
 import { JobRunnerEnvironment } from './environment.js';
 import { JobRunner, type JobRunnerOptions } from './runner.js';
@@ -18,41 +21,25 @@ import { JobRunner, type JobRunnerOptions } from './runner.js';
  * @example
  * export const handler = createJobRunner({ ...jobRunnerOptionsFromEnvironment(), jobs: [fulfilOrder] });
  */
-export function createJobRunner(options: JobRunnerOptions | JobRunner): InboxLambdaHandler {
+export function createJobRunner(options: JobRunnerOptions | JobRunner): DeliveryLambdaHandler {
   const runner = options instanceof JobRunner ? options : new JobRunner(options);
   const settler = new Settler(runner);
-  const concurrency = runner.options.concurrency ?? 10;
+  const concurrency = runner.options.concurrency ?? DeliveryDefaults.concurrency;
+  const processor: BatchProcessor = {
+    process: (message, _prefetched, invocation) => runner.process(message, invocation),
+    // On its last delivery a message's first write hands the job to a new message, so it
+    // starts even near the deadline: the job goes on either way.
+    startsNearDeadline: (message) => runner.isLastDelivery(message),
+  };
   return async function jobRunnerHandler(event, context): Promise<SQSBatchResponse> {
-    const messages = messagesOf(event);
-    const failed = new Set<string>();
-    const deadline = deadlineOf(context, InboxDefaults.deadlineMarginMs);
     try {
-      await pool(messages, concurrency, async (message) => {
-        // Near the deadline a message goes back unstarted, except on its last delivery:
-        // its first write then hands the job to a new message, so it still goes on.
-        const unstarted = runner.isLastDelivery(message)
-          ? undefined
-          : await returnedUnstarted(deadline, settler, message);
-        if (unstarted) {
-          if (unstarted === 'returned') failed.add(message.messageId);
-          return;
-        }
-        // Attempts this invocation starts are its own until it ends at the latest.
-        const remaining = context?.getRemainingTimeInMillis?.();
-        const invocation = remaining === undefined ? {} : { deadline: Date.now() + remaining };
-        const outcome: Outcome = await runner
-          .process(message, invocation)
-          .catch((error: unknown) => ({ status: 'failed', error }) as const);
-        if (!(await settler.settle(message, outcome))) failed.add(message.messageId);
+      return await deliverSqsBatch(processor, settler, messagesOf(event), {
+        concurrency,
+        deadline: deadlineOf(context, DeliveryDefaults.deadlineMarginMs),
       });
     } finally {
       runner.metrics.publishStoredMetrics();
     }
-    return {
-      batchItemFailures: messages
-        .filter((m) => failed.has(m.messageId))
-        .map((m) => ({ itemIdentifier: m.messageId })),
-    };
   };
 }
 

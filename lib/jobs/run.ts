@@ -1,6 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Outcome } from '../consumer/engine.js';
+import type { Outcome } from '../delivery/outcome.js';
 import type { Item, Key } from '../transaction/actions.js';
 import type { Transaction } from '../transaction/transaction.js';
 import { type Delivery, secondsUntil } from './attempts.js';

@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
-import type { Outcome } from '../consumer/engine.js';
-import { InvalidMessageError } from '../consumer/errors.js';
-import { envelopeOf, type InboxMessage } from '../consumer/messages.js';
-import type { SettleContext } from '../consumer/settle.js';
+import { InvalidMessageError } from '../delivery/errors.js';
+import { envelopeOf, type InboxMessage } from '../delivery/messages.js';
+import type { Outcome } from '../delivery/outcome.js';
+import type { SettleContext } from '../delivery/settle.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
@@ -18,6 +18,7 @@ import { JobEvent, type JobEventPayload, RUNNER_EVENT_TYPES } from './messages.j
 import { fanOut, runTask } from './parallel-step.js';
 import { planMismatch } from './plan.js';
 import { errorText } from './records.js';
+import { JobRetryKinds } from './retry-kinds.js';
 import {
   type AnyJob,
   type DefinedRun,
@@ -101,6 +102,7 @@ export class JobRunner implements SettleContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly options: JobRunnerOptions;
+  readonly retryKinds = JobRetryKinds;
   readonly store: JobStore;
   readonly #jobs: ReadonlyMap<string, AnyJob>;
   readonly #parts: RunnerParts;

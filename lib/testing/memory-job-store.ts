@@ -1,5 +1,5 @@
 import type { TransactWriteItem } from '@aws-sdk/client-dynamodb';
-import type { InboxMessage } from '../consumer/messages.js';
+import type { InboxMessage } from '../delivery/messages.js';
 import { createEnvelope } from '../envelope/create.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { OutboxItem } from '../envelope/outbox-item.js';

@@ -1,7 +1,7 @@
 import { type DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { InboxItem } from '../consumer/inbox-item.js';
+import { InboxItem } from '../consumer/inbox/format.js';
 import { type ParsedDeadLetter, parseDeadLetter } from '../shared/dead-letters.js';
 import { peekQueue } from './queues.js';
 

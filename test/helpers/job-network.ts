@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Outcome } from '../../lib/consumer/engine.js';
-import type { InboxMessage } from '../../lib/consumer/messages.js';
+import type { InboxMessage } from '../../lib/delivery/messages.js';
 import type { EventEnvelope } from '../../lib/envelope/envelope.js';
 import { OutboxItem } from '../../lib/envelope/outbox-item.js';
 import { JobEvent } from '../../lib/jobs/messages.js';

@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from 'vitest';
-import type { InboxMessage } from '../../../lib/consumer/messages.js';
+import type { InboxMessage } from '../../../lib/delivery/messages.js';
 import { defineJob, type StepContext } from '../../../lib/jobs/index.js';
 import { JobRunner } from '../../../lib/jobs/runner.js';
 import { add } from '../../../lib/transaction/update-operations.js';

@@ -3,7 +3,7 @@ import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { inboxKey } from '../../../lib/consumer/inbox-item.js';
+import { inboxKey } from '../../../lib/consumer/inbox/format.js';
 import { createExecutionDispatcher, executionKey } from '../../../lib/jobs/dispatcher.js';
 import { EXECUTION_START } from '../../../lib/jobs/executions.js';
 import { clientConfig, createTable, type TestTable } from '../../helpers/aws.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { envelopeOf, messagesOf } from '../../../lib/consumer/messages.js';
+import { envelopeOf, messagesOf } from '../../../lib/delivery/messages.js';
 import { classifyRecord } from '../../../lib/relay/stream-records.js';
 import {
   envelope,

@@ -1,5 +1,5 @@
-import type { EventEnvelope } from '../envelope/envelope.js';
-import type { Item, TableLayout } from '../transaction/actions.js';
+import type { EventEnvelope } from '../../envelope/envelope.js';
+import type { Item, TableLayout } from '../../transaction/actions.js';
 
 /**
  * The inbox record: one per (consumer, event id). Keyed on both so that records spread
@@ -13,6 +13,9 @@ export const InboxItem = {
   defaultTtlSeconds: 7 * 24 * 60 * 60,
   status: { completed: 'COMPLETED', inProgress: 'IN_PROGRESS' },
 } as const;
+
+/** The kind of the inbox record's action in a transaction, as its failures report it. */
+export const INBOX_ACTION = 'inbox';
 
 export function inboxKey(
   layout: TableLayout,

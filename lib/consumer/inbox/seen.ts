@@ -1,5 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { TableLayout } from '../transaction/actions.js';
+import type { TableLayout } from '../../transaction/actions.js';
 
 /** BatchGetItem takes at most 100 keys a call. */
 const MAX_KEYS = 100;

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { isConditionFailure } from '../shared/condition-failure.js';
-import type { Item, TableLayout } from '../transaction/actions.js';
-import { ExpressionAttributes } from '../transaction/expressions.js';
-import type { PlannedAction } from '../transaction/planners.js';
-import { InboxItem } from './inbox-item.js';
+import { isConditionFailure } from '../../shared/condition-failure.js';
+import type { Item, TableLayout } from '../../transaction/actions.js';
+import { ExpressionAttributes } from '../../transaction/expressions.js';
+import type { PlannedAction } from '../../transaction/planners.js';
+import { INBOX_ACTION, InboxItem } from './format.js';
 
 export interface Lock {
   readonly token: string;
@@ -68,7 +68,7 @@ export async function acquireLock(
 export function planCompletion(layout: TableLayout, lock: Lock, now: Date): PlannedAction {
   const attributes = new ExpressionAttributes();
   return {
-    summary: { kind: 'inbox', tableName: layout.tableName, key: lock.key },
+    summary: { kind: INBOX_ACTION, tableName: layout.tableName, key: lock.key },
     item: { ...lock.key },
     transactItem: {
       Update: {

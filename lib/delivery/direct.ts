@@ -1,7 +1,7 @@
 import { EventBoxError } from '../shared/errors.js';
-import type { Outcome } from './engine.js';
 import { UnsupportedInvocationError } from './errors.js';
 import type { InboxMessage } from './messages.js';
+import type { Outcome } from './outcome.js';
 import type { Settler } from './settle.js';
 
 /** Thrown to Lambda when an event delivered directly by EventBridge must be retried. */

@@ -1,5 +1,5 @@
 import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { TableLayout } from '../transaction/actions.js';
+import type { TableLayout } from '../../transaction/actions.js';
 
 /**
  * How many times this consumer answered "not yet" to an event, and since when, kept in an

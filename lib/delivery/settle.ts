@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { sendConsumerDeadLetter } from './dead-letter.js';
-import type { Outcome } from './engine.js';
-import { ConsumerMetrics } from './environment.js';
 import type { InboxMessage } from './messages.js';
+import { DeliveryMetrics } from './metrics.js';
+import type { Outcome, RetryKind, RetryKindInfo } from './outcome.js';
 
 /** What settling needs of whoever handled the message: the inbox engine, or the job runner. */
 export interface SettleContext {
@@ -27,6 +27,8 @@ export interface SettleContext {
     readonly sqsClient?: SQSClient;
     readonly sqsClientConfig?: SQSClientConfig;
   };
+  /** The kinds of retry the processor decides: their metrics and labels. */
+  readonly retryKinds: Readonly<Partial<Record<RetryKind, RetryKindInfo>>>;
   /** Seconds a message that failed waits before its next attempt. */
   backoffSeconds(receiveCount: number): number;
   /** After an event is dead-lettered: forgets what it waited, so a redrive waits afresh. */
@@ -53,27 +55,6 @@ export function visibilityWithinLimit(
   return Math.max(0, Math.min(seconds, left));
 }
 
-/** The metric each kind of retry counts in. */
-const RETRY_METRICS = {
-  'not-yet': ConsumerMetrics.notYetRetries,
-  locked: ConsumerMetrics.lockWaits,
-  conflict: ConsumerMetrics.conflictRetries,
-  // The job runner's kinds; its JobRunnerMetrics lists the same names.
-  step: 'StepRetries',
-  task: 'TaskRetries',
-  waiting: 'JobMessageWaits',
-} as const;
-
-/** How a dead letter names what kept coming back. */
-const RETRY_LABELS = {
-  'not-yet': 'Not yet',
-  locked: 'Locked',
-  conflict: 'Conflict',
-  step: 'Step failed',
-  task: 'Task failed',
-  waiting: 'Waiting',
-} as const;
-
 /**
  * Carries out an outcome: metrics and logs, the retry delay (ChangeMessageVisibility) and
  * dead letters. Resolves whether the message is done (true) or must come back (false).
@@ -89,29 +70,35 @@ export class Settler {
     this.#sqs = sqsClient ?? new SQSClient(sqsClientConfig ?? {});
   }
 
+  /** A kind the processor did not describe still counts, under its own name. */
+  #kind(kind: RetryKind): RetryKindInfo {
+    return this.#engine.retryKinds[kind] ?? { metric: DeliveryMetrics.retries, label: kind };
+  }
+
   async settle(message: InboxMessage, outcome: Outcome): Promise<boolean> {
     const { metrics, logger } = this.#engine;
     const eventId = 'event' in outcome ? outcome.event?.id : undefined;
     const last = this.#lastDelivery(message);
+    const kind = outcome.status === 'retry' ? this.#kind(outcome.kind) : undefined;
     // An event that may still wait is not cut short by the queue's count of receives.
-    if (last && outcome.status === 'retry' && outcome.kind === 'not-yet') {
+    if (last && outcome.status === 'retry' && kind?.requeuedMetric) {
       if (await this.#requeue(message, outcome.delaySeconds)) {
-        metrics.addMetric(ConsumerMetrics.notYetRequeued, MetricUnit.Count, 1);
+        metrics.addMetric(kind.requeuedMetric, MetricUnit.Count, 1);
         return true;
       }
     }
     if (last && (outcome.status === 'retry' || outcome.status === 'failed')) {
       const why =
         outcome.status === 'retry'
-          ? `${RETRY_LABELS[outcome.kind]}: ${outcome.reason}`
+          ? `${kind?.label}: ${outcome.reason}`
           : `Handler failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
       return this.#deadLetter(message, `${why} ${last}`, outcome.event);
     }
     switch (outcome.status) {
       case 'handled':
-        metrics.addMetric(ConsumerMetrics.handled, MetricUnit.Count, 1);
+        metrics.addMetric(DeliveryMetrics.handled, MetricUnit.Count, 1);
         if (outcome.staleSkipped > 0)
-          metrics.addMetric(ConsumerMetrics.staleSkipped, MetricUnit.Count, outcome.staleSkipped);
+          metrics.addMetric(DeliveryMetrics.staleSkipped, MetricUnit.Count, outcome.staleSkipped);
         logger.info('handled', {
           eventId,
           eventType: outcome.event.type,
@@ -120,11 +107,11 @@ export class Settler {
         });
         return true;
       case 'duplicate':
-        metrics.addMetric(ConsumerMetrics.duplicates, MetricUnit.Count, 1);
+        metrics.addMetric(DeliveryMetrics.duplicates, MetricUnit.Count, 1);
         logger.info('duplicate ignored', { eventId, messageId: message.messageId });
         return true;
       case 'retry':
-        metrics.addMetric(RETRY_METRICS[outcome.kind], MetricUnit.Count, 1);
+        metrics.addMetric(kind?.metric ?? DeliveryMetrics.retries, MetricUnit.Count, 1);
         logger.info('retry later', {
           eventId,
           kind: outcome.kind,
@@ -137,7 +124,7 @@ export class Settler {
       case 'dead-letter':
         return this.#deadLetter(message, outcome.reason, outcome.event);
       case 'failed': {
-        metrics.addMetric(ConsumerMetrics.failures, MetricUnit.Count, 1);
+        metrics.addMetric(DeliveryMetrics.failures, MetricUnit.Count, 1);
         // Back off as for "not yet", rather than wait out the whole visibility timeout.
         const delaySeconds = this.#engine.backoffSeconds(message.receiveCount);
         logger.error('handler failed; the message comes back', {
@@ -168,7 +155,7 @@ export class Settler {
           : 'Not started: an earlier message of its FIFO group failed';
       if (await this.#deadLetter(message, `${reason} ${last}`)) return true;
     }
-    this.#engine.metrics.addMetric(ConsumerMetrics.returnedUnstarted, MetricUnit.Count, 1);
+    this.#engine.metrics.addMetric(DeliveryMetrics.returnedUnstarted, MetricUnit.Count, 1);
     this.#engine.logger.info('message returned unstarted', { messageId: message.messageId, why });
     await this.#delay(message, 0);
     return false;
@@ -206,7 +193,7 @@ export class Settler {
       reason,
     });
     if (!options.deadLetterQueueUrl) {
-      metrics.addMetric(ConsumerMetrics.failures, MetricUnit.Count, 1);
+      metrics.addMetric(DeliveryMetrics.failures, MetricUnit.Count, 1);
       return false;
     }
     try {
@@ -218,11 +205,11 @@ export class Settler {
         reason,
         event,
       );
-      metrics.addMetric(ConsumerMetrics.deadLettered, MetricUnit.Count, 1);
+      metrics.addMetric(DeliveryMetrics.deadLettered, MetricUnit.Count, 1);
       if (event) await this.#engine.deadLettered?.(event);
       return true;
     } catch (error) {
-      metrics.addMetric(ConsumerMetrics.failures, MetricUnit.Count, 1);
+      metrics.addMetric(DeliveryMetrics.failures, MetricUnit.Count, 1);
       logger.error('dead-letter send failed; the message comes back', {
         messageId: message.messageId,
         error,

@@ -1,7 +1,21 @@
-import type { SQSBatchResponse } from 'aws-lambda';
-import type { InboxEngine, InboxEventHandler, Outcome } from './engine.js';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import type { InboxMessage } from './messages.js';
+import type { Outcome } from './outcome.js';
 import type { Settler } from './settle.js';
+
+/** The batch loop's defaults, for every processor. */
+export const DeliveryDefaults = {
+  /** Messages of a batch handled at once. */
+  concurrency: 10,
+  /** Below this much time left in the invocation, no message is started. */
+  deadlineMarginMs: 3000,
+} as const;
+
+/** A Lambda handler of a delivery: SQS batches (answered with `batchItemFailures`), or one EventBridge event. */
+export type DeliveryLambdaHandler = (
+  event: unknown,
+  context?: Context,
+) => Promise<SQSBatchResponse | undefined>;
 
 /** Runs `work` over items with at most `limit` in flight. */
 export async function pool<T>(
@@ -57,33 +71,57 @@ export async function returnedUnstarted(
 }
 
 /**
+ * What handles the messages of a batch: the inbox engine, the job runner. The batch loop
+ * owns the order, concurrency and deadline; the processor decides each message's outcome.
+ */
+export interface BatchProcessor<TPrefetched = unknown> {
+  /** Reads ahead, for the whole batch at once, what its messages need (their inbox records). */
+  prefetch?(messages: readonly InboxMessage[]): Promise<ReadonlyMap<string, TPrefetched>>;
+  /** Handles one message; `deadline` (ms since the epoch) is when the invocation ends at the latest. */
+  process(
+    message: InboxMessage,
+    prefetched: TPrefetched | undefined,
+    invocation: { readonly deadline?: number },
+  ): Promise<Outcome>;
+  /** A message to start even near the deadline: its first write hands its work on (a job's last delivery). */
+  startsNearDeadline?(message: InboxMessage): boolean;
+}
+
+/**
  * Handles an SQS batch and answers with the messages that must come back.
  * Standard queues: messages run concurrently. FIFO queues: each group runs in order, and
  * after its first failure the group's later messages are failed without running, so the
  * group keeps its order, and made visible again at once: SQS holds them back while the
- * failed one waits out its own delay, not the whole visibility timeout. Other groups go on. Near the invocation's deadline no message is
- * started: those left are returned to the queue at once.
+ * failed one waits out its own delay, not the whole visibility timeout. Other groups go on.
+ * Near the invocation's deadline no message is started: those left are returned to the
+ * queue at once.
  * @see https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html
  */
-export async function handleSqsBatch<TEvent>(
-  engine: InboxEngine,
+export async function deliverSqsBatch<TPrefetched>(
+  processor: BatchProcessor<TPrefetched>,
   settler: Settler,
   messages: readonly InboxMessage[],
-  handler: InboxEventHandler<TEvent>,
-  concurrency: number,
-  deadline?: Deadline,
+  options: { readonly concurrency: number; readonly deadline?: Deadline | undefined },
 ): Promise<SQSBatchResponse> {
+  const { concurrency, deadline } = options;
   const failed = new Set<string>();
-  const prefetched = await engine.prefetch(messages).catch(() => new Map());
+  const prefetched: ReadonlyMap<string, TPrefetched> = processor.prefetch
+    ? await processor.prefetch(messages).catch(() => new Map())
+    : new Map();
   const one = async (message: InboxMessage): Promise<boolean> => {
-    const unstarted = await returnedUnstarted(deadline, settler, message);
+    const unstarted = processor.startsNearDeadline?.(message)
+      ? undefined
+      : await returnedUnstarted(deadline, settler, message);
     if (unstarted) {
       if (unstarted === 'returned') failed.add(message.messageId);
       return false;
     }
+    // Attempts this invocation starts are its own until it ends at the latest.
+    const remaining = deadline?.remainingMs();
+    const invocation = remaining === undefined ? {} : { deadline: Date.now() + remaining };
     let outcome: Outcome;
     try {
-      outcome = await engine.process(message, handler, prefetched.get(message.messageId));
+      outcome = await processor.process(message, prefetched.get(message.messageId), invocation);
     } catch (error) {
       outcome = { status: 'failed', error };
     }
