@@ -4,7 +4,6 @@ import { defineConfig } from 'vitest/config';
 const quietPowertools = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 };
 
 export default defineConfig({

@@ -9,7 +9,8 @@ import { METRICS_NAMESPACE } from '../../lib/shared/metrics-namespace.js';
  */
 export const eventboxBundling: BundlingOptions = {
   format: OutputFormat.ESM,
-  target: 'node20',
+  // The runtime's version: esbuild keeps what it runs natively.
+  target: 'node24',
   minify: true,
   sourceMap: true,
   externalModules: [],

@@ -68,7 +68,9 @@ export type JobRunnerOptions = {
   readonly clock?: () => number;
   /**
    * Where the job records live. @default the DynamoDB table `tableName` (a `DynamoJobStore`);
-   * `MemoryJobStore` of `eventbox/testing` runs jobs in a unit test.
+   * `MemoryJobStore` of `eventbox/testing` runs jobs in a unit test. A store given here
+   * has its own step table and source: `stepTableName`, `source` and the client options
+   * are for the default store.
    */
   readonly store?: JobStore;
   readonly logger?: Logger;

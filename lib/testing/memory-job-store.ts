@@ -10,6 +10,7 @@ import {
   planJobEvents,
 } from '../jobs/messages.js';
 import {
+  JobKeys,
   type JobRecord,
   jobKey,
   type StepRecord,
@@ -48,6 +49,10 @@ export interface MemoryJobStoreOptions {
   readonly tableName?: string;
   /** The time, in ms since the epoch, of records and events. @default Date.now */
   readonly clock?: () => number;
+  /** The table a step's `ctx.tx` and `ctx.get` use unless an action names another. @default tableName */
+  readonly stepTableName?: string;
+  /** `source` of the events steps publish through `ctx.tx`. @default 'jobs' */
+  readonly source?: string;
   /** What `ctx.get` reads, by table name. */
   readonly items?: Readonly<Record<string, readonly Item[]>>;
   /**
@@ -73,8 +78,8 @@ type Change = (jobs: Jobs) => boolean;
  * A job store in memory, for unit tests of job definitions and of the runner: the version
  * guards of the DynamoDB store (a checkpoint over a record that moved writes nothing), its
  * limits (an item or a transaction too large), and hooks to refuse, crash or lose the
- * response of any commit. A step's own writes (`ctx.tx`) are recorded in `writes`, not
- * applied; `ctx.get` reads `items`.
+ * response of any commit. A step's own writes (`ctx.tx`) are recorded in `writes`, neither
+ * applied nor their own conditions evaluated; `ctx.get` reads `items`.
  *
  * @example
  * const store = new MemoryJobStore();
@@ -135,15 +140,19 @@ export class MemoryJobStore implements JobStore {
   async read(jobId: string): Promise<JobView | undefined> {
     const stored = this.#jobs.get(jobId);
     if (!stored) return undefined;
+    // In key order, as one query of the partition reads them.
+    const bySortKey = (a: { sk: string }, b: { sk: string }) => a.sk.localeCompare(b.sk);
     return structuredClone({
       job: stored.job,
-      steps: new Map(stored.steps),
-      tasks: [...stored.tasks.values()],
+      steps: new Map([...stored.steps].sort(([a], [b]) => a - b)),
+      tasks: [...stored.tasks.values()].sort(bySortKey),
     });
   }
 
   checkpoint(): JobCheckpoint {
-    return new MemoryCheckpoint(this, (commit, changes) => this.#commit(commit, changes));
+    return new MemoryCheckpoint(this, this.#options, (commit, changes) =>
+      this.#commit(commit, changes),
+    );
   }
 
   async claimAggregation(
@@ -185,7 +194,8 @@ export class MemoryJobStore implements JobStore {
   }
 
   async get(tableName: string | undefined, key: Key): Promise<Item | undefined> {
-    const items = this.#options.items?.[tableName ?? this.tableName] ?? [];
+    const table = tableName ?? this.#options.stepTableName ?? this.tableName;
+    const items = this.#options.items?.[table] ?? [];
     return items.find((item) => Object.entries(key).every(([name, value]) => item[name] === value));
   }
 
@@ -227,6 +237,7 @@ class MemoryCheckpoint implements JobCheckpoint {
 
   constructor(
     store: MemoryJobStore,
+    options: MemoryJobStoreOptions,
     commit: (commit: MemoryCommit, changes: readonly Change[]) => Promise<'committed' | 'moved'>,
   ) {
     this.#commit = commit;
@@ -237,13 +248,13 @@ class MemoryCheckpoint implements JobCheckpoint {
       client: {
         send: () => Promise.reject(new Error('a memory checkpoint sends nothing')),
       } as never,
-      layout: store.layout,
+      layout: { ...store.layout, tableName: options.stepTableName ?? store.tableName },
       outbox: {
         layout: store.layout,
         ttlSeconds: OutboxItem.defaultTtlSeconds,
         ttlAttribute: OutboxItem.defaultTtlAttribute,
       },
-      source: 'jobs',
+      source: options.source ?? 'jobs',
       maxEventBytes: Limits.maxEventBytes,
       now: this.#now,
     });
@@ -279,7 +290,11 @@ class MemoryCheckpoint implements JobCheckpoint {
 
   step(record: StepWrite, previous: StepRecord | undefined): void {
     const { version: _v, pk: _pk, sk: _sk, ...fields } = record as Partial<StepRecord> & StepWrite;
-    const item = { ...stepKey(record.jobId, record.stepIndex), ...fields };
+    const item = {
+      ...stepKey(record.jobId, record.stepIndex),
+      ...fields,
+      _eventbox: JobKeys.stepMarker,
+    };
     const expected = previous?.version ?? 0;
     this.#add('step', planPut(this.#layout, item, { expectedVersion: expected }), (jobs) => {
       const stored = jobs.get(record.jobId);
@@ -314,10 +329,16 @@ class MemoryCheckpoint implements JobCheckpoint {
       round: 1,
       version: 1,
     };
-    this.#add('createTask', planPut(this.#layout, { ...record }, {}), (jobs) => {
-      jobs.get(task.jobId)?.tasks.set(record.sk, record);
-      return true;
-    });
+    this.#add(
+      'createTask',
+      planPut(this.#layout, { ...record, _eventbox: JobKeys.taskMarker }, {}),
+      (jobs) => {
+        jobs
+          .get(task.jobId)
+          ?.tasks.set(record.sk, { ...record, _eventbox: JobKeys.taskMarker } as TaskRecord);
+        return true;
+      },
+    );
   }
 
   publish(version: number, events: readonly JobEventInput[]): void {

@@ -70,3 +70,21 @@ export function conditionParams(
   );
   return expression === undefined ? {} : { ConditionExpression: expression };
 }
+
+/**
+ * The guard of a put, update or delete as its request carries it: the condition, every
+ * name and value the expressions used (`attributes` holds the update's too), and the
+ * stored item on a failed condition, for the error to report.
+ */
+export function guardedParams(
+  layout: TableLayout,
+  options: GuardOptions,
+  attributes: ExpressionAttributes,
+) {
+  const condition = conditionParams(layout, options, attributes);
+  return {
+    ...condition,
+    ...attributes.toParams(),
+    ...(condition.ConditionExpression ? onFailure : {}),
+  };
+}

@@ -11,7 +11,7 @@ import type {
 import { type Condition, renderCondition } from './conditions.js';
 import { AlreadyExistsError, InvalidActionError, type TransactionCanceledError } from './errors.js';
 import { ExpressionAttributes } from './expressions.js';
-import { checkKeyOnly, checkVersion, conditionParams, keyOf, onFailure } from './guards.js';
+import { checkKeyOnly, checkVersion, guardedParams, keyOf, onFailure } from './guards.js';
 import {
   renderChange,
   type UpdateClauses,
@@ -85,7 +85,7 @@ export function planPut(layout: TableLayout, item: Item, options: GuardOptions):
     written[layout.versionAttribute] = next;
   }
   const attributes = new ExpressionAttributes();
-  const condition = conditionParams(layout, options, attributes);
+  const guarded = guardedParams(layout, options, attributes);
   return {
     summary: summaryOf('put', layout, key, options),
     item: written,
@@ -93,9 +93,7 @@ export function planPut(layout: TableLayout, item: Item, options: GuardOptions):
       Put: {
         TableName: layout.tableName,
         Item: written,
-        ...condition,
-        ...attributes.toParams(),
-        ...(condition.ConditionExpression ? onFailure : {}),
+        ...guarded,
       },
     },
   };
@@ -133,7 +131,7 @@ export function planUpdate(
   if (Object.keys(changes).length === 0 && options.expectedVersion === undefined) {
     throw new InvalidActionError(`update on ${layout.tableName} has no changes`);
   }
-  const condition = conditionParams(layout, options, attributes);
+  const guarded = guardedParams(layout, options, attributes);
   const sized: Item = { ...key };
   for (const [name, change] of Object.entries(changes)) {
     if (change !== undefined)
@@ -147,9 +145,7 @@ export function planUpdate(
         TableName: layout.tableName,
         Key: key,
         UpdateExpression: updateExpression(clauses),
-        ...condition,
-        ...attributes.toParams(),
-        ...(condition.ConditionExpression ? onFailure : {}),
+        ...guarded,
       },
     },
   };
@@ -163,7 +159,7 @@ export function planDelete(
   const key = checkKeyOnly(layout, keyInput, 'delete');
   checkVersion(options.expectedVersion, 'delete', 1);
   const attributes = new ExpressionAttributes();
-  const condition = conditionParams(layout, options, attributes);
+  const guarded = guardedParams(layout, options, attributes);
   return {
     summary: summaryOf('delete', layout, key, options),
     item: { ...key },
@@ -171,9 +167,7 @@ export function planDelete(
       Delete: {
         TableName: layout.tableName,
         Key: key,
-        ...condition,
-        ...attributes.toParams(),
-        ...(condition.ConditionExpression ? onFailure : {}),
+        ...guarded,
       },
     },
   };

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { importsOf, packageOf, reachableFrom, sourceFiles } from '../../helpers/import-graph.js';
 import {
@@ -100,11 +101,15 @@ describe('The layer rule', () => {
   });
 });
 
-/** A file's lines without its comments, which may name callers as examples. */
+/**
+ * A file's lines without its comments, which may name callers as examples: printed by
+ * TypeScript's own printer, which knows a `//` inside a string from a comment.
+ */
 function codeLines(path: string): string[] {
-  return readFileSync(path, 'utf8')
-    .replace(/\/\*[\s\S]*?\*\//g, '')
+  const source = ts.createSourceFile(path, readFileSync(path, 'utf8'), ts.ScriptTarget.Latest);
+  return ts
+    .createPrinter({ removeComments: true })
+    .printFile(source)
     .split('\n')
-    .map((line) => line.replace(/\/\/.*$/, ''))
     .filter((line) => line.trim().length > 0);
 }

@@ -165,6 +165,28 @@ describe('Class: InboxEngine', () => {
       expect(await engine.complete(attempt)).toStrictEqual({ status: 'duplicate', event });
     });
 
+    it("in lock mode, a cancelled completion of its record is a lost lock, not a duplicate: the handler's writes did not commit", async () => {
+      const locking = new InboxEngine({
+        consumerName: 'unit',
+        tableName: 'scores',
+        client,
+        mode: 'lockThenComplete',
+      });
+      ddb.on(PutCommand).resolves({});
+      const begin = await locking.begin(message, event);
+      if (!('attempt' in begin)) throw new Error('expected an attempt');
+      begin.attempt.tx.put({ pk: 'USER#u1', sk: 'USER', score: 7 }, { expectedVersion: 2 });
+      // The completion (the inbox action, decided by its kind) fails its lock-token condition.
+      ddb.on(TransactWriteCommand).rejects(canceled('ConditionalCheckFailed', 'None'));
+
+      const outcome = await locking.complete(begin.attempt);
+
+      expect(outcome).toMatchObject({ status: 'failed', event });
+      expect(outcome.status === 'failed' && String(outcome.error)).toMatch(
+        /the lock expired and another delivery took the event over/,
+      );
+    });
+
     it('drops a stale snapshot and commits the rest', async () => {
       const attempt = await begun();
       attempt.tx.synchronize({ pk: 'USER#u1', sk: 'USER', score: 7 }, { version: 3 });
