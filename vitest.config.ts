@@ -6,6 +6,12 @@ const quietPowertools = {
   POWERTOOLS_METRICS_DISABLED: 'true',
 };
 
+// The environment the run started with, before the integration setup adds the emulator's:
+// what the packed package's own project runs in.
+const outerEnv = Object.fromEntries(
+  Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+);
+
 export default defineConfig({
   test: {
     projects: [
@@ -23,11 +29,7 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: [
-            'test/integration/**/*.test.ts',
-            'test/e2e/**/*.test.ts',
-            'test/package/**/*.test.ts',
-          ],
+          include: ['test/integration/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           environment: 'node',
           env: quietPowertools,
           globalSetup: ['test/integration/global-setup.ts'],
@@ -36,6 +38,19 @@ export default defineConfig({
           maxWorkers: 1,
           testTimeout: 120_000,
           hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          // The packed package in a project of its own, which starts its own emulators: it
+          // needs none of the suite's, so it runs beside the integration tests.
+          name: 'package',
+          include: ['test/package/**/*.test.ts'],
+          provide: { outerEnv },
+          environment: 'node',
+          env: quietPowertools,
+          testTimeout: 300_000,
+          hookTimeout: 900_000,
         },
       },
     ],

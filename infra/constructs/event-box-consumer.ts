@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -347,24 +347,40 @@ export class EventBoxConsumer extends Construct {
   }
 
   /**
-   * The redelivery paths of the stack this consumer is in, and the inbox TTL that covers
-   * them all; a shorter `inboxTtl` is refused with what must be raised.
+   * The inbox TTL: `inboxTtl`, or by default the longest redelivery path that reaches this
+   * consumer (outbox replay, the archive of the box whose bus it reads); a shorter
+   * `inboxTtl` is refused with what must be raised.
    */
   #inboxTtl(props: EventBoxConsumerProps): Duration {
-    const box = Stack.of(this)
-      .node.findAll()
+    const [what, longest] = this.#longestRedelivery(props);
+    const ttl = props.inboxTtl ?? longest;
+    const short = this.#tooShort(props, ttl, what, longest);
+    if (short) throw new InvalidPropsError(short);
+    return ttl;
+  }
+
+  /** The redelivery path that reaches furthest back, and how far. */
+  #longestRedelivery(props: EventBoxConsumerProps): [string, Duration] {
+    // The whole app: the box whose bus this consumer reads may be in another stack. It
+    // exists already, since its bus is what this consumer was given.
+    const box = this.node.root.node
+      .findAll()
       .find((c): c is EventBox => c instanceof EventBox && c.eventBus === props.eventBus);
     const paths: Array<[string, Duration]> = [['an outbox replay', OUTBOX_REPLAY_REACH]];
     if (box?.archiveRetention)
       paths.push(["an archive replay (the box's archive retention)", box.archiveRetention]);
-    const [what, longest] = paths.reduce((a, b) => (b[1].toSeconds() > a[1].toSeconds() ? b : a));
-    const ttl = props.inboxTtl ?? longest;
-    if (!ttl.isUnresolved() && ttl.toSeconds() < longest.toSeconds()) {
-      throw new InvalidPropsError(
-        `inboxTtl of consumer ${props.consumerName} is ${ttl.toDays({ integral: false })} days but ${what} redelivers events up to ${longest.toDays({ integral: false })} days old, which would then apply twice; raise inboxTtl to at least ${longest.toDays({ integral: false })} days${what.startsWith('an archive') ? ' or shorten the archiveRetention' : ''}`,
-      );
-    }
-    return ttl;
+    return paths.reduce((a, b) => (b[1].toSeconds() > a[1].toSeconds() ? b : a));
+  }
+
+  #tooShort(
+    props: EventBoxConsumerProps,
+    ttl: Duration,
+    what: string,
+    longest: Duration,
+  ): string | undefined {
+    if (ttl.isUnresolved() || ttl.toSeconds() >= longest.toSeconds()) return undefined;
+    const days = (d: Duration) => d.toDays({ integral: false });
+    return `inboxTtl of consumer ${props.consumerName} is ${days(ttl)} days but ${what} redelivers events up to ${days(longest)} days old, which would then apply twice; raise inboxTtl to at least ${days(longest)} days${what.startsWith('an archive') ? ' or shorten the archiveRetention' : ''}`;
   }
 
   /** One of the inbox's own metrics: Handled, Duplicates, StaleSkipped, NotYetRetries, ConflictRetries, DeadLettered, Failures. */

@@ -363,6 +363,20 @@ describe('Construct: EventBoxConsumer', () => {
       expect(inboxTtl(consumer().template)).toBe(String(7 * 86_400));
     });
 
+    it('covers the archive of a box in another stack of the app', () => {
+      const app = new App();
+      const box = new EventBox(new Stack(app, 'Orders'), 'Box');
+      const scores = new Stack(app, 'Scores');
+      new EventBoxConsumer(scores, 'Scores', {
+        consumerName: 'user-score',
+        eventBus: box.eventBus,
+        eventPattern: { source: ['orders'] },
+        entry,
+      });
+
+      expect(inboxTtl(Template.fromStack(scores))).toBe(String(30 * 86_400));
+    });
+
     it('refuses an inbox TTL shorter than a redelivery path, saying what to raise', () => {
       expect(() => withBox({ inboxTtl: Duration.days(7) })).toThrow(
         "inboxTtl of consumer user-score is 7 days but an archive replay (the box's archive retention) redelivers events up to 30 days old, which would then apply twice; raise inboxTtl to at least 30 days or shorten the archiveRetention",

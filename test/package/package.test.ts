@@ -15,6 +15,7 @@ import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventboxDirs } from '../../lib/emulator/paths.js';
+import '../helpers/outer-env.js';
 import { readmeCodeBlocks } from './readme-blocks.js';
 
 const run = promisify(execFile);
@@ -29,11 +30,9 @@ describe('The packed package, in a project of its own', () => {
   const work = mkdtempSync(join(tmpdir(), 'eventbox-user-'));
   const project = join(work, 'inventory-service');
   // The user's project starts its own emulator, unless the suite runs against an external
-  // endpoint: what the suite's global setup put into the environment is left out.
-  const suite = inject('eventbox');
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !(name in suite.env)),
-  );
+  // endpoint (AWS_ENDPOINT_URL set before the run): it runs in the environment the run
+  // started with, without what the integration tests' setup added.
+  const env = inject('outerEnv');
   const inProject = (command: string, args: readonly string[], timeout = 600_000) =>
     run(command, [...args], { cwd: project, env, timeout, maxBuffer: 64 * 1024 * 1024 });
 
