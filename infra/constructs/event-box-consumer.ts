@@ -145,33 +145,7 @@ export class EventBoxConsumer extends Construct {
 
   constructor(scope: Construct, id: string, props: EventBoxConsumerProps) {
     super(scope, id);
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(props.consumerName)) {
-      throw new InvalidPropsError(
-        `consumerName must be 1 to 64 letters, digits, ".", "_" or "-"; got "${props.consumerName}"`,
-      );
-    }
-    checkExclusive('existingTable', 'tableProps', {
-      existing: props.existingTable,
-      props: props.tableProps,
-    });
-    const notYetMaxAttempts = props.notYetMaxAttempts;
-    checkRange('notYetMaxAttempts', notYetMaxAttempts, 1, 1000);
-    checkSeconds('notYetMaxWait', props.notYetMaxWait, 1, 14 * 24 * 3600);
-    const maxReceiveCount = props.maxReceiveCount ?? (notYetMaxAttempts ?? 10) + 10;
-    checkRange('maxReceiveCount', maxReceiveCount, (notYetMaxAttempts ?? 0) + 1, 1000);
-    checkRange('batchSize', props.batchSize, 1, 10_000);
-    checkRange('notYetBackoff.baseSeconds', props.notYetBackoff?.baseSeconds, 0, 43_200);
-    checkRange('notYetBackoff.capSeconds', props.notYetBackoff?.capSeconds, 0, 43_200);
-    checkRange('maxConcurrency', props.maxConcurrency, 2, 1000);
-    checkRange('memorySize', props.memorySize, 128, 10_240);
-    checkSeconds('timeout', props.timeout, 1, 900);
-    checkSeconds('maxBatchingWindow', props.maxBatchingWindow, 0, 300);
-    checkOwnEnvironment(`consumer ${props.consumerName}`, props.environment);
-    if ((props.batchSize ?? 10) > 10 && !props.maxBatchingWindow) {
-      throw new InvalidPropsError(
-        `batchSize over 10 needs maxBatchingWindow; got batchSize ${props.batchSize}`,
-      );
-    }
+    const { maxReceiveCount } = checkConsumerProps(props);
     this.consumerName = props.consumerName;
     this.inboxTtl = this.#inboxTtl(props);
     const maxWait = props.notYetMaxWait ?? Duration.hours(1);
@@ -180,11 +154,6 @@ export class EventBoxConsumer extends Construct {
         `notYetMaxWait of consumer ${props.consumerName} is ${maxWait.toSeconds()} s, not below its inboxTtl (${this.inboxTtl.toSeconds()} s): the wait is kept in an item that expires with the inbox record`,
       );
 
-    if (props.relay && !(props.publishTo && !(props.publishTo instanceof EventBox))) {
-      throw new InvalidPropsError(
-        'relay props need publishTo to be a bus: with an EventBox its relay publishes, with no publishTo nothing does',
-      );
-    }
     if (props.existingTable) this.table = props.existingTable;
     else {
       const table = eventboxTable(this, 'Table', {
@@ -235,31 +204,7 @@ export class EventBoxConsumer extends Construct {
       environment: {
         ...eventboxFunctionDefaults.environment,
         ...props.environment,
-        [ConsumerEnvironment.tableName]: this.table.tableName,
-        [ConsumerEnvironment.consumerName]: props.consumerName,
-        [ConsumerEnvironment.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
-        [ConsumerEnvironment.queueUrl]: this.queue.queueUrl,
-        [ConsumerEnvironment.notYetMaxWaitSeconds]: String(maxWait.toSeconds()),
-        ...(notYetMaxAttempts === undefined
-          ? {}
-          : { [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts) }),
-        [ConsumerEnvironment.maxReceiveCount]: String(maxReceiveCount),
-        [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),
-        ...(props.notYetBackoff?.baseSeconds === undefined
-          ? {}
-          : {
-              [ConsumerEnvironment.notYetBackoffBaseSeconds]: String(
-                props.notYetBackoff.baseSeconds,
-              ),
-            }),
-        ...(props.notYetBackoff?.capSeconds === undefined
-          ? {}
-          : {
-              [ConsumerEnvironment.notYetBackoffCapSeconds]: String(props.notYetBackoff.capSeconds),
-            }),
-        [ConsumerEnvironment.serviceName]: props.consumerName,
-        [ConsumerEnvironment.metricsNamespace]: METRICS_NAMESPACE,
-        [ConsumerEnvironment.outboxRelayed]: props.publishTo ? 'true' : 'false',
+        ...this.#runtimeEnvironment(props, { maxWait, maxReceiveCount }),
       },
     });
     // Exactly what the runtime calls (lib/consumer/calls.ts), resource by resource.
@@ -320,9 +265,47 @@ export class EventBoxConsumer extends Construct {
       const action = new SnsAction(this.alarmTopic);
       for (const alarm of this.alarms) alarm.addAlarmAction(action);
     }
-    props.dashboard?.addWidgets(
+    if (props.dashboard) this.#addWidgets(props.dashboard);
+  }
+
+  /** What the runtime reads (`ConsumerEnvironment`): its table, queues, and "not yet" budget. */
+  #runtimeEnvironment(
+    props: EventBoxConsumerProps,
+    settings: { readonly maxWait: Duration; readonly maxReceiveCount: number },
+  ): Record<string, string> {
+    const { maxWait, maxReceiveCount } = settings;
+    const { notYetMaxAttempts } = props;
+    return {
+      [ConsumerEnvironment.tableName]: this.table.tableName,
+      [ConsumerEnvironment.consumerName]: props.consumerName,
+      [ConsumerEnvironment.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+      [ConsumerEnvironment.queueUrl]: this.queue.queueUrl,
+      [ConsumerEnvironment.notYetMaxWaitSeconds]: String(maxWait.toSeconds()),
+      ...(notYetMaxAttempts === undefined
+        ? {}
+        : { [ConsumerEnvironment.notYetMaxAttempts]: String(notYetMaxAttempts) }),
+      [ConsumerEnvironment.maxReceiveCount]: String(maxReceiveCount),
+      [ConsumerEnvironment.inboxTtlSeconds]: String(this.inboxTtl.toSeconds()),
+      ...(props.notYetBackoff?.baseSeconds === undefined
+        ? {}
+        : {
+            [ConsumerEnvironment.notYetBackoffBaseSeconds]: String(props.notYetBackoff.baseSeconds),
+          }),
+      ...(props.notYetBackoff?.capSeconds === undefined
+        ? {}
+        : {
+            [ConsumerEnvironment.notYetBackoffCapSeconds]: String(props.notYetBackoff.capSeconds),
+          }),
+      [ConsumerEnvironment.serviceName]: props.consumerName,
+      [ConsumerEnvironment.metricsNamespace]: METRICS_NAMESPACE,
+      [ConsumerEnvironment.outboxRelayed]: props.publishTo ? 'true' : 'false',
+    };
+  }
+
+  #addWidgets(dashboard: cloudwatch.Dashboard): void {
+    dashboard.addWidgets(
       new cloudwatch.GraphWidget({
-        title: `${props.consumerName}: handled and duplicates`,
+        title: `${this.consumerName}: handled and duplicates`,
         left: [
           this.metric(ConsumerMetrics.handled),
           this.metric(ConsumerMetrics.duplicates),
@@ -330,7 +313,7 @@ export class EventBoxConsumer extends Construct {
         ],
       }),
       new cloudwatch.GraphWidget({
-        title: `${props.consumerName}: retries`,
+        title: `${this.consumerName}: retries`,
         left: [this.metricRetries()],
         right: [this.metricDeadLetterDepth()],
       }),
@@ -445,4 +428,44 @@ export class EventBoxConsumer extends Construct {
     ];
     return alarms;
   }
+}
+
+/**
+ * Refuses props the consumer cannot honour, each with what to change, before anything is
+ * created; the receive count covers the "not yet" attempts with room for failures.
+ */
+function checkConsumerProps(props: EventBoxConsumerProps): { readonly maxReceiveCount: number } {
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(props.consumerName)) {
+    throw new InvalidPropsError(
+      `consumerName must be 1 to 64 letters, digits, ".", "_" or "-"; got "${props.consumerName}"`,
+    );
+  }
+  checkExclusive('existingTable', 'tableProps', {
+    existing: props.existingTable,
+    props: props.tableProps,
+  });
+  const notYetMaxAttempts = props.notYetMaxAttempts;
+  checkRange('notYetMaxAttempts', notYetMaxAttempts, 1, 1000);
+  checkSeconds('notYetMaxWait', props.notYetMaxWait, 1, 14 * 24 * 3600);
+  const maxReceiveCount = props.maxReceiveCount ?? (notYetMaxAttempts ?? 10) + 10;
+  checkRange('maxReceiveCount', maxReceiveCount, (notYetMaxAttempts ?? 0) + 1, 1000);
+  checkRange('batchSize', props.batchSize, 1, 10_000);
+  checkRange('notYetBackoff.baseSeconds', props.notYetBackoff?.baseSeconds, 0, 43_200);
+  checkRange('notYetBackoff.capSeconds', props.notYetBackoff?.capSeconds, 0, 43_200);
+  checkRange('maxConcurrency', props.maxConcurrency, 2, 1000);
+  checkRange('memorySize', props.memorySize, 128, 10_240);
+  checkSeconds('timeout', props.timeout, 1, 900);
+  checkSeconds('maxBatchingWindow', props.maxBatchingWindow, 0, 300);
+  checkOwnEnvironment(`consumer ${props.consumerName}`, props.environment);
+  if ((props.batchSize ?? 10) > 10 && !props.maxBatchingWindow) {
+    throw new InvalidPropsError(
+      `batchSize over 10 needs maxBatchingWindow; got batchSize ${props.batchSize}`,
+    );
+  }
+  if (props.relay && !(props.publishTo && !(props.publishTo instanceof EventBox))) {
+    throw new InvalidPropsError(
+      'relay props need publishTo to be a bus: with an EventBox its relay publishes, with no publishTo nothing does',
+    );
+  }
+  return { maxReceiveCount };
 }

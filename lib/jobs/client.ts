@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { type DynamoDbClientOptions, documentClient } from '../shared/dynamodb-client.js';
-import type { ExecutionRecord } from './dispatcher.js';
+import { type ExecutionRecord, executionPartition } from './dispatcher.js';
 import { DynamoJobStore } from './dynamodb-store.js';
 import { executionStatus, type JobEngines } from './execution-status.js';
 import { JobKeys, JobState } from './records.js';
@@ -69,7 +69,7 @@ export class JobClient {
       new QueryCommand({
         TableName: this.tableName,
         KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': `EXECUTION#${jobId}` },
+        ExpressionAttributeValues: { ':pk': executionPartition(jobId) },
         ConsistentRead: true,
       }),
     );

@@ -28,8 +28,11 @@ export interface ExecutionRecord {
   readonly inputHash?: string;
 }
 
+/** The partition of the executions started under a name: one item per target. */
+export const executionPartition = (name: string) => `EXECUTION#${name}`;
+
 export const executionKey = (name: string, target: string) => ({
-  pk: `EXECUTION#${name}`,
+  pk: executionPartition(name),
   sk: target,
 });
 
