@@ -24,7 +24,7 @@ import {
   type JobRecord,
   jobKey,
   type StepRecord,
-  stepKey,
+  stepItem,
   type TaskRecord,
   TaskState,
   taskKey,
@@ -227,20 +227,10 @@ class DynamoCheckpoint implements JobCheckpoint {
   }
 
   step(record: StepWrite, previous: StepRecord | undefined): void {
-    // A record read back carries its keys and version: the put sets those itself.
-    const {
-      version: _version,
-      pk: _pk,
-      sk: _sk,
-      ...fields
-    } = record as Partial<StepRecord> & StepWrite;
-    const item = {
-      ...stepKey(record.jobId, record.stepIndex),
-      ...fields,
-      _eventbox: JobKeys.stepMarker,
-    };
     this.tx.addAction(
-      asJobAction(planPut(this.#layout, item, { expectedVersion: previous?.version ?? 0 })),
+      asJobAction(
+        planPut(this.#layout, stepItem(record), { expectedVersion: previous?.version ?? 0 }),
+      ),
     );
   }
 

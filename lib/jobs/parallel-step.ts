@@ -1,6 +1,5 @@
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { Limits } from '../shared/limits.js';
-import { TransactionConflictError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
 import { aggregate } from './aggregation.js';
 import { nextAttempt, stepArgs } from './decisions.js';
@@ -9,6 +8,7 @@ import { JobRunnerMetrics } from './environment.js';
 import type { JobEventPayload } from './messages.js';
 import { errorText, JobKeys, JobState, storable, type TaskRecord, TaskState } from './records.js';
 import {
+  commitAttempt,
   count,
   type DefinedRun,
   fill,
@@ -154,20 +154,10 @@ export async function runTask(
       step.maxTaskAttempts,
       new Error(`its result and writes cannot be committed: ${unplanned}`),
     );
-  let committed: 'committed' | 'moved';
-  try {
-    committed = await checkpoint.commit();
-  } catch (error) {
-    // Contention on an item the task writes is no failure of the task: the attempt is
-    // given back and retried. Anything else is a failed attempt.
-    if (error instanceof TransactionConflictError) {
-      const release = run.store.checkpoint();
-      release.task(held, { attempts: task.attempts, holder: undefined, leaseUntil: undefined });
-      await release.commit();
-      throw error;
-    }
-    return failed(held, attempt, error);
-  }
+  const committed = await commitAttempt(run, checkpoint, (release) =>
+    release.task(held, { attempts: task.attempts, holder: undefined, leaseUntil: undefined }),
+  );
+  if (typeof committed === 'object') return failed(held, attempt, committed.failed);
   // Another delivery of this task checkpointed first and ours wrote nothing; that one may
   // have died before aggregating, so see whether to.
   if (committed === 'committed') count(run, JobRunnerMetrics.tasksCompleted);

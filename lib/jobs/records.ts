@@ -132,6 +132,18 @@ export function stepKey(jobId: string, stepIndex: number): { pk: string; sk: str
   return { pk: `${JobKeys.partitionPrefix}${jobId}`, sk: `${JobKeys.stepPrefix}${pad(stepIndex)}` };
 }
 
+/**
+ * A step record's item as a checkpoint puts it: its key, its fields and marker; the keys
+ * and version of a record read back are left to the put, which sets them itself.
+ */
+export function stepItem(
+  record: Omit<StepRecord, 'version' | 'pk' | 'sk'> &
+    Partial<Pick<StepRecord, 'version' | 'pk' | 'sk'>>,
+): Record<string, unknown> {
+  const { version: _version, pk: _pk, sk: _sk, ...fields } = record;
+  return { ...stepKey(record.jobId, record.stepIndex), ...fields, _eventbox: JobKeys.stepMarker };
+}
+
 export function taskPrefix(stepIndex: number): string {
   return `${JobKeys.taskPrefix}${pad(stepIndex)}#`;
 }

@@ -2,13 +2,14 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Outcome } from '../delivery/outcome.js';
 import type { Item, Key } from '../transaction/actions.js';
+import { TransactionConflictError } from '../transaction/errors.js';
 import type { Transaction } from '../transaction/transaction.js';
 import { type Delivery, secondsUntil } from './attempts.js';
 import type { JobDefinition, StepContext } from './definition.js';
 import { JobRunnerMetrics } from './environment.js';
 import { JobEvent, type JobEventInput } from './messages.js';
 import { errorText, type JobRecord, JobState } from './records.js';
-import type { JobStore, JobView } from './store.js';
+import type { JobCheckpoint, JobStore, JobView } from './store.js';
 import { type StepCheckpoint, unclaimed } from './transitions.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: definitions of any input and results
@@ -172,4 +173,26 @@ export function stepContext(
       return (await store.get(options.tableName, key)) as TItem | undefined;
     },
   };
+}
+
+/**
+ * Commits the checkpoint of an attempt's work. Contention with another writer of an item
+ * the work writes is no failure of the work: the attempt is given back (`giveBack` fills
+ * the checkpoint that does) and the error thrown, so the message comes back. Any other
+ * error (its own condition, throttling, access denied) is the attempt failing: returned.
+ */
+export async function commitAttempt(
+  run: Run,
+  checkpoint: JobCheckpoint,
+  giveBack: (release: JobCheckpoint) => void,
+): Promise<'committed' | 'moved' | { readonly failed: unknown }> {
+  try {
+    return await checkpoint.commit();
+  } catch (error) {
+    if (!(error instanceof TransactionConflictError)) return { failed: error };
+    const release = run.store.checkpoint();
+    giveBack(release);
+    await release.commit();
+    throw error;
+  }
 }

@@ -1,12 +1,12 @@
 import { visibilityDelaySeconds } from '../shared/backoff.js';
 import { Limits } from '../shared/limits.js';
-import { TransactionConflictError } from '../transaction/errors.js';
 import { itemSize } from '../transaction/item-size.js';
 import { nextAttempt, stepArgs } from './decisions.js';
 import type { SequentialStepDefinition } from './definition.js';
 import { JobRunnerMetrics } from './environment.js';
 import { errorText, JobState, storable } from './records.js';
 import {
+  commitAttempt,
   count,
   type DefinedRun,
   fill,
@@ -125,27 +125,17 @@ export async function runStep(
     return stalled(
       `step "${step.name}": its writes and checkpoint cannot be committed: ${unplanned}`,
     );
-  let committed: 'committed' | 'moved';
-  try {
-    committed = await checkpoint.commit();
-  } catch (error) {
-    // Contention with another writer of an item the step writes is no failure of the
-    // step: the attempt is given back and retried. Anything else (its own condition,
-    // throttling, access denied) is a failed attempt.
-    if (error instanceof TransactionConflictError) {
-      const release = run.store.checkpoint();
-      const given = stepCheckpoint(running, index, step.name, {
-        stepState: 'running',
-        attempts: attempt - 1,
-        startedAt,
-        ...(lastError === undefined ? {} : { lastError }),
-      });
-      release.step(given.write, given.previous);
-      await release.commit();
-      throw error;
-    }
-    return stepFailed(run, running, index, step.name, attempt, error);
-  }
+  const committed = await commitAttempt(run, checkpoint, (release) => {
+    const given = stepCheckpoint(running, index, step.name, {
+      stepState: 'running',
+      attempts: attempt - 1,
+      startedAt,
+      ...(lastError === undefined ? {} : { lastError }),
+    });
+    release.step(given.write, given.previous);
+  });
+  if (typeof committed === 'object')
+    return stepFailed(run, running, index, step.name, attempt, committed.failed);
   if (committed === 'moved') return reload(run, running);
   count(run, JobRunnerMetrics.stepsCompleted);
   return { view: withStep(running, done) };

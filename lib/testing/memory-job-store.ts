@@ -14,7 +14,7 @@ import {
   type JobRecord,
   jobKey,
   type StepRecord,
-  stepKey,
+  stepItem,
   type TaskRecord,
   TaskState,
   taskKey,
@@ -289,12 +289,7 @@ class MemoryCheckpoint implements JobCheckpoint {
   }
 
   step(record: StepWrite, previous: StepRecord | undefined): void {
-    const { version: _v, pk: _pk, sk: _sk, ...fields } = record as Partial<StepRecord> & StepWrite;
-    const item = {
-      ...stepKey(record.jobId, record.stepIndex),
-      ...fields,
-      _eventbox: JobKeys.stepMarker,
-    };
+    const item = stepItem(record);
     const expected = previous?.version ?? 0;
     this.#add('step', planPut(this.#layout, item, { expectedVersion: expected }), (jobs) => {
       const stored = jobs.get(record.jobId);
