@@ -60,7 +60,8 @@ async function commandsOf(path: string): Promise<Set<string>> {
   });
   // The bundle after tree shaking: what the function can run, not every module it names.
   const code = result.outputFiles.map((f) => f.text).join('\n');
-  return new Set([...code.matchAll(/new (\w+Command)\(/g)].map(([, name]) => name as string));
+  // esbuild renames an import that two modules name alike: GetCommand2, GetCommand3, ...
+  return new Set([...code.matchAll(/new (\w+?Command)\d*\(/g)].map(([, name]) => name as string));
 }
 
 async function actionsOf(path: string): Promise<Set<string>> {
