@@ -10,25 +10,10 @@ import { Limits } from '../shared/limits.js';
 import type { Item, Key, TableLayout } from '../transaction/actions.js';
 import { TransactionCanceledError } from '../transaction/errors.js';
 import { ExpressionAttributes } from '../transaction/expressions.js';
-import {
-  type PlannedAction,
-  planCheck,
-  planPut,
-  planUpdate,
-  type UpdateChange,
-} from '../transaction/planners.js';
 import { Transaction, type TransactionSettings } from '../transaction/transaction.js';
+import { CheckpointPlans, newTask } from './checkpoint-plans.js';
 import { type JobEventInput, planJobEvents } from './messages.js';
-import {
-  JobKeys,
-  type JobRecord,
-  jobKey,
-  type StepRecord,
-  stepItem,
-  type TaskRecord,
-  TaskState,
-  taskKey,
-} from './records.js';
+import { JobKeys, type JobRecord, jobKey, type StepRecord, type TaskRecord } from './records.js';
 import {
   type JobCheckpoint,
   type JobStore,
@@ -193,12 +178,6 @@ export class DynamoJobStore implements JobStore {
   }
 }
 
-/** A job record's write, as its transaction's failures name it. */
-const asJobAction = (planned: PlannedAction): PlannedAction => ({
-  ...planned,
-  summary: { ...planned.summary, kind: jobActionKind },
-});
-
 class DynamoCheckpoint implements JobCheckpoint {
   readonly tx: Transaction;
   readonly #layout: TableLayout;
@@ -211,60 +190,26 @@ class DynamoCheckpoint implements JobCheckpoint {
   }
 
   job(job: Pick<JobRecord, 'jobId' | 'version'>, changes: RecordChanges): void {
-    this.tx.addAction(
-      asJobAction(
-        planUpdate(this.#layout, jobKey(job.jobId), changes as Record<string, UpdateChange>, {
-          expectedVersion: job.version,
-        }),
-      ),
-    );
+    this.tx.addAction(CheckpointPlans.job(this.#layout, job, changes));
   }
 
   running(job: Pick<JobRecord, 'jobId'>): void {
-    this.tx.addAction(
-      asJobAction(planCheck(this.#layout, jobKey(job.jobId), { attr: 'jobState', eq: 'running' })),
-    );
+    this.tx.addAction(CheckpointPlans.running(this.#layout, job));
   }
 
   step(record: StepWrite, previous: StepRecord | undefined): void {
-    this.tx.addAction(
-      asJobAction(
-        planPut(this.#layout, stepItem(record), { expectedVersion: previous?.version ?? 0 }),
-      ),
-    );
+    this.tx.addAction(CheckpointPlans.step(this.#layout, record, previous));
   }
 
   task(
     task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task' | 'version'>,
     changes: RecordChanges,
   ): void {
-    this.tx.addAction(
-      asJobAction(
-        planUpdate(
-          this.#layout,
-          taskKey(task.jobId, task.stepIndex, task.task),
-          changes as Record<string, UpdateChange>,
-          { expectedVersion: task.version },
-        ),
-      ),
-    );
+    this.tx.addAction(CheckpointPlans.task(this.#layout, task, changes));
   }
 
   createTask(task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task'>): void {
-    const record: TaskRecord = {
-      ...taskKey(task.jobId, task.stepIndex, task.task),
-      jobId: task.jobId,
-      stepIndex: task.stepIndex,
-      task: task.task,
-      taskState: TaskState.pending,
-      attempts: 0,
-      round: 1,
-      version: 1,
-    };
-    this.tx.put(
-      { ...record, _eventbox: JobKeys.taskMarker },
-      { tableName: this.#layout.tableName },
-    );
+    this.tx.addAction(CheckpointPlans.createTask(this.#layout, newTask(task)));
   }
 
   publish(version: number, events: readonly JobEventInput[]): void {

@@ -3,6 +3,7 @@ import type { InboxMessage } from '../delivery/messages.js';
 import { createEnvelope } from '../envelope/create.js';
 import type { EventEnvelope } from '../envelope/envelope.js';
 import { OutboxItem } from '../envelope/outbox-item.js';
+import { CheckpointPlans, newTask } from '../jobs/checkpoint-plans.js';
 import {
   JobEvent,
   type JobEventInput,
@@ -12,11 +13,9 @@ import {
 import {
   JobKeys,
   type JobRecord,
-  jobKey,
   type StepRecord,
   stepItem,
   type TaskRecord,
-  TaskState,
   taskKey,
 } from '../jobs/records.js';
 import { newJobRecord, type StartableJob } from '../jobs/start.js';
@@ -24,13 +23,7 @@ import type { JobCheckpoint, JobStore, JobView, RecordChanges, StepWrite } from 
 import { jobsLayout } from '../jobs/table.js';
 import { Limits } from '../shared/limits.js';
 import type { Item, Key, TableLayout } from '../transaction/actions.js';
-import {
-  type PlannedAction,
-  planCheck,
-  planPut,
-  planUpdate,
-  type UpdateChange,
-} from '../transaction/planners.js';
+import type { PlannedAction } from '../transaction/planners.js';
 import { Transaction } from '../transaction/transaction.js';
 import { eventBridgeEventOf } from './builders.js';
 
@@ -226,8 +219,7 @@ class MemoryCheckpoint implements JobCheckpoint {
   readonly tx: Transaction;
   readonly #layout: TableLayout;
   readonly #now: () => Date;
-  readonly #kinds: string[] = [];
-  readonly #changes: Change[] = [];
+  readonly #changes: Array<{ readonly kind: string; readonly change: Change }> = [];
   readonly #own = new Set<number>();
   readonly #events: EventEnvelope<JobEventPayload>[] = [];
   readonly #commit: (
@@ -262,20 +254,11 @@ class MemoryCheckpoint implements JobCheckpoint {
 
   #add(kind: string, planned: PlannedAction, change: Change): void {
     this.#own.add(this.tx.addAction(planned).index);
-    this.#kinds.push(kind);
-    this.#changes.push(change);
+    this.#changes.push({ kind, change });
   }
 
   job(job: Pick<JobRecord, 'jobId' | 'version'>, changes: RecordChanges): void {
-    const planned = planUpdate(
-      this.#layout,
-      jobKey(job.jobId),
-      changes as Record<string, UpdateChange>,
-      {
-        expectedVersion: job.version,
-      },
-    );
-    this.#add('job', planned, (jobs) => {
+    this.#add('job', CheckpointPlans.job(this.#layout, job, changes), (jobs) => {
       const stored = jobs.get(job.jobId);
       if (stored?.job.version !== job.version) return false;
       stored.job = changed(stored.job, changes);
@@ -284,17 +267,22 @@ class MemoryCheckpoint implements JobCheckpoint {
   }
 
   running(job: Pick<JobRecord, 'jobId'>): void {
-    const planned = planCheck(this.#layout, jobKey(job.jobId), { attr: 'jobState', eq: 'running' });
-    this.#add('running', planned, (jobs) => jobs.get(job.jobId)?.job.jobState === 'running');
+    this.#add(
+      'running',
+      CheckpointPlans.running(this.#layout, job),
+      (jobs) => jobs.get(job.jobId)?.job.jobState === 'running',
+    );
   }
 
   step(record: StepWrite, previous: StepRecord | undefined): void {
-    const item = stepItem(record);
     const expected = previous?.version ?? 0;
-    this.#add('step', planPut(this.#layout, item, { expectedVersion: expected }), (jobs) => {
+    this.#add('step', CheckpointPlans.step(this.#layout, record, previous), (jobs) => {
       const stored = jobs.get(record.jobId);
       if (!stored || (stored.steps.get(record.stepIndex)?.version ?? 0) !== expected) return false;
-      stored.steps.set(record.stepIndex, { ...item, version: expected + 1 } as StepRecord);
+      stored.steps.set(record.stepIndex, {
+        ...stepItem(record),
+        version: expected + 1,
+      } as StepRecord);
       return true;
     });
   }
@@ -303,37 +291,23 @@ class MemoryCheckpoint implements JobCheckpoint {
     task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task' | 'version'>,
     changes: RecordChanges,
   ): void {
-    const key = taskKey(task.jobId, task.stepIndex, task.task);
-    const planned = planUpdate(this.#layout, key, changes as Record<string, UpdateChange>, {
-      expectedVersion: task.version,
-    });
-    this.#add('task', planned, (jobs) => {
-      const current = jobs.get(task.jobId)?.tasks.get(key.sk);
+    const { sk } = taskKey(task.jobId, task.stepIndex, task.task);
+    this.#add('task', CheckpointPlans.task(this.#layout, task, changes), (jobs) => {
+      const current = jobs.get(task.jobId)?.tasks.get(sk);
       if (current?.version !== task.version) return false;
-      jobs.get(task.jobId)?.tasks.set(key.sk, changed(current, changes));
+      jobs.get(task.jobId)?.tasks.set(sk, changed(current, changes));
       return true;
     });
   }
 
   createTask(task: Pick<TaskRecord, 'jobId' | 'stepIndex' | 'task'>): void {
-    const record: TaskRecord = {
-      ...taskKey(task.jobId, task.stepIndex, task.task),
-      ...task,
-      taskState: TaskState.pending,
-      attempts: 0,
-      round: 1,
-      version: 1,
-    };
-    this.#add(
-      'createTask',
-      planPut(this.#layout, { ...record, _eventbox: JobKeys.taskMarker }, {}),
-      (jobs) => {
-        jobs
-          .get(task.jobId)
-          ?.tasks.set(record.sk, { ...record, _eventbox: JobKeys.taskMarker } as TaskRecord);
-        return true;
-      },
-    );
+    const record = newTask(task);
+    this.#add('createTask', CheckpointPlans.createTask(this.#layout, record), (jobs) => {
+      jobs
+        .get(task.jobId)
+        ?.tasks.set(record.sk, { ...record, _eventbox: JobKeys.taskMarker } as TaskRecord);
+      return true;
+    });
   }
 
   publish(version: number, events: readonly JobEventInput[]): void {
@@ -348,8 +322,12 @@ class MemoryCheckpoint implements JobCheckpoint {
     const { TransactItems = [] } = this.tx.params();
     const writes = TransactItems.filter((_, index) => !this.#own.has(index));
     return this.#commit(
-      { changes: this.#kinds, writes: writes as TransactWriteItem[], events: this.#events },
-      this.#changes,
+      {
+        changes: this.#changes.map((c) => c.kind),
+        writes: writes as TransactWriteItem[],
+        events: this.#events,
+      },
+      this.#changes.map((c) => c.change),
     );
   }
 }
